@@ -1,0 +1,282 @@
+//! How the reset timeout grows with each re-open that has no close in between.
+
+use std::time::Duration;
+
+/// How the reset timeout grows when a breaker re-opens from half-open without having closed.
+///
+/// The first open always waits `reset_timeout`; the `n`-th re-open in a row waits:
+/// - `fixed`: `reset_timeout`;
+/// - `linear(step)`: `reset_timeout + n * step`;
+/// - `exponential(multiplier)`: `reset_timeout * multiplier^n`;
+///
+/// each capped at [`max`](Backoff::max) when one is set. With [`jitter`](Backoff::jitter) `j`,
+/// the wait is then multiplied by a random factor in `[1 - j, 1]`, so breakers that opened
+/// together do not all probe at once. Closing the breaker starts the count again.
+///
+/// ```
+/// use breaker_runtime::Backoff;
+/// use std::time::Duration;
+///
+/// let backoff = Backoff::exponential(2.0).max(Duration::from_secs(300)).jitter(0.1);
+/// assert_eq!(backoff.multiplier(), Some(2.0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Backoff {
+    kind: Kind,
+    max: Option<Duration>,
+    jitter: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+enum Kind {
+    Fixed,
+    Linear { step: Duration },
+    Exponential { multiplier: f64 },
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff::fixed()
+    }
+}
+
+impl Backoff {
+    /// Every open waits the same `reset_timeout` (the default).
+    ///
+    /// ```
+    /// assert_eq!(breaker_runtime::Backoff::fixed(), Default::default());
+    /// ```
+    pub const fn fixed() -> Backoff {
+        Backoff {
+            kind: Kind::Fixed,
+            max: None,
+            jitter: 0.0,
+        }
+    }
+
+    /// Each re-open waits `step` longer than the one before.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = breaker_runtime::Backoff::linear(Duration::from_secs(10));
+    /// assert_eq!(b.step(), Some(Duration::from_secs(10)));
+    /// ```
+    pub const fn linear(step: Duration) -> Backoff {
+        Backoff {
+            kind: Kind::Linear { step },
+            max: None,
+            jitter: 0.0,
+        }
+    }
+
+    /// Each re-open waits `multiplier` times longer than the one before.
+    ///
+    /// ```
+    /// let b = breaker_runtime::Backoff::exponential(1.5);
+    /// assert_eq!(b.multiplier(), Some(1.5));
+    /// ```
+    pub const fn exponential(multiplier: f64) -> Backoff {
+        Backoff {
+            kind: Kind::Exponential { multiplier },
+            max: None,
+            jitter: 0.0,
+        }
+    }
+
+    /// Caps the wait, before jitter.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let b = breaker_runtime::Backoff::exponential(2.0).max(Duration::from_secs(60));
+    /// assert_eq!(b.max_wait(), Some(Duration::from_secs(60)));
+    /// ```
+    pub const fn max(mut self, max: Duration) -> Backoff {
+        self.max = Some(max);
+        self
+    }
+
+    /// Shortens each wait by a random fraction up to `jitter` (between 0 and 1).
+    ///
+    /// ```
+    /// let b = breaker_runtime::Backoff::fixed().jitter(0.2);
+    /// assert_eq!(b.jitter_fraction(), 0.2);
+    /// ```
+    pub const fn jitter(mut self, jitter: f64) -> Backoff {
+        self.jitter = jitter;
+        self
+    }
+
+    /// The kind's name: `"fixed"`, `"linear"` or `"exponential"`.
+    ///
+    /// ```
+    /// assert_eq!(breaker_runtime::Backoff::fixed().kind(), "fixed");
+    /// ```
+    pub const fn kind(&self) -> &'static str {
+        match self.kind {
+            Kind::Fixed => "fixed",
+            Kind::Linear { .. } => "linear",
+            Kind::Exponential { .. } => "exponential",
+        }
+    }
+
+    /// The step of a linear backoff.
+    ///
+    /// ```
+    /// assert_eq!(breaker_runtime::Backoff::fixed().step(), None);
+    /// ```
+    pub const fn step(&self) -> Option<Duration> {
+        match self.kind {
+            Kind::Linear { step } => Some(step),
+            _ => None,
+        }
+    }
+
+    /// The multiplier of an exponential backoff.
+    ///
+    /// ```
+    /// assert_eq!(breaker_runtime::Backoff::fixed().multiplier(), None);
+    /// ```
+    pub const fn multiplier(&self) -> Option<f64> {
+        match self.kind {
+            Kind::Exponential { multiplier } => Some(multiplier),
+            _ => None,
+        }
+    }
+
+    /// The cap set with [`max`](Backoff::max).
+    ///
+    /// ```
+    /// assert_eq!(breaker_runtime::Backoff::fixed().max_wait(), None);
+    /// ```
+    pub const fn max_wait(&self) -> Option<Duration> {
+        self.max
+    }
+
+    /// The jitter fraction set with [`jitter`](Backoff::jitter).
+    ///
+    /// ```
+    /// assert_eq!(breaker_runtime::Backoff::fixed().jitter_fraction(), 0.0);
+    /// ```
+    pub const fn jitter_fraction(&self) -> f64 {
+        self.jitter
+    }
+
+    /// Checks the parameters; the message says which one is wrong.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if !(0.0..=1.0).contains(&self.jitter) {
+            return Err(format!(
+                "jitter must be between 0 and 1, got {}",
+                self.jitter
+            ));
+        }
+        match self.kind {
+            Kind::Linear { step } if step.is_zero() => Err("linear step must be above zero".into()),
+            Kind::Exponential { multiplier } if !(multiplier >= 1.0 && multiplier.is_finite()) => {
+                Err(format!(
+                    "exponential multiplier must be at least 1, got {multiplier}"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The wait before probing after the `level`-th re-open in a row (0 for the first open).
+    /// `random` is a uniform sample in `[0, 1)`, used only for jitter.
+    pub(crate) fn wait(&self, reset_timeout: Duration, level: u8, random: f64) -> Duration {
+        let n = level as u32;
+        let grown = match self.kind {
+            Kind::Fixed => reset_timeout,
+            Kind::Linear { step } => reset_timeout.saturating_add(step.saturating_mul(n)),
+            Kind::Exponential { multiplier } => {
+                let factor = multiplier.powi(n as i32);
+                let secs = reset_timeout.as_secs_f64() * factor;
+                Duration::try_from_secs_f64(secs).unwrap_or(MAX_WAIT)
+            }
+        };
+        let capped = grown.min(self.max.unwrap_or(MAX_WAIT)).min(MAX_WAIT);
+        if self.jitter > 0.0 {
+            capped.mul_f64(1.0 - self.jitter * random)
+        } else {
+            capped
+        }
+    }
+}
+
+/// No breaker waits longer than a year before probing, whatever the backoff says.
+pub(crate) const MAX_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A cheap, lock-free source of jitter: not cryptographic, just spread out.
+pub(crate) fn random_unit() -> f64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STATE: AtomicU64 = AtomicU64::new(0x9E37_79B9_7F4A_7C15);
+    let mut z = STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed);
+    // splitmix64 finaliser
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: Duration = Duration::from_secs(10);
+
+    #[test]
+    fn fixed_never_grows() {
+        assert_eq!(Backoff::fixed().wait(BASE, 0, 0.5), BASE);
+        assert_eq!(Backoff::fixed().wait(BASE, 9, 0.5), BASE);
+    }
+
+    #[test]
+    fn linear_adds_a_step_per_reopen_up_to_max() {
+        let b = Backoff::linear(Duration::from_secs(5)).max(Duration::from_secs(22));
+        assert_eq!(b.wait(BASE, 0, 0.0), Duration::from_secs(10));
+        assert_eq!(b.wait(BASE, 1, 0.0), Duration::from_secs(15));
+        assert_eq!(b.wait(BASE, 2, 0.0), Duration::from_secs(20));
+        assert_eq!(b.wait(BASE, 3, 0.0), Duration::from_secs(22));
+    }
+
+    #[test]
+    fn exponential_multiplies_per_reopen_up_to_max() {
+        let b = Backoff::exponential(2.0).max(Duration::from_secs(60));
+        assert_eq!(b.wait(BASE, 0, 0.0), Duration::from_secs(10));
+        assert_eq!(b.wait(BASE, 1, 0.0), Duration::from_secs(20));
+        assert_eq!(b.wait(BASE, 2, 0.0), Duration::from_secs(40));
+        assert_eq!(b.wait(BASE, 3, 0.0), Duration::from_secs(60));
+        assert_eq!(b.wait(BASE, 255, 0.0), Duration::from_secs(60));
+    }
+
+    #[test]
+    fn jitter_only_shortens_within_its_fraction() {
+        let b = Backoff::fixed().jitter(0.5);
+        assert_eq!(b.wait(BASE, 0, 0.0), BASE);
+        assert_eq!(b.wait(BASE, 0, 0.5), Duration::from_millis(7_500));
+        for _ in 0..1000 {
+            let w = b.wait(BASE, 0, random_unit());
+            assert!(w <= BASE && w >= BASE / 2, "{w:?}");
+        }
+    }
+
+    #[test]
+    fn bad_parameters_are_named() {
+        assert!(Backoff::fixed()
+            .jitter(1.5)
+            .check()
+            .unwrap_err()
+            .contains("jitter"));
+        assert!(Backoff::exponential(0.5)
+            .check()
+            .unwrap_err()
+            .contains("multiplier"));
+        assert!(Backoff::linear(Duration::ZERO)
+            .check()
+            .unwrap_err()
+            .contains("step"));
+        assert!(Backoff::exponential(2.0).jitter(0.1).check().is_ok());
+    }
+}

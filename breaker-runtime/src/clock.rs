@@ -1,0 +1,126 @@
+//! The time source of every breaker.
+//!
+//! Breakers decide state in whole milliseconds on a monotonic clock. Two readings exist:
+//! `now_ms` (precise) and `coarse_now_ms`, which on Linux reads `CLOCK_MONOTONIC_COARSE`
+//! (a few nanoseconds instead of ~25, updated every kernel tick). The coarse reading lags the
+//! precise one by at most one tick and never runs ahead of it, so a rejection can use it and
+//! only pays for a precise read when the deadline is within [`COARSE_SLACK_MS`].
+//!
+//! With the `test-util` feature both readings come from tokio's clock, so
+//! `tokio::time::pause` / `advance` drive every breaker. Without it nothing on the hot path
+//! checks for a paused clock.
+
+/// Upper bound on how far the coarse clock may lag the precise one (a Linux tick is at most
+/// 10 ms at `HZ=100`).
+pub(crate) const COARSE_SLACK_MS: u64 = 16;
+
+/// A precise instant for measuring call durations (slow calls, timeouts).
+#[cfg(not(feature = "test-util"))]
+pub(crate) type Instant = std::time::Instant;
+/// A precise instant for measuring call durations (slow calls, timeouts).
+#[cfg(feature = "test-util")]
+pub(crate) type Instant = tokio::time::Instant;
+
+/// Reads the precise clock for measuring a duration.
+#[inline]
+pub(crate) fn instant() -> Instant {
+    Instant::now()
+}
+
+#[cfg(all(
+    not(feature = "test-util"),
+    any(target_os = "linux", target_os = "android")
+))]
+mod source {
+    #[inline]
+    fn read(clock: libc::clockid_t) -> u64 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec and both clock ids exist on every Linux
+        // since 2.6.32; clock_gettime on them cannot fail with valid arguments.
+        unsafe { libc::clock_gettime(clock, &mut ts) };
+        ts.tv_sec as u64 * 1_000 + ts.tv_nsec as u64 / 1_000_000
+    }
+
+    #[inline]
+    pub(crate) fn now_ms() -> u64 {
+        read(libc::CLOCK_MONOTONIC)
+    }
+
+    #[inline]
+    pub(crate) fn coarse_now_ms() -> u64 {
+        read(libc::CLOCK_MONOTONIC_COARSE)
+    }
+}
+
+#[cfg(any(
+    feature = "test-util",
+    not(any(target_os = "linux", target_os = "android"))
+))]
+mod source {
+    use super::Instant;
+    use std::sync::OnceLock;
+
+    /// Milliseconds added to every reading so that instants taken a little before the epoch
+    /// was fixed (a paused tokio runtime started earlier) still map to positive values.
+    const BIAS_MS: u64 = 1 << 32;
+
+    fn epoch() -> Instant {
+        static EPOCH: OnceLock<Instant> = OnceLock::new();
+        *EPOCH.get_or_init(Instant::now)
+    }
+
+    #[inline]
+    pub(crate) fn now_ms() -> u64 {
+        let epoch = epoch();
+        let now = Instant::now();
+        if now >= epoch {
+            BIAS_MS + (now - epoch).as_millis() as u64
+        } else {
+            BIAS_MS.saturating_sub((epoch - now).as_millis() as u64)
+        }
+    }
+
+    #[inline]
+    pub(crate) fn coarse_now_ms() -> u64 {
+        now_ms()
+    }
+}
+
+pub(crate) use source::{coarse_now_ms, now_ms};
+
+/// Rounds a duration up to whole milliseconds, so a timeout never fires early.
+pub(crate) fn ceil_ms(d: std::time::Duration) -> u64 {
+    let ms = d.as_millis();
+    let ms = if d.subsec_nanos() % 1_000_000 != 0 {
+        ms + 1
+    } else {
+        ms
+    };
+    u64::try_from(ms).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn coarse_never_runs_ahead_of_precise() {
+        for _ in 0..1000 {
+            let coarse = coarse_now_ms();
+            let precise = now_ms();
+            assert!(coarse <= precise, "coarse {coarse} > precise {precise}");
+            assert!(precise - coarse <= COARSE_SLACK_MS);
+        }
+    }
+
+    #[test]
+    fn ceil_ms_rounds_up_partial_milliseconds() {
+        assert_eq!(ceil_ms(Duration::from_millis(30)), 30);
+        assert_eq!(ceil_ms(Duration::from_micros(30_001)), 31);
+        assert_eq!(ceil_ms(Duration::ZERO), 0);
+    }
+}

@@ -1,0 +1,519 @@
+//! [`BreakerConfig`]: what a breaker is told, layer by layer, and the [`Settings`] it resolves to.
+//!
+//! A config records only what was set, so layers can be stacked (built-in defaults,
+//! a config file's `[default]`, the attribute's arguments, the breaker's own table, the
+//! environment) and resolved once into concrete, validated [`Settings`].
+
+use crate::backoff::{Backoff, MAX_WAIT};
+use crate::error::{ConfigError, HumanDuration};
+use crate::state::MAX_HALF_OPEN_COUNT;
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The window the failure and slow-call rates are measured over.
+///
+/// ```
+/// use breaker_runtime::Window;
+/// use std::time::Duration;
+///
+/// assert_eq!(Window::from(100), Window::Calls(100));
+/// assert_eq!(Window::from(Duration::from_secs(60)), Window::Time(Duration::from_secs(60)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+pub enum Window {
+    /// The last `n` recorded calls (at most 65,535).
+    Calls(u32),
+    /// The calls recorded in the last duration, kept in ten buckets of a tenth each.
+    Time(Duration),
+}
+
+impl From<u32> for Window {
+    fn from(n: u32) -> Window {
+        Window::Calls(n)
+    }
+}
+
+impl From<Duration> for Window {
+    fn from(d: Duration) -> Window {
+        Window::Time(d)
+    }
+}
+
+impl fmt::Display for Window {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Window::Calls(n) => write!(f, "{n}"),
+            Window::Time(d) => write!(f, "\"{}\"", HumanDuration(*d)),
+        }
+    }
+}
+
+/// The largest count window.
+pub(crate) const MAX_WINDOW_CALLS: u32 = 65_535;
+
+/// A predicate on a call's error type, stored without the type so a config can carry it.
+#[derive(Clone)]
+pub(crate) struct ErasedPredicate(Arc<dyn Fn(&dyn Any) -> Option<bool> + Send + Sync>);
+
+impl ErasedPredicate {
+    pub(crate) fn new<E: 'static>(f: impl Fn(&E) -> bool + Send + Sync + 'static) -> Self {
+        ErasedPredicate(Arc::new(move |e: &dyn Any| e.downcast_ref::<E>().map(&f)))
+    }
+
+    /// `None` when the predicate was written for another error type.
+    pub(crate) fn test(&self, err: &dyn Any) -> Option<bool> {
+        (self.0)(err)
+    }
+}
+
+impl PartialEq for ErasedPredicate {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for ErasedPredicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<predicate>")
+    }
+}
+
+/// Settings for a breaker, each either set or left to a lower layer.
+///
+/// Built with [`BreakerConfig::builder`]; every `#[circuit_breaker]` argument is a builder
+/// method of the same name. [`CircuitBreaker::builder`](crate::CircuitBreaker::builder)
+/// takes the same methods.
+///
+/// ```
+/// use breaker_runtime::{registry, BreakerConfig, Backoff};
+/// use std::time::Duration;
+///
+/// let config = BreakerConfig::builder()
+///     .failure_rate(0.5)
+///     .minimum_calls(20)
+///     .window(Duration::from_secs(60))
+///     .reset_timeout(Duration::from_secs(10))
+///     .backoff(Backoff::exponential(2.0).max(Duration::from_secs(300)))
+///     .build();
+/// let breaker = registry().get_or_create("docs-config", config);
+/// assert_eq!(breaker.name(), "docs-config");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BreakerConfig {
+    pub(crate) failure_threshold: Option<u32>,
+    pub(crate) failure_rate: Option<f64>,
+    pub(crate) minimum_calls: Option<u32>,
+    pub(crate) window: Option<Window>,
+    pub(crate) slow_call: Option<Duration>,
+    pub(crate) slow_call_rate: Option<f64>,
+    pub(crate) success_threshold: Option<u32>,
+    pub(crate) half_open_max_calls: Option<u32>,
+    pub(crate) reset_timeout: Option<Duration>,
+    pub(crate) backoff: Option<Backoff>,
+    pub(crate) half_open_timeout: Option<Duration>,
+    pub(crate) call_timeout: Option<Duration>,
+    pub(crate) failure_if: Option<ErasedPredicate>,
+    pub(crate) ignore_if: Option<ErasedPredicate>,
+}
+
+/// Generates the setter methods shared by both builders, so the two cannot drift apart.
+macro_rules! setters {
+    ($($path:ident).+) => {
+        /// Consecutive failures that open the breaker (at least 1; default 5 when no
+        /// `failure_rate` is set).
+        pub fn failure_threshold(mut self, n: u32) -> Self {
+            self.$($path).+.failure_threshold = Some(n);
+            self
+        }
+        /// Opens when failures / recorded calls in the window reach this, in (0, 1].
+        pub fn failure_rate(mut self, rate: f64) -> Self {
+            self.$($path).+.failure_rate = Some(rate);
+            self
+        }
+        /// Calls the window must hold before a rate can open the breaker (default 10).
+        pub fn minimum_calls(mut self, n: u32) -> Self {
+            self.$($path).+.minimum_calls = Some(n);
+            self
+        }
+        /// The window for the rates: a call count (`100`, the default) or a `Duration`.
+        pub fn window(mut self, window: impl Into<$crate::Window>) -> Self {
+            self.$($path).+.window = Some(window.into());
+            self
+        }
+        /// A call that takes at least this long is slow.
+        pub fn slow_call(mut self, threshold: Duration) -> Self {
+            self.$($path).+.slow_call = Some(threshold);
+            self
+        }
+        /// Opens when slow calls / recorded calls in the window reach this (default 1.0
+        /// once `slow_call` is set).
+        pub fn slow_call_rate(mut self, rate: f64) -> Self {
+            self.$($path).+.slow_call_rate = Some(rate);
+            self
+        }
+        /// Successes in half-open that close the breaker (default 2).
+        pub fn success_threshold(mut self, n: u32) -> Self {
+            self.$($path).+.success_threshold = Some(n);
+            self
+        }
+        /// Calls let through at once in half-open (default: `success_threshold`).
+        pub fn half_open_max_calls(mut self, n: u32) -> Self {
+            self.$($path).+.half_open_max_calls = Some(n);
+            self
+        }
+        /// How long the breaker stays open before letting probes through (default 30 s).
+        pub fn reset_timeout(mut self, timeout: Duration) -> Self {
+            self.$($path).+.reset_timeout = Some(timeout);
+            self
+        }
+        /// How `reset_timeout` grows with each re-open (default [`Backoff::fixed`]).
+        pub fn backoff(mut self, backoff: $crate::Backoff) -> Self {
+            self.$($path).+.backoff = Some(backoff);
+            self
+        }
+        /// Half-open with probes in flight and no verdict for this long re-opens
+        /// (default 60 s), so a probe that never finishes cannot wedge the breaker.
+        pub fn half_open_timeout(mut self, timeout: Duration) -> Self {
+            self.$($path).+.half_open_timeout = Some(timeout);
+            self
+        }
+        /// Cuts an async call running this long; it counts as a failure and ends in
+        /// [`BreakerError::TimedOut`](crate::BreakerError::TimedOut). Needs a tokio runtime
+        /// with timers.
+        pub fn call_timeout(mut self, timeout: Duration) -> Self {
+            self.$($path).+.call_timeout = Some(timeout);
+            self
+        }
+        /// Which errors count as failures; the others count as successes, since the
+        /// dependency answered. Applies to calls whose error type is `E`.
+        pub fn failure_if<E: 'static>(
+            mut self,
+            predicate: impl Fn(&E) -> bool + Send + Sync + 'static,
+        ) -> Self {
+            self.$($path).+.failure_if = Some($crate::config::ErasedPredicate::new(predicate));
+            self
+        }
+        /// Errors that are not recorded at all (a half-open permit is given back). Applies
+        /// to calls whose error type is `E`.
+        pub fn ignore_if<E: 'static>(
+            mut self,
+            predicate: impl Fn(&E) -> bool + Send + Sync + 'static,
+        ) -> Self {
+            self.$($path).+.ignore_if = Some($crate::config::ErasedPredicate::new(predicate));
+            self
+        }
+    };
+}
+pub(crate) use setters;
+
+/// Builds a [`BreakerConfig`]; see there for an example.
+#[derive(Debug, Clone, Default)]
+pub struct BreakerConfigBuilder {
+    config: BreakerConfig,
+}
+
+impl BreakerConfigBuilder {
+    setters!(config);
+
+    /// The finished config. Values are checked when a breaker is made from it.
+    pub fn build(self) -> BreakerConfig {
+        self.config
+    }
+}
+
+impl BreakerConfig {
+    /// A builder with nothing set.
+    ///
+    /// ```
+    /// let config = breaker_runtime::BreakerConfig::builder().failure_threshold(3).build();
+    /// assert_eq!(config.get_failure_threshold(), Some(3));
+    /// ```
+    pub fn builder() -> BreakerConfigBuilder {
+        BreakerConfigBuilder::default()
+    }
+
+    /// The `failure_threshold` set on this layer, if any.
+    ///
+    /// ```
+    /// assert_eq!(breaker_runtime::BreakerConfig::default().get_failure_threshold(), None);
+    /// ```
+    pub fn get_failure_threshold(&self) -> Option<u32> {
+        self.failure_threshold
+    }
+
+    /// This config with every setting of `higher` laid over it.
+    ///
+    /// ```
+    /// use breaker_runtime::BreakerConfig;
+    /// let base = BreakerConfig::builder().failure_threshold(3).success_threshold(4).build();
+    /// let top = BreakerConfig::builder().failure_threshold(9).build();
+    /// let merged = base.overlay(&top);
+    /// assert_eq!(merged, BreakerConfig::builder().failure_threshold(9).success_threshold(4).build());
+    /// ```
+    pub fn overlay(&self, higher: &BreakerConfig) -> BreakerConfig {
+        macro_rules! pick {
+            ($($field:ident),*) => {
+                BreakerConfig { $($field: higher.$field.clone().or_else(|| self.$field.clone()),)* }
+            };
+        }
+        pick!(
+            failure_threshold,
+            failure_rate,
+            minimum_calls,
+            window,
+            slow_call,
+            slow_call_rate,
+            success_threshold,
+            half_open_max_calls,
+            reset_timeout,
+            backoff,
+            half_open_timeout,
+            call_timeout,
+            failure_if,
+            ignore_if
+        )
+    }
+
+    /// Resolves this config over the built-in defaults and checks every value.
+    pub(crate) fn resolve(&self, name: &str) -> Result<Settings, ConfigError> {
+        let bad = |key: &str, value: &dyn fmt::Display, reason: &str| {
+            ConfigError::invalid(name, key, value, reason)
+        };
+        let at_least_one = |key: &str, v: Option<u32>| match v {
+            Some(0) => Err(bad(key, &0, "must be at least 1")),
+            _ => Ok(()),
+        };
+        let rate = |key: &str, v: Option<f64>| match v {
+            Some(r) if !(r > 0.0 && r <= 1.0) => Err(bad(key, &r, "must be above 0 and at most 1")),
+            _ => Ok(()),
+        };
+        let positive = |key: &str, v: Option<Duration>| match v {
+            Some(d) if d.is_zero() => Err(bad(key, &"\"0s\"", "must be longer than zero")),
+            Some(d) if d > MAX_WAIT => Err(bad(
+                key,
+                &format_args!("\"{}\"", HumanDuration(d)),
+                "must be at most a year",
+            )),
+            _ => Ok(()),
+        };
+        at_least_one("failure_threshold", self.failure_threshold)?;
+        at_least_one("minimum_calls", self.minimum_calls)?;
+        at_least_one("success_threshold", self.success_threshold)?;
+        at_least_one("half_open_max_calls", self.half_open_max_calls)?;
+        rate("failure_rate", self.failure_rate)?;
+        rate("slow_call_rate", self.slow_call_rate)?;
+        positive("slow_call", self.slow_call)?;
+        positive("half_open_timeout", self.half_open_timeout)?;
+        positive("call_timeout", self.call_timeout)?;
+        if let Some(d) = self.reset_timeout {
+            if d > MAX_WAIT {
+                return Err(bad(
+                    "reset_timeout",
+                    &format_args!("\"{}\"", HumanDuration(d)),
+                    "must be at most a year",
+                ));
+            }
+        }
+        for (key, v) in [
+            ("success_threshold", self.success_threshold),
+            ("half_open_max_calls", self.half_open_max_calls),
+        ] {
+            if let Some(n) = v.filter(|&n| n > MAX_HALF_OPEN_COUNT.min(65_535)) {
+                return Err(bad(key, &n, "must be at most 65535"));
+            }
+        }
+        match self.window {
+            Some(Window::Calls(0)) => return Err(bad("window", &0, "must hold at least 1 call")),
+            Some(Window::Calls(n)) if n > MAX_WINDOW_CALLS => {
+                return Err(bad("window", &n, "must be at most 65535 calls"))
+            }
+            Some(Window::Time(d)) if d < Duration::from_millis(10) => {
+                return Err(bad(
+                    "window",
+                    &format_args!("\"{}\"", HumanDuration(d)),
+                    "a time window must be at least 10ms",
+                ))
+            }
+            Some(Window::Time(d)) if d > MAX_WAIT => {
+                return Err(bad(
+                    "window",
+                    &format_args!("\"{}\"", HumanDuration(d)),
+                    "must be at most a year",
+                ))
+            }
+            _ => {}
+        }
+        if let Some(b) = &self.backoff {
+            if let Err(reason) = b.check() {
+                return Err(bad("backoff", &b.kind(), &reason));
+            }
+        }
+        if self.slow_call_rate.is_some() && self.slow_call.is_none() {
+            return Err(bad(
+                "slow_call_rate",
+                &self.slow_call_rate.unwrap_or_default(),
+                "has no effect without `slow_call`: set `slow_call` to say how long a slow call takes",
+            ));
+        }
+
+        let uses_window = self.failure_rate.is_some() || self.slow_call.is_some();
+        let window = uses_window.then(|| self.window.unwrap_or(Window::Calls(100)));
+        let minimum_calls = self.minimum_calls.unwrap_or(10);
+        if let (Some(Window::Calls(n)), Some(m)) = (window, self.minimum_calls) {
+            if m > n {
+                return Err(bad(
+                    "minimum_calls",
+                    &m,
+                    &format!("is more than the window of {n} calls, so no rate could ever open the breaker"),
+                ));
+            }
+        }
+        let success_threshold = self.success_threshold.unwrap_or(2);
+        Ok(Settings {
+            failure_threshold: self.failure_threshold.or(if self.failure_rate.is_none() {
+                Some(5)
+            } else {
+                None
+            }),
+            failure_rate: self.failure_rate,
+            slow_call: self.slow_call,
+            slow_call_rate: self.slow_call.map(|_| self.slow_call_rate.unwrap_or(1.0)),
+            minimum_calls: match window {
+                Some(Window::Calls(n)) => minimum_calls.min(n),
+                _ => minimum_calls,
+            },
+            window,
+            success_threshold,
+            half_open_max_calls: self.half_open_max_calls.unwrap_or(success_threshold),
+            reset_timeout: self.reset_timeout.unwrap_or(Duration::from_secs(30)),
+            backoff: self.backoff.unwrap_or_default(),
+            half_open_timeout: self.half_open_timeout.unwrap_or(Duration::from_secs(60)),
+            call_timeout: self.call_timeout,
+            failure_if: self.failure_if.clone(),
+            ignore_if: self.ignore_if.clone(),
+        })
+    }
+}
+
+/// A config resolved over the defaults and checked: what a breaker actually runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Settings {
+    pub(crate) failure_threshold: Option<u32>,
+    pub(crate) failure_rate: Option<f64>,
+    pub(crate) slow_call: Option<Duration>,
+    pub(crate) slow_call_rate: Option<f64>,
+    pub(crate) minimum_calls: u32,
+    /// Present when a rate needs one.
+    pub(crate) window: Option<Window>,
+    pub(crate) success_threshold: u32,
+    pub(crate) half_open_max_calls: u32,
+    pub(crate) reset_timeout: Duration,
+    pub(crate) backoff: Backoff,
+    pub(crate) half_open_timeout: Duration,
+    pub(crate) call_timeout: Option<Duration>,
+    pub(crate) failure_if: Option<ErasedPredicate>,
+    pub(crate) ignore_if: Option<ErasedPredicate>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(c: BreakerConfigBuilder) -> Result<Settings, ConfigError> {
+        c.build().resolve("t")
+    }
+
+    #[test]
+    fn defaults_match_the_contract() {
+        let s = resolve(BreakerConfig::builder()).unwrap();
+        assert_eq!(s.failure_threshold, Some(5));
+        assert_eq!(s.failure_rate, None);
+        assert_eq!(s.window, None);
+        assert_eq!(s.success_threshold, 2);
+        assert_eq!(s.half_open_max_calls, 2);
+        assert_eq!(s.reset_timeout, Duration::from_secs(30));
+        assert_eq!(s.half_open_timeout, Duration::from_secs(60));
+        assert_eq!(s.backoff, Backoff::fixed());
+        assert_eq!(s.call_timeout, None);
+    }
+
+    #[test]
+    fn a_failure_rate_replaces_the_default_threshold() {
+        let s = resolve(BreakerConfig::builder().failure_rate(0.5)).unwrap();
+        assert_eq!(s.failure_threshold, None);
+        assert_eq!(s.window, Some(Window::Calls(100)));
+        assert_eq!(s.minimum_calls, 10);
+    }
+
+    #[test]
+    fn slow_call_enables_a_full_slow_rate_window() {
+        let s = resolve(BreakerConfig::builder().slow_call(Duration::from_secs(1))).unwrap();
+        assert_eq!(s.slow_call_rate, Some(1.0));
+        assert_eq!(s.window, Some(Window::Calls(100)));
+        assert_eq!(s.failure_threshold, Some(5));
+    }
+
+    #[test]
+    fn out_of_range_values_name_key_and_value() {
+        let cases = [
+            (
+                BreakerConfig::builder().failure_threshold(0),
+                "`failure_threshold` = 0",
+            ),
+            (
+                BreakerConfig::builder().failure_rate(0.0),
+                "`failure_rate` = 0",
+            ),
+            (
+                BreakerConfig::builder().minimum_calls(0),
+                "`minimum_calls` = 0",
+            ),
+            (BreakerConfig::builder().window(0), "`window` = 0"),
+            (BreakerConfig::builder().window(70_000), "`window` = 70000"),
+            (
+                BreakerConfig::builder().success_threshold(70_000),
+                "`success_threshold` = 70000",
+            ),
+            (
+                BreakerConfig::builder().half_open_timeout(Duration::ZERO),
+                "`half_open_timeout`",
+            ),
+            (
+                BreakerConfig::builder().slow_call_rate(0.5),
+                "without `slow_call`",
+            ),
+            (
+                BreakerConfig::builder()
+                    .failure_rate(0.5)
+                    .window(5)
+                    .minimum_calls(6),
+                "`minimum_calls` = 6",
+            ),
+            (
+                BreakerConfig::builder().backoff(Backoff::fixed().jitter(2.0)),
+                "jitter",
+            ),
+        ];
+        for (builder, expected) in cases {
+            let err = resolve(builder).unwrap_err().to_string();
+            assert!(
+                err.contains(expected),
+                "{err:?} should contain {expected:?}"
+            );
+            assert!(err.starts_with("breaker `t`"), "{err}");
+        }
+    }
+
+    #[test]
+    fn predicates_apply_only_to_their_error_type() {
+        let config = BreakerConfig::builder().failure_if(|e: &u8| *e > 3).build();
+        let p = config.failure_if.unwrap();
+        assert_eq!(p.test(&5u8), Some(true));
+        assert_eq!(p.test(&1u8), Some(false));
+        assert_eq!(p.test(&"other"), None);
+    }
+}

@@ -1,0 +1,182 @@
+//! [`Permit`]: one admitted call, recorded exactly once.
+
+use crate::breaker::CircuitBreaker;
+use crate::clock::Instant;
+use crate::state::Generation;
+use std::fmt;
+
+/// How a finished call went, as far as the breaker is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The dependency answered well.
+    Success,
+    /// The dependency failed, panicked or timed out.
+    Failure,
+    /// Not the dependency's doing: counted, but moves no state.
+    Ignored,
+    /// Dropped before it finished: counted, but moves no state.
+    Cancelled,
+}
+
+impl Outcome {
+    /// Success and failure are verdicts on the dependency; the others are not.
+    pub(crate) fn is_verdict(self) -> bool {
+        matches!(self, Outcome::Success | Outcome::Failure)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TicketKind {
+    Closed,
+    HalfOpen,
+    MetricsOnly,
+    /// Disabled: nothing is recorded.
+    Untracked,
+}
+
+/// What a permit needs to record its call: where and when it was admitted.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Ticket {
+    pub(crate) generation: Generation,
+    pub(crate) kind: TicketKind,
+    /// Set only when slow calls are tracked, so other breakers never read the clock.
+    pub(crate) started: Option<Instant>,
+}
+
+/// Leave to run one call through a breaker. Record its outcome with [`success`](Self::success),
+/// [`failure`](Self::failure), [`ignore`](Self::ignore) or [`record`](Self::record).
+///
+/// A permit that is dropped unrecorded counts its call as cancelled, or as failed when it
+/// is dropped during a panic, and gives its half-open slot back: a lost permit can never
+/// wedge the breaker.
+///
+/// ```
+/// use breaker_runtime::CircuitBreaker;
+///
+/// let breaker = CircuitBreaker::builder("docs-permit").build();
+/// let permit = breaker.try_acquire().unwrap();
+/// let result: Result<u32, std::io::Error> = Ok(42);
+/// permit.record(&result);
+/// assert_eq!(breaker.metrics().successes, 1);
+///
+/// drop(breaker.try_acquire().unwrap()); // never recorded
+/// assert_eq!(breaker.metrics().cancelled, 1);
+/// ```
+#[must_use = "a permit records its call when used; dropping it counts the call as cancelled"]
+pub struct Permit<'a> {
+    breaker: &'a CircuitBreaker,
+    ticket: Ticket,
+    armed: bool,
+}
+
+impl fmt::Debug for Permit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Permit")
+            .field("breaker", &self.breaker.name())
+            .field("kind", &self.ticket.kind)
+            .finish()
+    }
+}
+
+impl<'a> Permit<'a> {
+    pub(crate) fn new(breaker: &'a CircuitBreaker, ticket: Ticket) -> Permit<'a> {
+        Permit {
+            breaker,
+            ticket,
+            armed: true,
+        }
+    }
+
+    /// The breaker this permit belongs to.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-permit-b").build();
+    /// let permit = breaker.try_acquire().unwrap();
+    /// assert_eq!(permit.breaker().name(), "docs-permit-b");
+    /// permit.success();
+    /// ```
+    pub fn breaker(&self) -> &'a CircuitBreaker {
+        self.breaker
+    }
+
+    /// Records a success.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-permit-s").build();
+    /// breaker.try_acquire().unwrap().success();
+    /// assert_eq!(breaker.metrics().successes, 1);
+    /// ```
+    pub fn success(self) {
+        self.finish(Outcome::Success, false);
+    }
+
+    /// Records a failure.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-permit-f").build();
+    /// breaker.try_acquire().unwrap().failure();
+    /// assert_eq!(breaker.metrics().failures, 1);
+    /// ```
+    pub fn failure(self) {
+        self.finish(Outcome::Failure, false);
+    }
+
+    /// Records the call as ignored: counted, but it moves no state and gives a half-open
+    /// slot back.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-permit-i").build();
+    /// breaker.try_acquire().unwrap().ignore();
+    /// assert_eq!(breaker.metrics().ignored, 1);
+    /// ```
+    pub fn ignore(self) {
+        self.finish(Outcome::Ignored, false);
+    }
+
+    /// Records `result`: `Ok` is a success; an `Err` is a failure unless the breaker's
+    /// `failure_if` says otherwise or its `ignore_if` says to ignore it.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-permit-r").build();
+    /// breaker.try_acquire().unwrap().record(&Err::<(), _>("down"));
+    /// assert_eq!(breaker.metrics().failures, 1);
+    /// ```
+    pub fn record<T, E: 'static>(self, result: &Result<T, E>) {
+        let outcome = match result {
+            Ok(_) => Outcome::Success,
+            Err(e) => self.breaker.classify_erased(e),
+        };
+        self.finish(outcome, false);
+    }
+
+    /// Records an outcome decided by the caller.
+    ///
+    /// ```
+    /// use breaker_runtime::Outcome;
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-permit-o").build();
+    /// breaker.try_acquire().unwrap().record_outcome(Outcome::Failure);
+    /// assert_eq!(breaker.metrics().failures, 1);
+    /// ```
+    pub fn record_outcome(self, outcome: Outcome) {
+        self.finish(outcome, false);
+    }
+
+    pub(crate) fn finish(mut self, outcome: Outcome, timed_out: bool) {
+        self.armed = false;
+        self.breaker.record(self.ticket, outcome, timed_out);
+    }
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let outcome = if std::thread::panicking() {
+                Outcome::Failure
+            } else {
+                Outcome::Cancelled
+            };
+            self.breaker.record(self.ticket, outcome, false);
+        }
+    }
+}

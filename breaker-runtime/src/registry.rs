@@ -1,0 +1,350 @@
+//! The global [`Registry`]: one breaker per name, created on first use.
+
+use crate::breaker::CircuitBreaker;
+use crate::config::BreakerConfig;
+use crate::error::ConfigError;
+use crate::metrics::Metrics;
+use crate::state::State;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+/// The process-wide registry every `#[circuit_breaker]` function registers in.
+///
+/// ```
+/// use breaker_runtime::{registry, BreakerConfig};
+///
+/// let a = registry().get_or_create("docs-registry", BreakerConfig::default());
+/// let b = registry().get("docs-registry").unwrap();
+/// assert!(std::sync::Arc::ptr_eq(&a, &b));
+/// ```
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(Registry::new)
+}
+
+/// Breakers by name. Thread-safe; lookups take a read lock, so keep the returned `Arc`
+/// rather than looking a breaker up on every call (the attribute caches it for you).
+#[derive(Debug, Default)]
+pub struct Registry {
+    inner: RwLock<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    breakers: HashMap<&'static str, Arc<CircuitBreaker>>,
+    layers: Layers,
+}
+
+/// Settings from outside the code, laid around each breaker's own:
+/// `default` below it, then its table and the environment above it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Layers {
+    pub(crate) default: BreakerConfig,
+    pub(crate) tables: HashMap<String, BreakerConfig>,
+    pub(crate) env: HashMap<String, BreakerConfig>,
+}
+
+impl Layers {
+    /// Built-in defaults < `[default]` < the code's config < the breaker's table < env.
+    pub(crate) fn effective(&self, name: &str, code: &BreakerConfig) -> BreakerConfig {
+        let mut c = self.default.overlay(code);
+        for layer in [self.tables.get(name), self.env.get(name)]
+            .into_iter()
+            .flatten()
+        {
+            c = c.overlay(layer);
+        }
+        c
+    }
+}
+
+/// One breaker as a health endpoint or dashboard shows it.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct BreakerSnapshot {
+    /// The breaker's name.
+    pub name: String,
+    /// Its state.
+    pub state: State,
+    /// Milliseconds until an open breaker lets probes through.
+    pub retry_after_ms: Option<u64>,
+    /// Its counts and rates.
+    pub metrics: Metrics,
+}
+
+/// How many breakers are in each state.
+///
+/// ```
+/// let health = breaker_runtime::registry().health();
+/// assert_eq!(
+///     health.total,
+///     health.closed + health.open + health.half_open + health.forced_open
+///         + health.disabled + health.metrics_only
+/// );
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Health {
+    /// Every registered breaker.
+    pub total: usize,
+    /// Closed breakers.
+    pub closed: usize,
+    /// Open breakers.
+    pub open: usize,
+    /// Half-open breakers.
+    pub half_open: usize,
+    /// Breakers forced open by hand.
+    pub forced_open: usize,
+    /// Disabled breakers.
+    pub disabled: usize,
+    /// Breakers in metrics-only mode.
+    pub metrics_only: usize,
+}
+
+impl Health {
+    /// No breaker rejects calls: none is open or forced open.
+    ///
+    /// ```
+    /// assert!(breaker_runtime::Health::default().is_healthy());
+    /// ```
+    pub fn is_healthy(&self) -> bool {
+        self.open == 0 && self.forced_open == 0
+    }
+}
+
+impl Registry {
+    /// An empty registry of your own; most code uses the global [`registry()`].
+    ///
+    /// ```
+    /// assert_eq!(breaker_runtime::Registry::new().len(), 0);
+    /// ```
+    pub fn new() -> Registry {
+        Registry::default()
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The breaker registered as `name`.
+    ///
+    /// ```
+    /// assert!(breaker_runtime::registry().get("docs-nobody").is_none());
+    /// ```
+    pub fn get(&self, name: &str) -> Option<Arc<CircuitBreaker>> {
+        self.read().breakers.get(name).cloned()
+    }
+
+    /// The breaker registered as `name`, created with `config` if there is none.
+    ///
+    /// The first config wins: asking again with a different config returns the existing
+    /// breaker and logs a warning naming both. Settings loaded from files or the
+    /// environment are laid over `config` (see the crate docs). If they make no sense
+    /// together with `config`, the error is logged and `config` alone is used; if `config`
+    /// itself is out of range, the error is logged and the defaults are used. It never
+    /// panics; [`try_get_or_create`](Self::try_get_or_create) returns such errors instead.
+    ///
+    /// ```
+    /// use breaker_runtime::{registry, BreakerConfig};
+    /// let config = BreakerConfig::builder().failure_threshold(3).build();
+    /// let breaker = registry().get_or_create("docs-goc", config);
+    /// assert_eq!(breaker.name(), "docs-goc");
+    /// ```
+    pub fn get_or_create(&self, name: &str, config: BreakerConfig) -> Arc<CircuitBreaker> {
+        match self.create(name, config, true) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(target: "breaker_runtime", name, error = %e, "invalid circuit breaker settings; using the defaults");
+                self.create(name, BreakerConfig::default(), true)
+                    .expect("the default settings are valid")
+            }
+        }
+    }
+
+    /// Like [`get_or_create`](Self::get_or_create), but a config out of range is an error.
+    ///
+    /// ```
+    /// use breaker_runtime::{registry, BreakerConfig};
+    /// let bad = BreakerConfig::builder().failure_rate(2.0).build();
+    /// assert!(registry().try_get_or_create("docs-tgoc", bad).is_err());
+    /// ```
+    pub fn try_get_or_create(
+        &self,
+        name: &str,
+        config: BreakerConfig,
+    ) -> Result<Arc<CircuitBreaker>, ConfigError> {
+        self.create(name, config, false)
+    }
+
+    fn create(
+        &self,
+        name: &str,
+        config: BreakerConfig,
+        forgive_layers: bool,
+    ) -> Result<Arc<CircuitBreaker>, ConfigError> {
+        if let Some(existing) = self.get(name) {
+            warn_if_different(&existing, &config);
+            return Ok(existing);
+        }
+        let mut inner = self.write();
+        if let Some(existing) = inner.breakers.get(name) {
+            warn_if_different(existing, &config);
+            return Ok(existing.clone());
+        }
+        let effective = inner.layers.effective(name, &config);
+        let breaker = match CircuitBreaker::new(name, config.clone(), &effective) {
+            Ok(b) => b,
+            Err(e) if forgive_layers && effective != config => {
+                tracing::error!(target: "breaker_runtime", name, error = %e, "settings from config files or the environment do not fit this breaker; ignoring them");
+                CircuitBreaker::new(name, config.clone(), &config)?
+            }
+            Err(e) => return Err(e),
+        };
+        let breaker = Arc::new(breaker);
+        inner.breakers.insert(breaker.name(), breaker.clone());
+        Ok(breaker)
+    }
+
+    /// The names of every registered breaker, sorted.
+    ///
+    /// ```
+    /// let names = breaker_runtime::registry().names();
+    /// assert!(names.windows(2).all(|w| w[0] <= w[1]));
+    /// ```
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.read().breakers.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// How many breakers are registered.
+    ///
+    /// ```
+    /// assert_eq!(breaker_runtime::Registry::new().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.read().breakers.len()
+    }
+
+    /// Whether no breaker is registered.
+    ///
+    /// ```
+    /// assert!(breaker_runtime::Registry::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn all(&self) -> Vec<Arc<CircuitBreaker>> {
+        self.read().breakers.values().cloned().collect()
+    }
+
+    /// Every breaker's state and metrics, sorted by name; serializable with the `serde`
+    /// feature, ready for a health or admin endpoint.
+    ///
+    /// ```
+    /// use breaker_runtime::{registry, BreakerConfig};
+    /// registry().get_or_create("docs-snapshot", BreakerConfig::default());
+    /// let snap = registry().snapshot();
+    /// assert!(snap.iter().any(|b| b.name == "docs-snapshot"));
+    /// ```
+    pub fn snapshot(&self) -> Vec<BreakerSnapshot> {
+        let mut snaps: Vec<_> = self.all().iter().map(|b| b.snapshot()).collect();
+        snaps.sort_by(|a, b| a.name.cmp(&b.name));
+        snaps
+    }
+
+    /// How many breakers are in each state.
+    ///
+    /// ```
+    /// let health = breaker_runtime::Registry::new().health();
+    /// assert_eq!(health.total, 0);
+    /// assert!(health.is_healthy());
+    /// ```
+    pub fn health(&self) -> Health {
+        let mut h = Health::default();
+        for b in self.all() {
+            h.total += 1;
+            *match b.state() {
+                State::Closed => &mut h.closed,
+                State::Open => &mut h.open,
+                State::HalfOpen => &mut h.half_open,
+                State::ForcedOpen => &mut h.forced_open,
+                State::Disabled => &mut h.disabled,
+                State::MetricsOnly => &mut h.metrics_only,
+            } += 1;
+        }
+        h
+    }
+
+    /// Replaces the outside layers and reconfigures every breaker, or changes nothing if any
+    /// breaker would end up with settings that make no sense.
+    #[allow(dead_code)] // used by the `config` feature
+    pub(crate) fn replace_layers(&self, layers: Layers) -> Result<(), ConfigError> {
+        let mut inner = self.write();
+        let mut planned = Vec::with_capacity(inner.breakers.len());
+        for b in inner.breakers.values() {
+            let effective = layers.effective(b.name(), &b.code_config());
+            effective.resolve(b.name())?;
+            planned.push((b.clone(), effective));
+        }
+        for (b, effective) in planned {
+            b.apply(&effective)?;
+        }
+        inner.layers = layers;
+        Ok(())
+    }
+}
+
+fn warn_if_different(existing: &CircuitBreaker, config: &BreakerConfig) {
+    let first = existing.code_config();
+    if first != *config {
+        tracing::warn!(
+            target: "breaker_runtime",
+            name = existing.name(),
+            first = ?first,
+            ignored = ?config,
+            "circuit breaker already exists with other settings; keeping the first"
+        );
+    }
+}
+
+impl CircuitBreaker {
+    /// This breaker's state and metrics now.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-snap-one").build();
+    /// assert_eq!(breaker.snapshot().name, "docs-snap-one");
+    /// ```
+    pub fn snapshot(&self) -> BreakerSnapshot {
+        let metrics = self.metrics();
+        BreakerSnapshot {
+            name: self.name().to_owned(),
+            state: metrics.state,
+            retry_after_ms: self.retry_after().map(|d| d.as_millis() as u64),
+            metrics,
+        }
+    }
+}
+
+/// Names live as long as the process, so errors and events can carry them without a
+/// reference count or an allocation. Each distinct name is stored once.
+pub(crate) fn intern(name: &str) -> &'static str {
+    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut names = NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = names.get(name) {
+        return n;
+    }
+    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    names.insert(leaked);
+    leaked
+}

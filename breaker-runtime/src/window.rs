@@ -1,0 +1,309 @@
+//! Rate windows: the recent calls a failure rate or slow-call rate is measured over.
+//!
+//! Both kinds are lock-free. A count window is a ring of outcome bits with running totals; a
+//! time window is ten buckets, each one packed `u64` updated by compare-and-swap. A plain
+//! success that overwrites a plain success writes only the ring position.
+
+use crate::config::Window;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+
+/// Totals over a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct WindowStats {
+    pub(crate) calls: u32,
+    pub(crate) failures: u32,
+    pub(crate) slow: u32,
+}
+
+/// A window of either kind.
+#[derive(Debug)]
+pub(crate) enum RateWindow {
+    Calls(CountWindow),
+    Time(TimeWindow),
+}
+
+impl RateWindow {
+    pub(crate) fn new(spec: Window) -> RateWindow {
+        match spec {
+            Window::Calls(n) => RateWindow::Calls(CountWindow::new(n)),
+            Window::Time(d) => RateWindow::Time(TimeWindow::new(d)),
+        }
+    }
+
+    pub(crate) fn spec(&self) -> Window {
+        match self {
+            RateWindow::Calls(w) => Window::Calls(w.size),
+            RateWindow::Time(w) => Window::Time(w.span),
+        }
+    }
+
+    #[inline]
+    pub(crate) fn record(&self, failed: bool, slow: bool) {
+        match self {
+            RateWindow::Calls(w) => w.record(failed, slow),
+            RateWindow::Time(w) => w.record(crate::clock::coarse_now_ms(), failed, slow),
+        }
+    }
+
+    pub(crate) fn stats(&self) -> WindowStats {
+        match self {
+            RateWindow::Calls(w) => w.stats(),
+            RateWindow::Time(w) => w.stats(crate::clock::coarse_now_ms()),
+        }
+    }
+
+    pub(crate) fn clear(&self) {
+        match self {
+            RateWindow::Calls(w) => w.clear(),
+            RateWindow::Time(w) => w.clear(),
+        }
+    }
+}
+
+/// The last `size` calls.
+#[derive(Debug)]
+pub(crate) struct CountWindow {
+    size: u32,
+    /// Next slot to write (low 32 bits) and whether the ring has wrapped once (bit 32).
+    head: AtomicU64,
+    failed_bits: Box<[AtomicU64]>,
+    slow_bits: Box<[AtomicU64]>,
+    failures: AtomicU32,
+    slow: AtomicU32,
+}
+
+const FULL: u64 = 1 << 32;
+
+impl CountWindow {
+    fn new(size: u32) -> CountWindow {
+        let words = (size as usize).div_ceil(64);
+        let bits = || (0..words).map(|_| AtomicU64::new(0)).collect();
+        CountWindow {
+            size,
+            head: AtomicU64::new(0),
+            failed_bits: bits(),
+            slow_bits: bits(),
+            failures: AtomicU32::new(0),
+            slow: AtomicU32::new(0),
+        }
+    }
+
+    #[inline]
+    fn record(&self, failed: bool, slow: bool) {
+        // Claim a slot; wrapping with a compare-and-swap avoids a division per call.
+        let mut head = self.head.load(Relaxed);
+        let slot = loop {
+            let pos = head as u32;
+            let next = if pos + 1 >= self.size {
+                FULL
+            } else {
+                (head & FULL) | (pos as u64 + 1)
+            };
+            match self
+                .head
+                .compare_exchange_weak(head, next, Relaxed, Relaxed)
+            {
+                Ok(_) => break pos as usize,
+                Err(now) => head = now,
+            }
+        };
+        let (word, mask) = (slot / 64, 1u64 << (slot % 64));
+        set_bit(&self.failed_bits[word], mask, failed, &self.failures);
+        set_bit(&self.slow_bits[word], mask, slow, &self.slow);
+    }
+
+    fn stats(&self) -> WindowStats {
+        let head = self.head.load(Relaxed);
+        let calls = if head & FULL != 0 {
+            self.size
+        } else {
+            head as u32
+        };
+        WindowStats {
+            calls,
+            failures: self.failures.load(Relaxed).min(calls),
+            slow: self.slow.load(Relaxed).min(calls),
+        }
+    }
+
+    fn clear(&self) {
+        self.head.store(0, Relaxed);
+        for w in self.failed_bits.iter().chain(self.slow_bits.iter()) {
+            w.store(0, Relaxed);
+        }
+        self.failures.store(0, Relaxed);
+        self.slow.store(0, Relaxed);
+    }
+}
+
+/// Sets or clears one outcome bit and keeps its running total in step. Only a bit that really
+/// flips changes the total, so racing writers cannot skew it.
+#[inline]
+fn set_bit(bits: &AtomicU64, mask: u64, value: bool, total: &AtomicU32) {
+    if value {
+        if bits.fetch_or(mask, Relaxed) & mask == 0 {
+            total.fetch_add(1, Relaxed);
+        }
+    } else if bits.load(Relaxed) & mask != 0 && bits.fetch_and(!mask, Relaxed) & mask != 0 {
+        total.fetch_sub(1, Relaxed);
+    }
+}
+
+/// The calls of the last `span`, in [`BUCKETS`] buckets of `span / BUCKETS` each.
+#[derive(Debug)]
+pub(crate) struct TimeWindow {
+    span: std::time::Duration,
+    bucket_ms: u64,
+    /// Each: bucket epoch (low 16 bits) | calls | failures | slow, 16 bits each.
+    buckets: [AtomicU64; BUCKETS],
+}
+
+pub(crate) const BUCKETS: usize = 10;
+const FIELD: u32 = 16;
+const FIELD_MASK: u64 = (1 << FIELD) - 1;
+
+impl TimeWindow {
+    fn new(span: std::time::Duration) -> TimeWindow {
+        let bucket_ms = (crate::clock::ceil_ms(span) / BUCKETS as u64).max(1);
+        TimeWindow {
+            span,
+            bucket_ms,
+            buckets: Default::default(),
+        }
+    }
+
+    #[inline]
+    fn record(&self, now_ms: u64, failed: bool, slow: bool) {
+        let epoch = now_ms / self.bucket_ms;
+        let bucket = &self.buckets[(epoch % BUCKETS as u64) as usize];
+        let tag = epoch & FIELD_MASK;
+        let add = (1 << (3 * FIELD)) | ((failed as u64) << (2 * FIELD)) | ((slow as u64) << FIELD);
+        let mut cur = bucket.load(Relaxed);
+        loop {
+            let next = if cur & FIELD_MASK != tag {
+                // A bucket from an older lap: start it afresh.
+                tag | add
+            } else if cur >> (3 * FIELD) == FIELD_MASK {
+                // Full: further calls in this bucket are left out of the rate; the first
+                // 65,535 are a fair sample of it.
+                return;
+            } else {
+                cur + add
+            };
+            match bucket.compare_exchange_weak(cur, next, Relaxed, Relaxed) {
+                Ok(_) => return,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    fn stats(&self, now_ms: u64) -> WindowStats {
+        let epoch = now_ms / self.bucket_ms;
+        let mut stats = WindowStats::default();
+        for bucket in &self.buckets {
+            let v = bucket.load(Relaxed);
+            let age = (epoch & FIELD_MASK).wrapping_sub(v & FIELD_MASK) & FIELD_MASK;
+            if age < BUCKETS as u64 {
+                stats.calls += (v >> (3 * FIELD)) as u32;
+                stats.failures += ((v >> (2 * FIELD)) & FIELD_MASK) as u32;
+                stats.slow += ((v >> FIELD) & FIELD_MASK) as u32;
+            }
+        }
+        stats
+    }
+
+    fn clear(&self) {
+        for b in &self.buckets {
+            // Tag the cleared bucket with an epoch that is never current soon.
+            b.store(FIELD_MASK, Relaxed);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn stats(calls: u32, failures: u32, slow: u32) -> WindowStats {
+        WindowStats {
+            calls,
+            failures,
+            slow,
+        }
+    }
+
+    #[test]
+    fn count_window_forgets_the_oldest_call() {
+        let w = CountWindow::new(3);
+        w.record(true, false);
+        w.record(false, true);
+        assert_eq!(w.stats(), stats(2, 1, 1));
+        w.record(true, false);
+        assert_eq!(w.stats(), stats(3, 2, 1));
+        w.record(false, false); // overwrites the first failure
+        assert_eq!(w.stats(), stats(3, 1, 1));
+        w.record(false, false); // overwrites the slow call
+        assert_eq!(w.stats(), stats(3, 1, 0));
+        w.clear();
+        assert_eq!(w.stats(), stats(0, 0, 0));
+    }
+
+    #[test]
+    fn count_window_spans_several_words() {
+        let w = CountWindow::new(130);
+        for i in 0..130 {
+            w.record(i % 2 == 0, false);
+        }
+        assert_eq!(w.stats(), stats(130, 65, 0));
+        for _ in 0..130 {
+            w.record(false, false);
+        }
+        assert_eq!(w.stats(), stats(130, 0, 0));
+    }
+
+    #[test]
+    fn count_window_totals_stay_exact_under_threads() {
+        let w = std::sync::Arc::new(CountWindow::new(64));
+        let handles: Vec<_> = (0..2)
+            .map(|t| {
+                let w = w.clone();
+                std::thread::spawn(move || {
+                    for i in 0..20_000 {
+                        w.record((i + t) % 3 == 0, false);
+                    }
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap();
+        }
+        let s = w.stats();
+        let set: u32 = w
+            .failed_bits
+            .iter()
+            .map(|b| b.load(Relaxed).count_ones())
+            .sum();
+        assert_eq!(s.calls, 64);
+        assert_eq!(s.failures, set, "running total must equal the bits set");
+    }
+
+    #[test]
+    fn time_window_drops_buckets_older_than_the_span() {
+        let w = TimeWindow::new(Duration::from_secs(10)); // ten 1 s buckets
+        let t0 = 1_000_000;
+        w.record(t0, true, false);
+        w.record(t0 + 500, false, true);
+        w.record(t0 + 5_000, false, false);
+        assert_eq!(w.stats(t0 + 5_000), stats(3, 1, 1));
+        assert_eq!(w.stats(t0 + 9_999), stats(3, 1, 1));
+        // The first bucket (t0..t0+1s) falls out once ten newer buckets have started.
+        assert_eq!(w.stats(t0 + 10_000), stats(1, 0, 0));
+        assert_eq!(w.stats(t0 + 15_000), stats(0, 0, 0));
+        // Writing into a stale bucket starts it afresh.
+        w.record(t0 + 20_000, true, false);
+        assert_eq!(w.stats(t0 + 20_000), stats(1, 1, 0));
+        w.clear();
+        assert_eq!(w.stats(t0 + 20_000), stats(0, 0, 0));
+    }
+}
