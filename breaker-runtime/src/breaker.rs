@@ -12,6 +12,7 @@ use crate::counters::Counters;
 use crate::error::{BreakerError, ConfigError};
 use crate::events::{trace_transition, BreakerEvent, EventReceiver, Events, TransitionReason};
 use crate::metrics::Metrics;
+use crate::observe::Observer;
 use crate::permit::{Outcome, Permit, Ticket, TicketKind};
 use crate::state::{Generation, State, Word, MAX_LEVEL};
 use crate::window::RateWindow;
@@ -59,6 +60,7 @@ pub struct CircuitBreaker {
     code_config: Mutex<BreakerConfig>,
     counters: Counters,
     events: Events,
+    observer: Observer,
 }
 
 #[derive(Default)]
@@ -181,8 +183,10 @@ impl CircuitBreaker {
         let window = settings.window.map_or(std::ptr::null_mut(), |w| {
             Box::into_raw(Box::new(RateWindow::new(w)))
         });
+        let name = crate::registry::intern(name);
         Ok(CircuitBreaker {
-            name: crate::registry::intern(name),
+            name,
+            observer: Observer::new(name),
             word: AtomicU64::new(Word::initial().0),
             verdict_at: AtomicU64::new(0),
             settings: AtomicPtr::new(Box::into_raw(Box::new(settings))),
@@ -256,7 +260,8 @@ impl CircuitBreaker {
 
     #[inline]
     fn ticket(&self, generation: Generation, kind: TicketKind) -> Ticket {
-        let started = self.settings().slow_call.map(|_| clock::instant());
+        let timed = Observer::wants_timing() || self.settings().slow_call.is_some();
+        let started = timed.then(clock::instant);
         Ticket {
             generation,
             kind,
@@ -271,6 +276,7 @@ impl CircuitBreaker {
                 Admission::Admit(t) => return Ok(t),
                 Admission::Reject(e) => {
                     self.counters.hot().rejected.fetch_add(1, Relaxed);
+                    self.observer.rejected(w.state());
                     if self.events.observed() {
                         self.events.send(BreakerEvent::Rejected {
                             name: self.name,
@@ -346,10 +352,13 @@ impl CircuitBreaker {
         if ticket.kind == TicketKind::Untracked {
             return;
         }
-        let slow = match (ticket.started, self.settings().slow_call) {
-            (Some(start), Some(threshold)) if outcome.is_verdict() => start.elapsed() >= threshold,
+        let elapsed = ticket.started.map(|start| start.elapsed());
+        let slow = match (elapsed, self.settings().slow_call) {
+            (Some(took), Some(threshold)) => outcome.is_verdict() && took >= threshold,
             _ => false,
         };
+        self.observer
+            .call_finished(outcome, slow, timed_out, elapsed);
         let c = &self.counters;
         match outcome {
             Outcome::Success => {
@@ -548,6 +557,7 @@ impl CircuitBreaker {
 
     fn announce(&self, from: State, to: State, reason: TransitionReason) {
         trace_transition(self.name, from, to, reason);
+        self.observer.transition(from, to, reason);
         self.events.send(BreakerEvent::StateTransition {
             name: self.name,
             from,

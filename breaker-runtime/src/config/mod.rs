@@ -1,8 +1,11 @@
-//! [`BreakerConfig`]: what a breaker is told, layer by layer, and the [`Settings`] it resolves to.
+//! Breaker settings: [`BreakerConfig`] in code, and (feature `config`) loading them from TOML
+//! and `BREAKER_<NAME>_<KEY>` environment variables.
 //!
-//! A config records only what was set, so layers can be stacked (built-in defaults,
-//! a config file's `[default]`, the attribute's arguments, the breaker's own table, the
-//! environment) and resolved once into concrete, validated [`Settings`].
+//! A config records only what was set, so layers can be stacked, low to high: built-in
+//! defaults, a config file's `[default]` table, the attribute's arguments (or the builder's
+//! calls), the breaker's own `[breakers."name"]` table, the environment. The stack is resolved
+//! once into concrete, validated settings when a breaker is created, and again when a load
+//! reconfigures it.
 
 use crate::backoff::{Backoff, MAX_WAIT};
 use crate::error::{ConfigError, HumanDuration};
