@@ -1,9 +1,189 @@
-//! The `#[circuit_breaker]` attribute. Use it through `breaker_runtime::circuit_breaker`.
+//! The `#[circuit_breaker]` attribute. Use it through `breaker_runtime::circuit_breaker`; see
+//! [`macro@circuit_breaker`] for everything it does.
+
+mod args;
+mod diag;
+mod duration;
+mod expand;
+mod item;
+mod validate;
 
 use proc_macro::TokenStream;
 
-/// Puts the annotated function behind a circuit breaker (placeholder until the attribute lands).
+/// Puts a function behind a circuit breaker.
+///
+/// Write it on a function or method that returns `Result<T, E>` (under any alias):
+///
+/// ```ignore
+/// use breaker_runtime::circuit_breaker;
+///
+/// #[circuit_breaker(name = "quotes", failure_threshold = 5, reset_timeout = "30s")]
+/// async fn fetch_quote(client: &Client, symbol: &str) -> Result<Quote, AppError> {
+///     client.get(symbol).await
+/// }
+/// ```
+///
+/// The function gets one breaker, created on its first call, registered in
+/// `breaker_runtime::registry()` under its name and kept in a `static` inside the function,
+/// so later calls reach it with one atomic load. Functions with the same `name` share a
+/// breaker. A rejected call never runs the body.
+///
+/// # Arguments
+///
+/// All optional; each is also a method of `BreakerConfig::builder()` and a key in config files.
+///
+/// | argument | value | meaning | default |
+/// |---|---|---|---|
+/// | `name` | string | registry key | the function's path (below) |
+/// | `failure_threshold` | integer ≥ 1 | consecutive failures that open the breaker | 5 when no `failure_rate` |
+/// | `failure_rate` | float in (0, 1] | open when failures / calls in the window reach it | off |
+/// | `minimum_calls` | integer ≥ 1 | calls in the window before a rate can open it | 10 |
+/// | `window` | integer ≤ 65535, or duration | the last N calls, or the calls of the last duration | 100 |
+/// | `slow_call` | duration | a call taking at least this long is slow | off |
+/// | `slow_call_rate` | float in (0, 1] | open when slow calls / calls reach it; needs `slow_call` | 1.0 |
+/// | `success_threshold` | integer in 1..=65535 | half-open successes that close it | 2 |
+/// | `half_open_max_calls` | integer in 1..=65535 | calls let through at once in half-open | `success_threshold` |
+/// | `reset_timeout` | duration | how long it stays open before probing | `"30s"` |
+/// | `backoff` | `fixed`, `linear(step = D, max = D)`, `exponential(multiplier = F, max = D)`, each with optional `jitter = F` | how `reset_timeout` grows on each re-open | `fixed` |
+/// | `half_open_timeout` | duration | half-open with no verdict this long re-opens | `"60s"` |
+/// | `call_timeout` | duration | cut a call running this long (`async fn` only) | off |
+/// | `failure_if` | path to `fn(&E) -> bool` | which errors count as failures (the rest as successes) | every `Err` |
+/// | `ignore_if` | path to `fn(&E) -> bool` | errors not recorded at all | none |
+/// | `fallback` | path | called instead of returning a breaker error or a failure | none |
+/// | `crate` | path | where the runtime is, for crates that re-export it | `::breaker_runtime` |
+///
+/// Durations are string literals checked when the macro expands: `"250ms"`, `"30s"`, `"5m"`,
+/// `"1h"`, `"1m30s"`, `"1.5s"` (units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h`, `d`; at most a
+/// year, and a time `window` at least 10ms). Integers, floats and paths are Rust tokens. Every
+/// misuse is a compile error at the token that is wrong, and the function is still emitted
+/// as written, so the rest of the crate keeps type-checking.
+///
+/// # Default name
+///
+/// An attribute sees only the function, never the `impl` around it, so the default name is
+/// built from what can be known:
+///
+/// - a free function: `module::path::function` (from `module_path!()`);
+/// - a method, or an associated function whose signature mentions `Self`:
+///   `type::path::Type::method`, from `core::any::type_name::<Self>()` with generic arguments
+///   removed (so all instantiations of a generic impl share one name, as they share the
+///   `static`). The trait of a trait impl can't be seen, so `<app::Client as app::Api>::get`
+///   is named `app::Client::get`.
+///
+/// The name is computed once, on the first call. If two different functions end up with the
+/// same default name (an inherent and a trait method of one type with the same name, or an
+/// associated function without `Self` in its signature next to a free function of the same
+/// name), the first one to be called keeps the name and the other gets its source location
+/// appended, `app::Client::get@src/client.rs:42:14`, with a warning in the log. Give such
+/// functions a `name` to choose the name yourself.
+///
+/// # What the function becomes
+///
+/// The signature, attributes and docs stay exactly as written; only the body is replaced.
+/// For
+///
+/// ```ignore
+/// #[circuit_breaker(failure_threshold = 3)]
+/// async fn fetch(id: u32) -> Result<Item, AppError> { load(id).await }
+/// ```
+///
+/// the body becomes (paths shortened; the real ones are absolute):
+///
+/// ```ignore
+/// async fn fetch(id: u32) -> Result<Item, AppError> {
+///     let __breaker = {
+///         static __BREAKER: BreakerCell = BreakerCell::new();
+///         __BREAKER.get_or_register_default(
+///             || concat!(module_path!(), "::", "fetch"),   // the default name
+///             concat!(file!(), ":", line!(), ":", column!()),
+///             || BreakerConfig::builder().failure_threshold(3u32).build(),
+///         )
+///     };
+///     match call_async(__breaker, Classifier::new(None, None), async move {
+///         if let Some(__ret) = None::<Result<Item, AppError>> {   // gives `?` its type
+///             returns_result(&__ret);
+///             return __ret;
+///         }
+///         { load(id).await }                                      // the body, as written
+///     }).await {
+///         Ok(__value) => Ok(__value),
+///         Err(__error) => Err(into_error_checked(__error)),       // E::from(BreakerError)
+///     }
+/// }
+/// ```
+///
+/// A plain `fn` gets `call_sync` and a closure instead of `call_async` and an async block. An
+/// `#[async_trait]` method (whose expansion this attribute sees) keeps async-trait's
+/// `Box::pin(async move { … })` and has the same code in place of the user's body inside it.
+/// Generated locals use `Span::mixed_site()`, so they can't clash with the body's names, and
+/// the body sits in its own block, so its `use`s can't shadow anything generated.
+///
+/// # Errors and fallbacks
+///
+/// Without `fallback`, a rejected or timed-out call returns `Err(E::from(breaker_error))`, so
+/// `E: From<BreakerError>` is required (thiserror's `#[from]`, `anyhow::Error` and
+/// `Box<dyn Error + Send + Sync>` have it); otherwise the compile error points at the return
+/// type and says what to implement.
+///
+/// With `fallback = f` (a free function, `Self::method` or `Type::method`), a rejected,
+/// timed-out or failed call returns `f(arguments…, CallError<E>)` (`.await`ed when the
+/// function is async), where the arguments are the function's own, receiver included. `f`
+/// returns the function's return type. The body then only borrows the arguments it does not
+/// consume, so they can be handed on; a body that consumes an argument is a compile error
+/// ("use of moved value") pointing at the `fallback` path. Parameters written as patterns
+/// (`(a, b): (u8, u8)`) can't be handed on and are an error with `fallback`.
+///
+/// The future of an annotated `async fn` is `Send` whenever the original one was.
 #[proc_macro_attribute]
-pub fn circuit_breaker(_args: TokenStream, item: TokenStream) -> TokenStream {
-    item
+pub fn circuit_breaker(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = diag::Errors::default();
+    let args = args::parse(args.into(), &mut errors);
+    let item2: proc_macro2::TokenStream = item.clone().into();
+    let function: item::Function = match syn::parse2(item2) {
+        Ok(function) => function,
+        Err(error) => {
+            errors.push(error);
+            let mut out: proc_macro2::TokenStream = item.into();
+            out.extend(errors.to_compile_errors());
+            return out.into();
+        }
+    };
+    let shape = function.shape();
+    validate::check(&args, &function, &shape, &mut errors);
+    let result = function.result_type(&shape).ok_or_else(|| {
+        syn::Error::new(
+            function.sig.ident.span(),
+            format!(
+                "`#[circuit_breaker]` needs a function that returns `Result<T, E>`; `{}` returns `()`",
+                function.sig.ident
+            ),
+        )
+    });
+    let result = result.and_then(|ty| {
+        item::result_type(&ty)
+            .map_err(|message| syn::Error::new(syn::spanned::Spanned::span(&ty), message))
+    });
+    let arguments = if args.fallback.is_some() {
+        function.argument_names(&shape).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    match result {
+        Ok(result) if errors.is_empty() => expand::expand(expand::Plan {
+            args: &args,
+            function: &function,
+            shape,
+            result,
+            arguments,
+        })
+        .into(),
+        other => {
+            if let Err(error) = other {
+                errors.push(error);
+            }
+            let mut out: proc_macro2::TokenStream = item.into();
+            out.extend(errors.to_compile_errors());
+            out.into()
+        }
+    }
 }

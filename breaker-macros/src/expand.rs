@@ -1,0 +1,308 @@
+//! The rewrite: the signature stays as written, the body becomes
+//!
+//! ```text
+//! {
+//!     let __breaker = {
+//!         static __BREAKER: BreakerCell = BreakerCell::new();
+//!         __BREAKER.get_or_register(NAME, || BreakerConfig::builder()/* … */.build())
+//!     };
+//!     match call_async(__breaker, Classifier::new(FAILURE_IF, IGNORE_IF), async move {
+//!         if let Some(__ret) = None::<RETURN_TYPE> { return __ret; }   // fixes the type for `?`
+//!         { BODY }
+//!     }).await {
+//!         Ok(__value) => Ok(__value),
+//!         Err(__error) => Err(into_error(__error)),   // or: FALLBACK(ARGS…, __error).await
+//!     }
+//! }
+//! ```
+//!
+//! (`call_sync` and a closure for a plain `fn`; every runtime path is absolute, through
+//! `::breaker_runtime::__private` or the `crate = …` argument.)
+
+use crate::args::{Args, BackoffKind, WindowArg};
+use crate::item::{AsyncTraitBody, Function, ResultType, Shape};
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Expr, Stmt};
+
+/// Everything the rewrite needs, checked already.
+pub(crate) struct Plan<'a> {
+    pub args: &'a Args,
+    pub function: &'a Function,
+    pub shape: Shape,
+    pub result: ResultType,
+    /// The fallback's arguments: the function's parameters by name (empty without fallback).
+    pub arguments: Vec<Ident>,
+}
+
+pub(crate) fn expand(plan: Plan) -> TokenStream {
+    let function = plan.function;
+    let rt = runtime(plan.args);
+    match &plan.shape {
+        Shape::AsyncTrait(boxed) => {
+            let body = async_trait_body(&plan, &rt, boxed);
+            let attrs = &function.attrs;
+            let vis = &function.vis;
+            let sig = &function.sig;
+            let brace = function.brace;
+            let mut tokens = quote!(#(#attrs)* #vis #sig);
+            brace.surround(&mut tokens, |inner| {
+                for attr in &function.inner_attrs {
+                    attr.to_tokens(inner);
+                }
+                body.to_tokens(inner);
+            });
+            tokens
+        }
+        Shape::Async | Shape::Sync => {
+            let user_body = user_block(function.brace, &function.body);
+            let body = wrapped_body(&plan, &rt, user_body);
+            let attrs = &function.attrs;
+            let vis = &function.vis;
+            let sig = &function.sig;
+            let mut tokens = quote!(#(#attrs)* #vis #sig);
+            function.brace.surround(&mut tokens, |inner| {
+                for attr in &function.inner_attrs {
+                    attr.to_tokens(inner);
+                }
+                inner.extend(body);
+            });
+            tokens
+        }
+    }
+}
+
+/// `::breaker_runtime::__private`, or `<crate = …>::__private`.
+fn runtime(args: &Args) -> TokenStream {
+    match &args.krate {
+        Some(krate) => {
+            let path = &krate.value;
+            quote!(#path::__private)
+        }
+        None => quote!(::breaker_runtime::__private),
+    }
+}
+
+/// The user's body in its own block, with its own braces (so errors about the block point there).
+fn user_block(brace: syn::token::Brace, body: &TokenStream) -> TokenStream {
+    let mut tokens = TokenStream::new();
+    brace.surround(&mut tokens, |inner| inner.extend(body.clone()));
+    tokens
+}
+
+/// The breaker, the guarded call, and what happens on an error; `user_body` is a block.
+fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenStream {
+    let breaker_ident = Ident::new("__breaker", Span::mixed_site());
+    let ret_ident = Ident::new("__ret", Span::mixed_site());
+    let value = Ident::new("__value", Span::mixed_site());
+    let error = Ident::new("__error", Span::mixed_site());
+
+    let breaker = breaker_expr(plan, rt);
+    let classifier = classifier(plan, rt);
+    let inferable = &plan.result.inferable;
+    let check_result = quote_spanned!(plan.result.error_span=> #rt::returns_result);
+    let guard = quote! {
+        if let ::core::option::Option::Some(#ret_ident) = ::core::option::Option::None::<#inferable> {
+            #check_result(&#ret_ident);
+            #[allow(unreachable_code)]
+            return #ret_ident;
+        }
+    };
+    let has_fallback = plan.args.fallback.is_some();
+    let move_kw = (!has_fallback).then(|| quote!(move));
+    let is_async = plan.shape.is_async();
+    let call = if is_async {
+        quote! {
+            #rt::call_async(#breaker_ident, #classifier, async #move_kw {
+                #guard
+                #user_body
+            }).await
+        }
+    } else {
+        quote! {
+            #rt::call_sync(#breaker_ident, #classifier, #move_kw || {
+                #guard
+                #user_body
+            })
+        }
+    };
+    let on_error = match &plan.args.fallback {
+        Some(fallback) => {
+            let path = &fallback.value;
+            let span = path.span();
+            // Located at the fallback path (so "use of moved value" points there), resolved
+            // where the user's parameters are.
+            let arguments = plan
+                .arguments
+                .iter()
+                .map(|name| Ident::new(&name.to_string(), name.span().located_at(span)));
+            let awaited = is_async.then(|| quote_spanned!(span=> .await));
+            quote_spanned!(span=> #path(#(#arguments,)* #error) #awaited)
+        }
+        None => {
+            let into_error = quote_spanned!(plan.result.error_span=> #rt::into_error_checked);
+            quote!(::core::result::Result::Err(#into_error(#error)))
+        }
+    };
+    quote! {
+        let #breaker_ident = #breaker;
+        match #call {
+            ::core::result::Result::Ok(#value) => ::core::result::Result::Ok(#value),
+            ::core::result::Result::Err(#error) => #on_error,
+        }
+    }
+}
+
+/// Inside `Box::pin(async move { … })`: the statement holding the user's body becomes a block
+/// that runs it under the breaker (async-trait's argument re-bindings before it stay as they are).
+fn async_trait_body(plan: &Plan, rt: &TokenStream, boxed: &AsyncTraitBody) -> TokenStream {
+    let mut box_pin = boxed.box_pin.clone();
+    let Expr::Call(call) = &mut box_pin else {
+        unreachable!("checked in item.rs")
+    };
+    let Some(Expr::Async(async_block)) = call.args.first_mut() else {
+        unreachable!("checked in item.rs")
+    };
+    let stmts = &mut async_block.block.stmts;
+    match boxed.body_index {
+        Some(index) => {
+            let Stmt::Local(local) = &mut stmts[index] else {
+                unreachable!("checked in item.rs")
+            };
+            let init = local.init.as_mut().expect("checked in item.rs");
+            let user_body = init.expr.to_token_stream();
+            let wrapped = wrapped_body(plan, rt, user_body);
+            *init.expr = Expr::Verbatim(quote!({ #wrapped }));
+        }
+        None => {
+            let brace = async_block.block.brace_token;
+            let user_body = user_block(brace, &quote!(#(#stmts)*));
+            let wrapped = wrapped_body(plan, rt, user_body);
+            *stmts = vec![Stmt::Expr(Expr::Verbatim(quote!({ #wrapped })), None)];
+        }
+    }
+    box_pin.to_token_stream()
+}
+
+/// `{ static __BREAKER: BreakerCell = …; __BREAKER.get_or_register…(…) }`
+fn breaker_expr(plan: &Plan, rt: &TokenStream) -> TokenStream {
+    let cell = Ident::new("__BREAKER", Span::mixed_site());
+    let config = config(plan.args, rt);
+    let ident = &plan.function.sig.ident;
+    let register = match &plan.args.name {
+        Some(name) => {
+            let name = &name.value;
+            quote!(#cell.get_or_register(#name, || #config))
+        }
+        None => {
+            let fn_name = ident.to_string();
+            let fn_name = fn_name.strip_prefix("r#").unwrap_or(&fn_name);
+            let name = if plan.function.in_impl(&plan.shape) {
+                quote!(#rt::method_name::<Self>(#fn_name))
+            } else {
+                quote!(::core::concat!(::core::module_path!(), "::", #fn_name))
+            };
+            let site = quote_spanned! {ident.span()=>
+                ::core::concat!(::core::file!(), ":", ::core::line!(), ":", ::core::column!())
+            };
+            quote!(#cell.get_or_register_default(|| #name, #site, || #config))
+        }
+    };
+    quote! {{
+        static #cell: #rt::BreakerCell = #rt::BreakerCell::new();
+        #register
+    }}
+}
+
+/// `BreakerConfig::builder().failure_threshold(5)/* … */.build()`, one call per argument given.
+fn config(args: &Args, rt: &TokenStream) -> TokenStream {
+    let mut calls = TokenStream::new();
+    let mut call = |method: &str, value: TokenStream| {
+        let method = format_ident!("{}", method);
+        calls.extend(quote!(.#method(#value)));
+    };
+    let count = |n: u32| quote!(#n);
+    let rate = |r: f64| {
+        let literal = proc_macro2::Literal::f64_suffixed(r);
+        quote!(#literal)
+    };
+    if let Some(a) = &args.failure_threshold {
+        call("failure_threshold", count(a.value));
+    }
+    if let Some(a) = &args.failure_rate {
+        call("failure_rate", rate(a.value));
+    }
+    if let Some(a) = &args.minimum_calls {
+        call("minimum_calls", count(a.value));
+    }
+    if let Some(a) = &args.window {
+        let window = match a.value {
+            WindowArg::Calls(n) => quote!(#rt::Window::Calls(#n)),
+            WindowArg::Time(d) => {
+                let d = d.to_tokens();
+                quote!(#rt::Window::Time(#d))
+            }
+        };
+        call("window", window);
+    }
+    if let Some(a) = &args.slow_call {
+        call("slow_call", a.value.to_tokens());
+    }
+    if let Some(a) = &args.slow_call_rate {
+        call("slow_call_rate", rate(a.value));
+    }
+    if let Some(a) = &args.success_threshold {
+        call("success_threshold", count(a.value));
+    }
+    if let Some(a) = &args.half_open_max_calls {
+        call("half_open_max_calls", count(a.value));
+    }
+    if let Some(a) = &args.reset_timeout {
+        call("reset_timeout", a.value.to_tokens());
+    }
+    if let Some(a) = &args.backoff {
+        let b = &a.value;
+        let mut backoff = match b.kind {
+            BackoffKind::Fixed => quote!(#rt::Backoff::fixed()),
+            BackoffKind::Linear { step } => {
+                let step = step.to_tokens();
+                quote!(#rt::Backoff::linear(#step))
+            }
+            BackoffKind::Exponential { multiplier } => {
+                let multiplier = rate(multiplier);
+                quote!(#rt::Backoff::exponential(#multiplier))
+            }
+        };
+        if let Some(max) = b.max {
+            let max = max.to_tokens();
+            backoff.extend(quote!(.max(#max)));
+        }
+        if let Some(jitter) = b.jitter {
+            let jitter = rate(jitter);
+            backoff.extend(quote!(.jitter(#jitter)));
+        }
+        call("backoff", backoff);
+    }
+    if let Some(a) = &args.half_open_timeout {
+        call("half_open_timeout", a.value.to_tokens());
+    }
+    if let Some(a) = &args.call_timeout {
+        call("call_timeout", a.value.to_tokens());
+    }
+    quote!(#rt::BreakerConfig::builder() #calls .build())
+}
+
+/// `Classifier::new(Some(failure_if), None)`: the predicates stay typed, so they can take `&E`.
+fn classifier(plan: &Plan, rt: &TokenStream) -> TokenStream {
+    let predicate = |arg: &Option<crate::args::Arg<syn::ExprPath>>| match arg {
+        Some(arg) => {
+            let path = &arg.value;
+            quote_spanned!(path.span()=> ::core::option::Option::Some(#path))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let failure_if = predicate(&plan.args.failure_if);
+    let ignore_if = predicate(&plan.args.ignore_if);
+    quote!(#rt::Classifier::new(#failure_if, #ignore_if))
+}
