@@ -87,7 +87,6 @@ pub(crate) enum Shape {
 /// recognised, in which case the whole async block is the body.
 pub(crate) struct AsyncTraitBody {
     pub box_pin: Expr,
-    pub async_block: syn::ExprAsync,
     pub body_index: Option<usize>,
 }
 

@@ -127,3 +127,106 @@ where
 pub fn into_error<E: From<BreakerError>>(err: CallError<E>) -> E {
     err.flatten()
 }
+
+// ---- Added for `#[circuit_breaker]`'s default names and diagnostics (breaker-macros). ----
+
+impl BreakerCell {
+    /// Like [`get_or_register`](Self::get_or_register) for a function without a `name`: the
+    /// default name is computed only on the first call, and kept unique (see [`claim_name`]).
+    /// `site` is the function's `file:line:column`.
+    #[inline]
+    pub fn get_or_register_default(
+        &'static self,
+        name: impl FnOnce() -> &'static str,
+        site: &'static str,
+        config: fn() -> BreakerConfig,
+    ) -> &'static CircuitBreaker {
+        match self.cell.get() {
+            Some(b) => b,
+            None => self.register(claim_name(name(), site), config),
+        }
+    }
+}
+
+/// The default name of a method: `type::path::Type::method`, from `type_name::<T>()` without
+/// generic arguments (all instantiations share one breaker, so they share one name).
+/// Allocates once per function, on its first call.
+pub fn method_name<T: ?Sized>(method: &'static str) -> &'static str {
+    let type_name = ::core::any::type_name::<T>();
+    let path = type_name.split('<').next().unwrap_or(type_name);
+    Box::leak(format!("{path}::{method}").into_boxed_str())
+}
+
+/// Reserves a default name for the function at `site`. Two different functions that derive
+/// the same default name (say an inherent and a trait method of one type, both `get`) must
+/// not share a breaker by accident: the first keeps the name, the later one gets
+/// `name@site` and a warning.
+pub fn claim_name(name: &'static str, site: &'static str) -> &'static str {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    static CLAIMED: Mutex<Option<HashMap<&'static str, &'static str>>> = Mutex::new(None);
+    let mut claimed = CLAIMED.lock().unwrap_or_else(|e| e.into_inner());
+    let claimed = claimed.get_or_insert_with(HashMap::new);
+    match claimed.get(name) {
+        None => {
+            claimed.insert(name, site);
+            name
+        }
+        Some(&owner) if owner == site => name,
+        Some(&owner) => {
+            let unique: &'static str = Box::leak(format!("{name}@{site}").into_boxed_str());
+            tracing::warn!(
+                target: "breaker_runtime",
+                name,
+                first = owner,
+                second = site,
+                renamed = unique,
+                "two functions have the same default circuit breaker name; give them `name = \"…\"`"
+            );
+            claimed.insert(unique, site);
+            unique
+        }
+    }
+}
+
+/// `E: From<BreakerError>`, with a compile error that says what to do when it is missing.
+#[diagnostic::on_unimplemented(
+    message = "`#[circuit_breaker]` turns a rejected call into `Err({Self}::from(BreakerError))`, but `{Self}` has no `From<BreakerError>`",
+    label = "`{Self}` can't hold a `BreakerError`",
+    note = "implement `From<breaker_runtime::BreakerError>` for `{Self}` (with thiserror: a variant `#[error(transparent)] Breaker(#[from] BreakerError)`), or give the attribute a `fallback = …`"
+)]
+pub trait ErrorFromBreaker {
+    /// `Self::from(error)`.
+    fn from_breaker(error: BreakerError) -> Self;
+}
+
+impl<E: From<BreakerError>> ErrorFromBreaker for E {
+    #[inline]
+    fn from_breaker(error: BreakerError) -> Self {
+        E::from(error)
+    }
+}
+
+/// [`into_error`] with [`ErrorFromBreaker`]'s message when the conversion is missing.
+#[inline]
+pub fn into_error_checked<E: ErrorFromBreaker>(err: CallError<E>) -> E {
+    match err {
+        CallError::Breaker(b) => E::from_breaker(b),
+        CallError::Inner(e) => e,
+    }
+}
+
+/// Implemented by `Result` only: the compile error for an annotated function that returns
+/// something else (through an alias the macro could not see through).
+#[diagnostic::on_unimplemented(
+    message = "`#[circuit_breaker]` needs a function that returns `Result<T, E>`, not `{Self}`",
+    label = "not a `Result`",
+    note = "a breaker records `Ok` as a success and `Err` as a failure"
+)]
+pub trait ReturnsResult {}
+
+impl<T, E> ReturnsResult for Result<T, E> {}
+
+/// Compiles only for a `Result`; never called at run time (it sits in a dead branch).
+#[inline(always)]
+pub fn returns_result<R: ReturnsResult>(_: &R) {}
