@@ -236,7 +236,6 @@ fn async_trait_body(body: &TokenStream) -> Option<AsyncTraitBody> {
     });
     Some(AsyncTraitBody {
         box_pin: expr.clone(),
-        async_block: async_block.clone(),
         body_index,
     })
 }
