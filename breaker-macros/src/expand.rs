@@ -101,10 +101,13 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
     let breaker = breaker_expr(plan, rt);
     let classifier = classifier(plan, rt);
     let inferable = &plan.result.inferable;
-    let check_result = quote_spanned!(plan.result.error_span=> #rt::returns_result);
+    let check_result = respan(
+        quote!(#rt::returns_result(&#ret_ident)),
+        plan.result.error_span,
+    );
     let guard = quote! {
         if let ::core::option::Option::Some(#ret_ident) = ::core::option::Option::None::<#inferable> {
-            #check_result(&#ret_ident);
+            #check_result;
             #[allow(unreachable_code)]
             return #ret_ident;
         }
@@ -141,8 +144,12 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
             quote_spanned!(span=> #path(#(#arguments,)* #error) #awaited)
         }
         None => {
-            let into_error = quote_spanned!(plan.result.error_span=> #rt::into_error_checked);
-            quote!(::core::result::Result::Err(#into_error(#error)))
+            // Every token at the return type: the missing-`From` error points there.
+            let into_error = respan(
+                quote!(#rt::into_error_checked(#error)),
+                plan.result.error_span,
+            );
+            quote!(::core::result::Result::Err(#into_error))
         }
     };
     quote! {
@@ -183,6 +190,26 @@ fn async_trait_body(plan: &Plan, rt: &TokenStream, boxed: &AsyncTraitBody) -> To
         }
     }
     box_pin.to_token_stream()
+}
+
+/// `tokens` with every span set to `span` (keeping identifiers' hygiene), so that an error
+/// about the expression they make points at `span`.
+fn respan(tokens: TokenStream, span: Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut respanned =
+                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+                respanned.set_span(span);
+                tree = respanned.into();
+            } else {
+                let located = tree.span().located_at(span);
+                tree.set_span(located);
+            }
+            tree
+        })
+        .collect()
 }
 
 /// `{ static __BREAKER: BreakerCell = …; __BREAKER.get_or_register…(…) }`

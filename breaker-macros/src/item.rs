@@ -291,11 +291,12 @@ pub(crate) fn result_type(ty: &Type) -> Result<ResultType, String> {
         _ => return not("this type"),
     }
     let error_span = match ty {
-        Type::Path(path) => match path.path.segments.last().map(|s| &s.arguments) {
-            Some(PathArguments::AngleBracketed(args)) if args.args.len() == 2 => {
-                args.args[1].span()
-            }
-            _ => ty.span(),
+        Type::Path(path) => match path.path.segments.last() {
+            Some(last) => match &last.arguments {
+                PathArguments::AngleBracketed(args) if args.args.len() == 2 => args.args[1].span(),
+                _ => last.ident.span(),
+            },
+            None => ty.span(),
         },
         _ => ty.span(),
     };
