@@ -14,10 +14,10 @@ use crate::events::{trace_transition, BreakerEvent, EventReceiver, Events, Trans
 use crate::metrics::Metrics;
 use crate::observe::Observer;
 use crate::permit::{Outcome, Permit, Ticket, TicketKind};
-use crate::state::{Generation, State, Word, MAX_LEVEL};
+use crate::state::{Generation, State, Word};
+use crate::sync::{exclusive_ptr, AtomicPtr, AtomicU64, Ordering::*};
 use crate::window::RateWindow;
 use std::fmt;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering::*};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -63,7 +63,9 @@ pub struct CircuitBreaker {
     observer: Observer,
 }
 
+/// Boxes, not values: late readers hold pointers into them, so they must never move.
 #[derive(Default)]
+#[allow(clippy::vec_box)]
 struct Retired {
     settings: Vec<Box<Settings>>,
     windows: Vec<Box<RateWindow>>,
@@ -77,8 +79,8 @@ impl Drop for CircuitBreaker {
     fn drop(&mut self) {
         // SAFETY: both pointers came from Box::into_raw and nobody else can read them now.
         unsafe {
-            drop(Box::from_raw(*self.settings.get_mut()));
-            let w = *self.window.get_mut();
+            drop(Box::from_raw(exclusive_ptr(&mut self.settings)));
+            let w = exclusive_ptr(&mut self.window);
             if !w.is_null() {
                 drop(Box::from_raw(w));
             }
@@ -515,7 +517,8 @@ impl CircuitBreaker {
         let from = w.state();
         let level = match from {
             State::Closed => 0,
-            _ => w.level().saturating_add(1).min(MAX_LEVEL),
+            // Saturates at the word's limit of 255 re-opens.
+            _ => w.level().saturating_add(1),
         };
         let s = self.settings();
         let wait = s.backoff.wait(s.reset_timeout, level, random_unit());

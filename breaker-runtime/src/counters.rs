@@ -5,8 +5,8 @@
 //! other thread gets a cache-line-padded stripe of its own, allocated on first need. A
 //! breaker used from one thread therefore carries no stripes at all.
 
+use crate::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::OnceLock;
 
 const STRIPES: usize = 16;
@@ -51,7 +51,7 @@ pub(crate) struct Totals {
 /// A small number per thread, handed out in order; 0 means not yet assigned.
 fn thread_index() -> u32 {
     thread_local!(static INDEX: Cell<u32> = const { Cell::new(0) });
-    static NEXT: AtomicU32 = AtomicU32::new(1);
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
     INDEX.with(|i| {
         let v = i.get();
         if v != 0 {

@@ -71,6 +71,7 @@ mod observe;
 mod permit;
 mod registry;
 mod state;
+mod sync;
 mod window;
 
 #[doc(hidden)]

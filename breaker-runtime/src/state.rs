@@ -112,8 +112,6 @@ const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
 
 /// The largest in-flight or success count half-open can hold.
 pub(crate) const MAX_HALF_OPEN_COUNT: u32 = COUNT_MASK as u32;
-/// The largest backoff level the word holds; later re-opens stay at it.
-pub(crate) const MAX_LEVEL: u8 = LEVEL_MASK as u8;
 /// The largest open-until value (ms) the word holds: 34 years of clock.
 pub(crate) const MAX_UNTIL_MS: u64 = PAYLOAD_MASK;
 
@@ -226,10 +224,10 @@ mod tests {
     #[test]
     fn fields_round_trip_at_their_limits() {
         let gen = Generation(GEN_MASK as u16);
-        let w = Word::half_open(gen, MAX_LEVEL, MAX_HALF_OPEN_COUNT, 7);
+        let w = Word::half_open(gen, u8::MAX, MAX_HALF_OPEN_COUNT, 7);
         assert_eq!(w.state(), State::HalfOpen);
         assert_eq!(w.generation(), gen);
-        assert_eq!(w.level(), MAX_LEVEL);
+        assert_eq!(w.level(), u8::MAX);
         assert_eq!(w.successes(), MAX_HALF_OPEN_COUNT);
         assert_eq!(w.in_flight(), 7);
 

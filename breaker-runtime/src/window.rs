@@ -5,7 +5,7 @@
 //! success that overwrites a plain success writes only the ring position.
 
 use crate::config::Window;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use crate::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 /// Totals over a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -60,7 +60,9 @@ pub(crate) const MAX_WINDOW_CALLS: u32 = 65_535;
 
 /// A predicate on a call's error type, stored without the type so a config can carry it.
 #[derive(Clone)]
-pub(crate) struct ErasedPredicate(Arc<dyn Fn(&dyn Any) -> Option<bool> + Send + Sync>);
+pub(crate) struct ErasedPredicate(Arc<ErasedFn>);
+
+type ErasedFn = dyn Fn(&dyn Any) -> Option<bool> + Send + Sync;
 
 impl ErasedPredicate {
     pub(crate) fn new<E: 'static>(f: impl Fn(&E) -> bool + Send + Sync + 'static) -> Self {

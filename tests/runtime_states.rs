@@ -1,0 +1,259 @@
+//! Every transition of the contract's "States" list, on tokio's paused clock.
+
+use breaker_runtime::{
+    BreakerError, BreakerEvent, CallError, CircuitBreaker, State, TransitionReason,
+};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+use tokio::time::advance;
+
+type R = Result<(), CallError<&'static str>>;
+
+async fn ok(b: &CircuitBreaker) -> R {
+    b.call(|| async { Ok(()) }).await
+}
+
+async fn fail(b: &CircuitBreaker) -> R {
+    b.call(|| async { Err("down") }).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn closed_opens_after_failure_threshold_in_a_row() {
+    let b = CircuitBreaker::builder("s-threshold")
+        .failure_threshold(3)
+        .build();
+    fail(&b).await.unwrap_err();
+    fail(&b).await.unwrap_err();
+    assert_eq!(b.state(), State::Closed);
+    fail(&b).await.unwrap_err();
+    assert_eq!(b.state(), State::Open);
+    assert_eq!(b.metrics().opened_count, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_success_ends_the_failure_streak() {
+    let b = CircuitBreaker::builder("s-streak")
+        .failure_threshold(3)
+        .build();
+    for _ in 0..5 {
+        fail(&b).await.unwrap_err();
+        fail(&b).await.unwrap_err();
+        ok(&b).await.unwrap();
+    }
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(b.metrics().failures, 10);
+}
+
+#[tokio::test(start_paused = true)]
+async fn open_rejects_without_running_the_call_and_says_when_to_retry() {
+    let b = CircuitBreaker::builder("s-reject")
+        .failure_threshold(1)
+        .reset_timeout(Duration::from_secs(30))
+        .build();
+    fail(&b).await.unwrap_err();
+    advance(Duration::from_secs(10)).await;
+    let ran = AtomicU32::new(0);
+    let r: R = b
+        .call(|| async {
+            ran.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        })
+        .await;
+    assert_eq!(ran.load(Ordering::SeqCst), 0);
+    match r {
+        Err(CallError::Breaker(BreakerError::Open { name, retry_after })) => {
+            assert_eq!(name, "s-reject");
+            assert_eq!(retry_after, Duration::from_secs(20));
+        }
+        other => panic!("expected Open, got {other:?}"),
+    }
+    assert_eq!(b.metrics().rejected, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn open_becomes_half_open_once_reset_timeout_passes_without_a_call() {
+    let b = CircuitBreaker::builder("s-half-open")
+        .failure_threshold(1)
+        .reset_timeout(Duration::from_secs(30))
+        .build();
+    fail(&b).await.unwrap_err();
+    advance(Duration::from_millis(29_999)).await;
+    assert_eq!(b.state(), State::Open);
+    advance(Duration::from_millis(1)).await;
+    assert_eq!(b.state(), State::HalfOpen);
+}
+
+#[tokio::test(start_paused = true)]
+async fn half_open_closes_after_success_threshold() {
+    let b = CircuitBreaker::builder("s-close")
+        .failure_threshold(1)
+        .success_threshold(3)
+        .reset_timeout(Duration::from_secs(1))
+        .build();
+    fail(&b).await.unwrap_err();
+    advance(Duration::from_secs(1)).await;
+    ok(&b).await.unwrap();
+    ok(&b).await.unwrap();
+    assert_eq!(b.state(), State::HalfOpen);
+    ok(&b).await.unwrap();
+    assert_eq!(b.state(), State::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn any_failure_in_half_open_reopens() {
+    let b = CircuitBreaker::builder("s-reopen")
+        .failure_threshold(1)
+        .success_threshold(3)
+        .reset_timeout(Duration::from_secs(1))
+        .build();
+    fail(&b).await.unwrap_err();
+    advance(Duration::from_secs(1)).await;
+    ok(&b).await.unwrap();
+    fail(&b).await.unwrap_err();
+    assert_eq!(b.state(), State::Open);
+    assert_eq!(b.metrics().opened_count, 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn half_open_admits_exactly_half_open_max_calls_at_once() {
+    let b = CircuitBreaker::builder("s-permits")
+        .failure_threshold(1)
+        .success_threshold(5)
+        .half_open_max_calls(2)
+        .reset_timeout(Duration::from_secs(1))
+        .build();
+    fail(&b).await.unwrap_err();
+    advance(Duration::from_secs(1)).await;
+    let p1 = b.try_acquire().expect("first probe");
+    let p2 = b.try_acquire().expect("second probe");
+    assert!(matches!(
+        b.try_acquire().unwrap_err(),
+        BreakerError::HalfOpenFull { name: "s-permits" }
+    ));
+    p1.success();
+    let p3 = b.try_acquire().expect("a finished probe frees its slot");
+    p2.success();
+    p3.success();
+    assert_eq!(b.state(), State::HalfOpen);
+    assert_eq!(b.metrics().rejected, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn half_open_max_calls_defaults_to_success_threshold() {
+    let b = CircuitBreaker::builder("s-default-permits")
+        .failure_threshold(1)
+        .success_threshold(3)
+        .reset_timeout(Duration::from_secs(1))
+        .build();
+    fail(&b).await.unwrap_err();
+    advance(Duration::from_secs(1)).await;
+    let permits: Vec<_> = (0..3).map(|_| b.try_acquire().unwrap()).collect();
+    assert!(b.try_acquire().is_err());
+    drop(permits);
+}
+
+#[tokio::test(start_paused = true)]
+async fn probes_without_verdict_reopen_after_half_open_timeout() {
+    let b = CircuitBreaker::builder("s-ho-timeout")
+        .failure_threshold(1)
+        .success_threshold(1)
+        .reset_timeout(Duration::from_secs(1))
+        .half_open_timeout(Duration::from_secs(5))
+        .build();
+    fail(&b).await.unwrap_err();
+    advance(Duration::from_secs(1)).await;
+    let stuck = b.try_acquire().expect("probe");
+    advance(Duration::from_millis(4_999)).await;
+    assert!(matches!(
+        b.try_acquire(),
+        Err(BreakerError::HalfOpenFull { .. })
+    ));
+    advance(Duration::from_millis(1)).await;
+    assert_eq!(b.state(), State::Open);
+    assert!(matches!(b.try_acquire(), Err(BreakerError::Open { .. })));
+    // The stuck probe's late success must not close the newer phase.
+    stuck.success();
+    assert_eq!(b.state(), State::Open);
+    advance(Duration::from_secs(1)).await;
+    ok(&b).await.unwrap();
+    assert_eq!(b.state(), State::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn closing_clears_the_failure_streak_and_the_backoff() {
+    let b = CircuitBreaker::builder("s-clear")
+        .failure_threshold(2)
+        .success_threshold(1)
+        .reset_timeout(Duration::from_secs(10))
+        .backoff(breaker_runtime::Backoff::exponential(2.0))
+        .build();
+    fail(&b).await.unwrap_err();
+    fail(&b).await.unwrap_err();
+    advance(Duration::from_secs(10)).await;
+    fail(&b).await.unwrap_err(); // re-open: waits 20 s
+    advance(Duration::from_secs(20)).await;
+    ok(&b).await.unwrap(); // closes
+    assert_eq!(b.state(), State::Closed);
+    fail(&b).await.unwrap_err();
+    assert_eq!(
+        b.state(),
+        State::Closed,
+        "the streak restarted at the close"
+    );
+    fail(&b).await.unwrap_err();
+    assert_eq!(b.state(), State::Open);
+    advance(Duration::from_secs(10)).await;
+    assert_eq!(
+        b.state(),
+        State::HalfOpen,
+        "the backoff restarted at the close"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_transition_is_an_event_after_the_fact() {
+    let b = CircuitBreaker::builder("s-events")
+        .failure_threshold(1)
+        .success_threshold(1)
+        .reset_timeout(Duration::from_secs(1))
+        .build();
+    let mut events = b.subscribe();
+    fail(&b).await.unwrap_err();
+    ok(&b).await.unwrap_err(); // rejected
+    advance(Duration::from_secs(1)).await;
+    ok(&b).await.unwrap();
+    let mut seen = Vec::new();
+    while let Some(e) = events.try_recv() {
+        seen.push(e);
+    }
+    let t = |from, to, reason| BreakerEvent::StateTransition {
+        name: "s-events",
+        from,
+        to,
+        reason,
+    };
+    assert_eq!(
+        seen,
+        vec![
+            t(
+                State::Closed,
+                State::Open,
+                TransitionReason::FailureThreshold
+            ),
+            BreakerEvent::Rejected {
+                name: "s-events",
+                state: State::Open
+            },
+            t(
+                State::Open,
+                State::HalfOpen,
+                TransitionReason::ResetTimeoutElapsed
+            ),
+            t(
+                State::HalfOpen,
+                State::Closed,
+                TransitionReason::ProbesSucceeded
+            ),
+        ]
+    );
+}
