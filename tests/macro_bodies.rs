@@ -210,13 +210,19 @@ impl Conn {
     }
 }
 
+#[circuit_breaker(name = "send-free")]
+async fn tick(n: u32) -> Result<u32, Error> {
+    let text = String::from("held across an await");
+    tokio::task::yield_now().await;
+    Ok(n + text.len() as u32 - 20)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn futures_stay_send() {
     let conn = Conn { id: 1 };
     assert_eq!(assert_send(conn.query("ab", "c".into())).await, Ok(4));
-    assert_eq!(assert_send(sum_to(2)).await, Ok(4));
-    let spawned = tokio::spawn(async { sum_to(3).await }).await.unwrap();
-    assert_eq!(spawned, Ok(6));
+    let spawned = tokio::spawn(async { tick(3).await }).await.unwrap();
+    assert_eq!(spawned, Ok(3));
     assert_eq!(
         registry().get("send-method").unwrap().state(),
         State::Closed
