@@ -96,17 +96,17 @@ impl<E> Classifier<E> {
 }
 
 /// Runs an annotated async fn's body under its breaker.
-pub async fn call_async<T, E, Fut>(
-    breaker: &CircuitBreaker,
+#[inline]
+pub fn call_async<'a, T, E, Fut>(
+    breaker: &'a CircuitBreaker,
     classifier: Classifier<E>,
     fut: Fut,
-) -> Result<T, CallError<E>>
+) -> impl Future<Output = Result<T, CallError<E>>> + 'a
 where
-    Fut: Future<Output = Result<T, E>>,
+    Fut: Future<Output = Result<T, E>> + 'a,
+    E: 'a,
 {
-    breaker
-        .run_async(move |e: &E| classifier.outcome(e), move || fut)
-        .await
+    breaker.run_async(move |e: &E| classifier.outcome(e), move || fut)
 }
 
 /// Runs an annotated fn's body under its breaker.

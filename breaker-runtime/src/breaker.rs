@@ -257,7 +257,37 @@ impl CircuitBreaker {
                 self.ticket(w.generation(), TicketKind::Closed),
             ));
         }
+        self.acquire_not_closed(w)
+    }
+
+    /// Everything but Closed, kept out of line so the Closed path inlines into callers.
+    #[inline(never)]
+    fn acquire_not_closed(&self, w: Word) -> Result<Permit<'_>, BreakerError> {
+        if w.state() == State::Open {
+            // The coarse clock never runs ahead of the precise one, so a deadline well
+            // beyond it has surely not passed: reject without a precise clock read.
+            let coarse = clock::coarse_now_ms();
+            if coarse + COARSE_SLACK_MS < w.until_ms() {
+                self.count_rejection(w.state());
+                return Err(BreakerError::Open {
+                    name: self.name,
+                    retry_after: Duration::from_millis(w.until_ms() - coarse),
+                });
+            }
+        }
         self.acquire_slow(w).map(|t| Permit::new(self, t))
+    }
+
+    #[inline]
+    fn count_rejection(&self, state: State) {
+        self.counters.hot().rejected.fetch_add(1, Relaxed);
+        self.observer.rejected(state);
+        if self.events.observed() {
+            self.events.send(BreakerEvent::Rejected {
+                name: self.name,
+                state,
+            });
+        }
     }
 
     #[inline]
@@ -277,14 +307,7 @@ impl CircuitBreaker {
             match self.admit(w) {
                 Admission::Admit(t) => return Ok(t),
                 Admission::Reject(e) => {
-                    self.counters.hot().rejected.fetch_add(1, Relaxed);
-                    self.observer.rejected(w.state());
-                    if self.events.observed() {
-                        self.events.send(BreakerEvent::Rejected {
-                            name: self.name,
-                            state: w.state(),
-                        });
-                    }
+                    self.count_rejection(w.state());
                     return Err(e);
                 }
                 Admission::Retry => w = self.load(),
@@ -350,7 +373,26 @@ impl CircuitBreaker {
 
     /// Applies a finished call's outcome. Counts it first: every call is counted, even one
     /// whose generation has passed.
+    #[inline]
     pub(crate) fn record(&self, ticket: Ticket, outcome: Outcome, timed_out: bool) {
+        // The common case: an untimed success in Closed, with no window to feed and no
+        // failure streak to end, is one counter increment and one load.
+        if outcome == Outcome::Success
+            && ticket.kind == TicketKind::Closed
+            && ticket.started.is_none()
+        {
+            self.counters.hot().successes.fetch_add(1, Relaxed);
+            if self.word.load(Acquire) == Word::closed(ticket.generation, 0).0
+                && self.window.load(Acquire).is_null()
+            {
+                return;
+            }
+            return self.record_closed(ticket.generation, outcome, false);
+        }
+        self.record_slow(ticket, outcome, timed_out);
+    }
+
+    fn record_slow(&self, ticket: Ticket, outcome: Outcome, timed_out: bool) {
         if ticket.kind == TicketKind::Untracked {
             return;
         }
@@ -394,7 +436,6 @@ impl CircuitBreaker {
         }
     }
 
-    #[inline]
     fn record_closed(&self, gen: Generation, outcome: Outcome, slow: bool) {
         let w = self.load();
         if w.state() != State::Closed || w.generation() != gen || !outcome.is_verdict() {

@@ -32,13 +32,16 @@ impl CircuitBreaker {
     /// assert_eq!(answer.unwrap(), 42);
     /// # }
     /// ```
-    pub async fn call<F, Fut, T, E>(&self, f: F) -> Result<T, CallError<E>>
+    pub fn call<'a, F, Fut, T, E>(
+        &'a self,
+        f: F,
+    ) -> impl Future<Output = Result<T, CallError<E>>> + 'a
     where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
+        F: FnOnce() -> Fut + 'a,
+        Fut: Future<Output = Result<T, E>> + 'a,
         E: 'static,
     {
-        self.run_async(|e: &E| self.classify_erased(e), f).await
+        self.run_async(move |e: &E| self.classify_erased(e), f)
     }
 
     /// Runs `f` if the breaker lets it through, and records how it went. A panic in `f` is
@@ -73,29 +76,22 @@ impl CircuitBreaker {
         }
     }
 
-    pub(crate) async fn run_async<F, Fut, T, E, C>(
-        &self,
-        classify: C,
-        f: F,
-    ) -> Result<T, CallError<E>>
+    /// The future of a call: admitted on its first poll, so a future that is never polled
+    /// takes no permit, and `f` runs only once the call is let in.
+    pub(crate) fn run_async<F, Fut, T, E, C>(&self, classify: C, f: F) -> Guarded<'_, F, Fut, C>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
         C: Fn(&E) -> Outcome,
     {
-        let permit = match self.try_acquire() {
-            Ok(p) => p,
-            Err(e) => return Err(CallError::Breaker(e)),
-        };
-        let timeout = self.settings().call_timeout;
         Guarded {
-            fut: f(),
-            sleep: timeout.map(tokio::time::sleep),
-            timeout: timeout.unwrap_or_default(),
-            permit: Some(permit),
+            breaker: self,
+            start: Some(f),
+            fut: None,
+            permit: None,
+            sleep: None,
             classify,
         }
-        .await
     }
 
     pub(crate) fn run_sync<F, T, E, C>(&self, classify: C, f: F) -> Result<T, CallError<E>>
@@ -119,14 +115,15 @@ fn classify_result<T, E>(result: &Result<T, E>, classify: &impl Fn(&E) -> Outcom
 }
 
 pin_project! {
-    /// A call in flight: the caller's future, its permit, and the optional timeout.
-    struct Guarded<'a, Fut, C> {
+    /// A call through a breaker: not yet admitted, then running with its permit and, when
+    /// `call_timeout` is set, a timer (boxed, so calls without a timeout stay small).
+    pub(crate) struct Guarded<'a, F, Fut, C> {
+        breaker: &'a CircuitBreaker,
+        start: Option<F>,
         #[pin]
-        fut: Fut,
-        #[pin]
-        sleep: Option<Sleep>,
-        timeout: Duration,
+        fut: Option<Fut>,
         permit: Option<Permit<'a>>,
+        sleep: Option<(Pin<Box<Sleep>>, Duration)>,
         classify: C,
     }
 }
@@ -142,40 +139,56 @@ impl Drop for FailOnUnwind<'_, '_> {
     }
 }
 
-impl<Fut, T, E, C> Future for Guarded<'_, Fut, C>
+impl<'a, F, Fut, T, E, C> Future for Guarded<'a, F, Fut, C>
 where
+    F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, E>>,
     C: Fn(&E) -> Outcome,
 {
     type Output = Result<T, CallError<E>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
+        let mut this = self.project();
+        if let Some(start) = this.start.take() {
+            let breaker: &'a CircuitBreaker = this.breaker;
+            match breaker.try_acquire() {
+                Ok(permit) => *this.permit = Some(permit),
+                Err(e) => return Poll::Ready(Err(CallError::Breaker(e))),
+            }
+            if let Some(after) = breaker.settings().call_timeout {
+                *this.sleep = Some((Box::pin(tokio::time::sleep(after)), after));
+            }
+            this.fut.set(Some(start()));
+        }
+        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
+            panic!("a circuit-breaker call was polled after it completed");
+        };
         let guard = FailOnUnwind(&mut *this.permit);
-        let polled = this.fut.poll(cx);
+        let polled = fut.poll(cx);
         std::mem::forget(guard);
         match polled {
             Poll::Ready(result) => {
+                this.fut.set(None);
                 if let Some(permit) = this.permit.take() {
                     permit.finish(classify_result(&result, &*this.classify), false);
                 }
                 Poll::Ready(result.map_err(CallError::Inner))
             }
             Poll::Pending => {
-                let Some(sleep) = this.sleep.as_pin_mut() else {
+                let Some((sleep, after)) = this.sleep.as_mut() else {
                     return Poll::Pending;
                 };
-                if sleep.poll(cx).is_pending() {
+                if sleep.as_mut().poll(cx).is_pending() {
                     return Poll::Pending;
                 }
-                let permit = this.permit.take();
-                let name = permit.as_ref().map_or("", |p| p.breaker().name());
-                if let Some(permit) = permit {
+                // Drop the call first: it is over, and it must not outlive its permit.
+                this.fut.set(None);
+                if let Some(permit) = this.permit.take() {
                     permit.finish(Outcome::Failure, true);
                 }
                 Poll::Ready(Err(CallError::Breaker(BreakerError::TimedOut {
-                    name,
-                    after: *this.timeout,
+                    name: this.breaker.name(),
+                    after: *after,
                 })))
             }
         }

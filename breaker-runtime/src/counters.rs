@@ -49,6 +49,7 @@ pub(crate) struct Totals {
 }
 
 /// A small number per thread, handed out in order; 0 means not yet assigned.
+#[inline]
 fn thread_index() -> u32 {
     thread_local!(static INDEX: Cell<u32> = const { Cell::new(0) });
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);

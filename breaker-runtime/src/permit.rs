@@ -67,7 +67,6 @@ pub(crate) struct Ticket {
 pub struct Permit<'a> {
     breaker: &'a CircuitBreaker,
     ticket: Ticket,
-    armed: bool,
 }
 
 impl fmt::Debug for Permit<'_> {
@@ -81,11 +80,7 @@ impl fmt::Debug for Permit<'_> {
 
 impl<'a> Permit<'a> {
     pub(crate) fn new(breaker: &'a CircuitBreaker, ticket: Ticket) -> Permit<'a> {
-        Permit {
-            breaker,
-            ticket,
-            armed: true,
-        }
+        Permit { breaker, ticket }
     }
 
     /// The breaker this permit belongs to.
@@ -162,21 +157,22 @@ impl<'a> Permit<'a> {
         self.finish(outcome, false);
     }
 
-    pub(crate) fn finish(mut self, outcome: Outcome, timed_out: bool) {
-        self.armed = false;
-        self.breaker.record(self.ticket, outcome, timed_out);
+    #[inline]
+    pub(crate) fn finish(self, outcome: Outcome, timed_out: bool) {
+        // Recorded here, so the drop below must not record again.
+        let this = std::mem::ManuallyDrop::new(self);
+        this.breaker.record(this.ticket, outcome, timed_out);
     }
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        if self.armed {
-            let outcome = if std::thread::panicking() {
-                Outcome::Failure
-            } else {
-                Outcome::Cancelled
-            };
-            self.breaker.record(self.ticket, outcome, false);
-        }
+        // Only permits that were never recorded get here.
+        let outcome = if std::thread::panicking() {
+            Outcome::Failure
+        } else {
+            Outcome::Cancelled
+        };
+        self.breaker.record(self.ticket, outcome, false);
     }
 }
