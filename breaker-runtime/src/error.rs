@@ -247,6 +247,14 @@ pub enum ConfigError {
         /// The missing table's name.
         base: String,
     },
+    /// A config file that could not be read.
+    #[error("cannot read config file {path}: {message}")]
+    Io {
+        /// The path as given.
+        path: String,
+        /// What the operating system said.
+        message: String,
+    },
 }
 
 impl ConfigError {

@@ -36,26 +36,47 @@ struct Inner {
 }
 
 /// Settings from outside the code, laid around each breaker's own:
-/// `default` below it, then its table and the environment above it.
+/// `default` and `env_default` below it, then its table and the environment above it.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Layers {
     pub(crate) default: BreakerConfig,
     pub(crate) tables: HashMap<String, BreakerConfig>,
+    /// `BREAKER_DEFAULT_<KEY>`: over the file's `[default]`, under the code.
+    pub(crate) env_default: BreakerConfig,
+    /// `BREAKER_<NAME>_<KEY>`, by the name as [`env_name`] spells it, so a variable read
+    /// before its breaker exists still finds it.
     pub(crate) env: HashMap<String, BreakerConfig>,
 }
 
 impl Layers {
-    /// Built-in defaults < `[default]` < the code's config < the breaker's table < env.
+    /// Built-in defaults < `[default]` < `BREAKER_DEFAULT_*` < the code's config < the
+    /// breaker's table < `BREAKER_<NAME>_*`.
     pub(crate) fn effective(&self, name: &str, code: &BreakerConfig) -> BreakerConfig {
-        let mut c = self.default.overlay(code);
-        for layer in [self.tables.get(name), self.env.get(name)]
-            .into_iter()
-            .flatten()
-        {
+        let mut c = self.default.overlay(&self.env_default).overlay(code);
+        let env = if self.env.is_empty() {
+            None
+        } else {
+            self.env.get(&env_name(name))
+        };
+        for layer in [self.tables.get(name), env].into_iter().flatten() {
             c = c.overlay(layer);
         }
         c
     }
+}
+
+/// How a breaker's name is spelt in `BREAKER_<NAME>_<KEY>`: upper-cased, every character
+/// other than an ASCII letter or digit written `_` (`quotes-api` is `QUOTES_API`).
+pub(crate) fn env_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// One breaker as a health endpoint or dashboard shows it.
@@ -283,15 +304,24 @@ impl Registry {
         h
     }
 
-    /// Replaces the outside layers and reconfigures every breaker, or changes nothing if any
-    /// breaker would end up with settings that make no sense.
-    #[allow(dead_code)] // used by the `config` feature
-    pub(crate) fn replace_layers(&self, layers: Layers) -> Result<(), ConfigError> {
+    /// Replaces the outside layers with what `next` makes of the current ones and the
+    /// registered names, and reconfigures every breaker; or changes nothing if `next` fails
+    /// or any breaker would end up with settings that make no sense. Holds the write lock
+    /// throughout, so loads do not interleave and no breaker is created in between.
+    #[cfg_attr(not(feature = "config"), allow(dead_code))]
+    pub(crate) fn update_layers(
+        &self,
+        next: impl FnOnce(&Layers, &[&'static str]) -> Result<Layers, ConfigError>,
+    ) -> Result<(), ConfigError> {
         let mut inner = self.write();
-        let mut planned = Vec::with_capacity(inner.breakers.len());
-        for b in inner.breakers.values() {
-            let effective = layers.effective(b.name(), &b.code_config());
-            effective.resolve(b.name())?;
+        let mut names: Vec<&'static str> = inner.breakers.keys().copied().collect();
+        names.sort_unstable();
+        let layers = next(&inner.layers, &names)?;
+        let mut planned = Vec::with_capacity(names.len());
+        for name in names {
+            let b = &inner.breakers[name];
+            let effective = layers.effective(name, &b.code_config());
+            effective.resolve(name)?;
             planned.push((b.clone(), effective));
         }
         for (b, effective) in planned {

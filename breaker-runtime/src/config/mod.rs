@@ -7,6 +7,24 @@
 //! once into concrete, validated settings when a breaker is created, and again when a load
 //! reconfigures it.
 
+#[cfg(feature = "config")]
+mod duration;
+#[cfg(feature = "config")]
+mod env;
+#[cfg(feature = "config")]
+mod file;
+#[cfg(feature = "config")]
+mod load;
+#[cfg(feature = "config")]
+mod suggest;
+#[cfg(feature = "config")]
+mod value;
+
+#[cfg(feature = "config")]
+pub use load::{
+    load_env, load_env_into, load_file, load_file_into, load_str, load_str_into, load_vars_into,
+};
+
 use crate::backoff::{Backoff, MAX_WAIT};
 use crate::error::{ConfigError, HumanDuration};
 use crate::state::MAX_HALF_OPEN_COUNT;

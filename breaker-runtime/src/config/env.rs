@@ -1,0 +1,190 @@
+//! `BREAKER_<NAME>_<KEY>` environment variables.
+//!
+//! `<NAME>` is the breaker's name as [`env_name`] spells it: upper-cased, every character
+//! other than an ASCII letter or digit written `_`. That loses information (`quotes-api` and
+//! `quotes_api` are both `QUOTES_API`), so the variable is split by its end instead: `<KEY>`
+//! is the setting whose upper-cased name ends the variable, and the rest is the name. The
+//! layer is kept under that spelling and found again by it, so a variable applies to a
+//! breaker registered after it was read, and to every breaker whose name spells the same.
+
+use super::suggest::suggest_scored;
+use super::value::{self, Raw, CODE_ONLY, KEYS};
+use super::BreakerConfig;
+use crate::error::ConfigError;
+use crate::registry::env_name;
+use std::collections::HashMap;
+
+/// Every variable read starts with this.
+pub(super) const PREFIX: &str = "BREAKER_";
+
+/// `<NAME>` of the variables for every breaker: `BREAKER_DEFAULT_<KEY>`.
+const DEFAULT: &str = "DEFAULT";
+
+/// The settings the variables give.
+#[derive(Debug, Default)]
+pub(super) struct EnvLayers {
+    /// `BREAKER_DEFAULT_<KEY>`.
+    pub(super) default: BreakerConfig,
+    /// `BREAKER_<NAME>_<KEY>`, by `<NAME>`.
+    pub(super) by_name: HashMap<String, BreakerConfig>,
+}
+
+/// Reads the `BREAKER_` variables among `vars` and ignores the rest. `known` are the breaker
+/// names errors are reported under (registered breakers and file tables); a variable for
+/// another name still counts, and is reported under its name in lower case.
+pub(super) fn parse(
+    vars: impl IntoIterator<Item = (String, String)>,
+    known: &[&str],
+) -> Result<EnvLayers, ConfigError> {
+    let mut vars: Vec<(String, String)> = vars
+        .into_iter()
+        .filter(|(k, _)| k.starts_with(PREFIX))
+        .collect();
+    vars.sort();
+    let mut known: Vec<(String, String)> = known
+        .iter()
+        .map(|n| (env_name(n), (*n).to_owned()))
+        .collect();
+    known.push((DEFAULT.to_owned(), "default".to_owned()));
+    // Longest spelling first, so `QUOTES_API` wins over `QUOTES` for `QUOTES_API_…`.
+    known.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then_with(|| a.cmp(b)));
+    let display = |spelling: &str| {
+        known
+            .iter()
+            .find(|(s, _)| s == spelling)
+            .map_or_else(|| spelling.to_ascii_lowercase(), |(_, n)| n.clone())
+    };
+
+    let mut layers = EnvLayers::default();
+    let mut shown = HashMap::new();
+    for (var, text) in &vars {
+        let rest = var[PREFIX.len()..].to_ascii_uppercase();
+        let Some((spelling, key)) = split(&rest) else {
+            return Err(unsplittable(var, &rest, &known));
+        };
+        let breaker = display(spelling);
+        if key == "base" {
+            return Err(ConfigError::invalid(
+                &breaker,
+                key,
+                Raw::Text(text),
+                "is set in a config file only",
+            ));
+        }
+        let config = if spelling == DEFAULT {
+            &mut layers.default
+        } else {
+            shown.insert(spelling.to_owned(), breaker.clone());
+            layers.by_name.entry(spelling.to_owned()).or_default()
+        };
+        value::set(config, &breaker, key, Raw::Text(text)).map_err(|e| from_var(e, var))?;
+    }
+    value::check_alone("default", &layers.default)?;
+    for (spelling, config) in &layers.by_name {
+        value::check_alone(&shown[spelling], config)?;
+    }
+    Ok(layers)
+}
+
+/// `<NAME>_<KEY>` split at the longest key (settings and code-only arguments alike) that
+/// ends it after a non-empty name.
+fn split(rest: &str) -> Option<(&str, &'static str)> {
+    KEYS.iter()
+        .copied()
+        .chain(CODE_ONLY.iter().map(|(k, _)| *k))
+        .chain(["base"])
+        .filter(|key| {
+            let key_len = key.len();
+            rest.len() > key_len + 1
+                && rest.as_bytes()[rest.len() - key_len - 1] == b'_'
+                && rest
+                    .get(rest.len() - key_len..)
+                    .is_some_and(|end| end.eq_ignore_ascii_case(key))
+        })
+        .max_by_key(|key| key.len())
+        .map(|key| (&rest[..rest.len() - key.len() - 1], key))
+}
+
+/// The error for a variable that ends in no key: an unknown key of a known breaker, or of
+/// the name that makes the key closest to a real one.
+fn unsplittable(var: &str, rest: &str, known: &[(String, String)]) -> ConfigError {
+    if let Some(key) = KEYS.iter().find(|k| rest.eq_ignore_ascii_case(k)) {
+        return ConfigError::Parse {
+            source_name: var.to_owned(),
+            message: format!(
+                "names no breaker: write `BREAKER_<NAME>_{rest}` for one breaker, or \
+                 `BREAKER_DEFAULT_{rest}` for every breaker (`{key}`)"
+            ),
+        };
+    }
+    for (spelling, name) in known {
+        if let Some(key) = rest
+            .strip_prefix(spelling.as_str())
+            .and_then(|k| k.strip_prefix('_'))
+            .filter(|k| !k.is_empty())
+        {
+            return value::unknown(name, &key.to_ascii_lowercase());
+        }
+    }
+    let best = rest
+        .match_indices('_')
+        .map(|(i, _)| (&rest[..i], rest[i + 1..].to_ascii_lowercase()))
+        .filter(|(name, key)| !name.is_empty() && !key.is_empty())
+        .filter_map(|(name, key)| suggest_scored(&key, KEYS).map(|(d, _)| (d, name, key)))
+        .min_by_key(|(d, _, _)| *d);
+    match best {
+        Some((_, name, key)) => value::unknown(&name.to_ascii_lowercase(), &key),
+        None => ConfigError::Parse {
+            source_name: var.to_owned(),
+            message: format!(
+                "ends in no setting: write `BREAKER_<NAME>_<KEY>` with `<KEY>` one of {}",
+                KEYS.iter()
+                    .map(|k| k.to_ascii_uppercase())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+    }
+}
+
+/// Says which variable a bad value came from.
+fn from_var(e: ConfigError, var: &str) -> ConfigError {
+    match e {
+        ConfigError::Invalid {
+            breaker,
+            key,
+            value,
+            reason,
+        } => ConfigError::Invalid {
+            breaker,
+            key,
+            value,
+            reason: format!("{reason} (from `{var}`)"),
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_at_the_longest_key_that_ends_the_variable() {
+        assert_eq!(
+            split("QUOTES_FAILURE_THRESHOLD"),
+            Some(("QUOTES", "failure_threshold"))
+        );
+        assert_eq!(
+            split("A_SLOW_CALL_RATE"),
+            Some(("A", "slow_call_rate"))
+        );
+        assert_eq!(split("X_SLOW_CALL"), Some(("X", "slow_call")));
+        assert_eq!(
+            split("X_HALF_OPEN_TIMEOUT"),
+            Some(("X", "half_open_timeout"))
+        );
+        assert_eq!(split("FAILURE_THRESHOLD"), None);
+        assert_eq!(split("QUOTES_TIMEOUT"), None);
+    }
+}
