@@ -72,6 +72,8 @@ mod source {
         *EPOCH.get_or_init(Instant::now)
     }
 
+    /// Whole milliseconds, rounded down on both sides of the epoch, so that moving the clock
+    /// by exactly `n` ms always moves the reading by exactly `n`.
     #[inline]
     pub(crate) fn now_ms() -> u64 {
         let epoch = epoch();
@@ -79,7 +81,8 @@ mod source {
         if now >= epoch {
             BIAS_MS + (now - epoch).as_millis() as u64
         } else {
-            BIAS_MS.saturating_sub((epoch - now).as_millis() as u64)
+            let before = (epoch - now).as_nanos().div_ceil(1_000_000) as u64;
+            BIAS_MS.saturating_sub(before)
         }
     }
 
