@@ -99,8 +99,12 @@ async fn async_body_keeps_its_meaning() {
     assert_eq!(registry().get("body-async").unwrap().metrics().successes, 3);
 }
 
-/// `Result<impl Trait, E>` in a plain fn.
-#[circuit_breaker(name = "body-impl")]
+fn always(_: &Error) -> bool {
+    true
+}
+
+/// `Result<impl Trait, E>` in a plain fn, with a predicate on `E`.
+#[circuit_breaker(name = "body-impl", failure_if = always)]
 fn shown(n: u32) -> Result<impl std::fmt::Display, Error> {
     Ok(n * 2)
 }

@@ -99,7 +99,7 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
     let error = Ident::new("__error", Span::mixed_site());
 
     let breaker = breaker_expr(plan, rt);
-    let classifier = classifier(plan, rt);
+    let (classifier_setup, classifier) = classifier(plan, rt);
     let inferable = &plan.result.inferable;
     let check_result = respan(
         quote!(#rt::returns_result(&#ret_ident)),
@@ -153,6 +153,7 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
         }
     };
     quote! {
+        #classifier_setup
         let #breaker_ident = #breaker;
         match #call {
             ::core::result::Result::Ok(#value) => ::core::result::Result::Ok(#value),
@@ -320,16 +321,24 @@ fn config(args: &Args, rt: &TokenStream) -> TokenStream {
     quote!(#rt::BreakerConfig::builder() #calls .build())
 }
 
-/// `Classifier::new(Some(failure_if), None)`: the predicates stay typed, so they can take `&E`.
-fn classifier(plan: &Plan, rt: &TokenStream) -> TokenStream {
-    let predicate = |arg: &Option<crate::args::Arg<syn::ExprPath>>| match arg {
+/// `Classifier::new(Some(__failure_if), None)`, after statements that give each predicate the
+/// type `fn(&E) -> bool` for the function's own `E` (so a predicate of the wrong type is an
+/// error at its path, not a confusing mismatch elsewhere).
+fn classifier(plan: &Plan, rt: &TokenStream) -> (TokenStream, TokenStream) {
+    let result = &plan.result.with_unit_impls;
+    let mut setup = TokenStream::new();
+    let mut predicate = |arg: &Option<crate::args::Arg<syn::ExprPath>>, name: &str| match arg {
         Some(arg) => {
             let path = &arg.value;
-            quote_spanned!(path.span()=> ::core::option::Option::Some(#path))
+            let binding = Ident::new(name, Span::mixed_site());
+            setup.extend(quote! {
+                let #binding: fn(&<#result as #rt::ReturnsResult>::Error) -> bool = #path;
+            });
+            quote!(::core::option::Option::Some(#binding))
         }
         None => quote!(::core::option::Option::None),
     };
-    let failure_if = predicate(&plan.args.failure_if);
-    let ignore_if = predicate(&plan.args.ignore_if);
-    quote!(#rt::Classifier::new(#failure_if, #ignore_if))
+    let failure_if = predicate(&plan.args.failure_if, "__failure_if");
+    let ignore_if = predicate(&plan.args.ignore_if, "__ignore_if");
+    (setup, quote!(#rt::Classifier::new(#failure_if, #ignore_if)))
 }

@@ -26,9 +26,10 @@ impl Parse for Function {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let attrs = input.call(Attribute::parse_outer)?;
         let vis: Visibility = input.parse()?;
+        let start = input.span();
         let sig: Signature = input.parse().map_err(|_| {
             syn::Error::new(
-                Span::call_site(),
+                start,
                 "`#[circuit_breaker]` goes on a function (`fn` or `async fn`) that returns `Result<T, E>`",
             )
         })?;
@@ -252,6 +253,9 @@ fn mentions_self(tokens: TokenStream) -> bool {
 pub(crate) struct ResultType {
     /// The type as written, `impl Trait` replaced by `_` so it can annotate a value in the body.
     pub inferable: Type,
+    /// The type with `impl Trait` replaced by `()`: names `E` through
+    /// `<Self as ReturnsResult>::Error` where `_` would leave the `T` uninferred.
+    pub with_unit_impls: Type,
     /// Where to point errors about `E` (the `E` of `Result<T, E>`, or the whole type for aliases).
     pub error_span: Span,
 }
@@ -301,22 +305,36 @@ pub(crate) fn result_type(ty: &Type) -> Result<ResultType, String> {
         _ => ty.span(),
     };
     let mut inferable = ty.clone();
-    ImplToInfer.visit_type_mut(&mut inferable);
+    ImplToInfer { unit: false }.visit_type_mut(&mut inferable);
+    let mut with_unit_impls = ty.clone();
+    ImplToInfer { unit: true }.visit_type_mut(&mut with_unit_impls);
     Ok(ResultType {
         inferable,
+        with_unit_impls,
         error_span,
     })
 }
 
-/// Replaces `impl Trait` by `_`, so `Result<impl Display, E>` can annotate a `let`.
-struct ImplToInfer;
+/// Replaces `impl Trait` by `_` (so `Result<impl Display, E>` can annotate a `let`), or by
+/// `()` when only `E` matters.
+struct ImplToInfer {
+    unit: bool,
+}
 
 impl VisitMut for ImplToInfer {
     fn visit_type_mut(&mut self, ty: &mut Type) {
         if let Type::ImplTrait(imp) = ty {
-            *ty = Type::Infer(syn::TypeInfer {
-                underscore_token: syn::Token![_](imp.impl_token.span),
-            });
+            let span = imp.impl_token.span;
+            *ty = if self.unit {
+                Type::Tuple(syn::TypeTuple {
+                    paren_token: syn::token::Paren(span),
+                    elems: Default::default(),
+                })
+            } else {
+                Type::Infer(syn::TypeInfer {
+                    underscore_token: syn::Token![_](span),
+                })
+            };
         } else {
             syn::visit_mut::visit_type_mut(self, ty);
         }
@@ -458,7 +476,7 @@ mod tests {
             }
         ));
         assert_eq!(f.inner_attrs.len(), 1);
-        assert_eq!(f.body.to_string(), quote!(use x::y;, Ok(1)).to_string());
+        assert_eq!(f.body.to_string(), quote! { use x::y; Ok(1) }.to_string());
         assert_eq!(
             f.to_token_stream().to_string(),
             quote!(

@@ -223,9 +223,14 @@ pub fn into_error_checked<E: ErrorFromBreaker>(err: CallError<E>) -> E {
     label = "not a `Result`",
     note = "a breaker records `Ok` as a success and `Err` as a failure"
 )]
-pub trait ReturnsResult {}
+pub trait ReturnsResult {
+    /// `E`: what `failure_if` and `ignore_if` look at.
+    type Error;
+}
 
-impl<T, E> ReturnsResult for Result<T, E> {}
+impl<T, E> ReturnsResult for Result<T, E> {
+    type Error = E;
+}
 
 /// Compiles only for a `Result`; never called at run time (it sits in a dead branch).
 #[inline(always)]

@@ -1,0 +1,18 @@
+// An argument given twice is an error at the second one.
+use breaker_runtime::{circuit_breaker, BreakerError};
+
+#[derive(Debug)]
+struct AppError;
+
+impl From<BreakerError> for AppError {
+    fn from(_: BreakerError) -> Self {
+        AppError
+    }
+}
+
+#[circuit_breaker(failure_threshold = 3, failure_threshold = 5)]
+fn fetch() -> Result<u32, AppError> {
+    Ok(1)
+}
+
+fn main() {}

@@ -1,0 +1,22 @@
+// The fallback returns what the function returns.
+use breaker_runtime::{circuit_breaker, BreakerError, CallError};
+
+#[derive(Debug)]
+struct AppError;
+
+impl From<BreakerError> for AppError {
+    fn from(_: BreakerError) -> Self {
+        AppError
+    }
+}
+
+#[circuit_breaker(fallback = cached)]
+fn fetch(id: u32) -> Result<u32, AppError> {
+    Ok(id)
+}
+
+fn cached(id: u32, _: CallError<AppError>) -> Option<u32> {
+    Some(id)
+}
+
+fn main() {}

@@ -1,0 +1,7 @@
+// The attribute goes on functions only.
+use breaker_runtime::circuit_breaker;
+
+#[circuit_breaker]
+struct Client;
+
+fn main() {}
