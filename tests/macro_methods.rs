@@ -7,12 +7,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Moves the paused clock past `d`. The extra millisecond absorbs the runtime clock's rounding
-/// when a paused runtime started before the clock's epoch was fixed by another test thread
-/// (reported to the runtime's owner); the assertions keep the exact numbers.
-async fn advance(d: Duration) {
-    tokio::time::advance(d + Duration::from_millis(1)).await;
-}
 
 #[derive(Debug, PartialEq)]
 enum Error {
@@ -132,7 +126,7 @@ async fn every_receiver_opens_and_recovers() {
     for name in ["m-ref", "m-mut", "m-value", "m-arc", "m-pin", "m-assoc"] {
         assert_eq!(registry().get(name).unwrap().state(), State::Open, "{name}");
     }
-    advance(Duration::from_secs(5)).await;
+    tokio::time::advance(Duration::from_secs(5)).await;
 
     let mut up = Client { up: true, runs: 0 };
     assert_eq!(up.by_ref().await, Ok(1));
@@ -229,7 +223,7 @@ async fn generic_impls_share_one_breaker_across_instantiations() {
         .expect("generic args are left out of the name");
     assert_eq!(breaker.state(), State::Open);
     assert_eq!(breaker.metrics().failures, 2);
-    advance(Duration::from_secs(1)).await;
+    tokio::time::advance(Duration::from_secs(1)).await;
     assert_eq!(
         words.find(0u8, |w| w.clone()).await.unwrap().to_string(),
         "a"

@@ -7,10 +7,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Moves the paused clock past `d` (see `macro_free_fn.rs` for the extra millisecond).
-async fn advance(d: Duration) {
-    tokio::time::advance(d + Duration::from_millis(1)).await;
-}
 
 #[derive(Debug, PartialEq)]
 enum Error {
@@ -110,7 +106,7 @@ async fn async_trait_methods_open_reject_and_recover() {
     let breaker = registry().get("at-quote").unwrap();
     assert_eq!(breaker.state(), State::Open);
 
-    advance(Duration::from_secs(3)).await;
+    tokio::time::advance(Duration::from_secs(3)).await;
     let up = Service {
         up: true,
         runs: AtomicU32::new(0),
@@ -201,7 +197,7 @@ async fn native_async_fn_in_trait() {
     assert!(is_open(&up.price(1).await));
     assert_eq!(down.price_now(1), Err(Error::Down));
     assert!(is_open(&up.price_now(1)));
-    advance(Duration::from_secs(2)).await;
+    tokio::time::advance(Duration::from_secs(2)).await;
     assert_eq!(up.price(2).await, Ok(4));
     assert_eq!(up.price_now(2), Ok(6));
 }
