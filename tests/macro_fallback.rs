@@ -4,7 +4,6 @@ use breaker_runtime::{circuit_breaker, registry, BreakerError, CallError, State}
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-
 #[derive(Debug, PartialEq, Clone)]
 enum Error {
     Down,

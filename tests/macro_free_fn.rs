@@ -5,7 +5,6 @@ use breaker_runtime::{circuit_breaker, registry, BreakerError, State};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-
 #[derive(Debug, PartialEq)]
 enum AppError {
     Down,

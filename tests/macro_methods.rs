@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-
 #[derive(Debug, PartialEq)]
 enum Error {
     Down,

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-
 #[derive(Debug, PartialEq)]
 enum Error {
     Down,
