@@ -1,5 +1,11 @@
 //! The `#[circuit_breaker]` attribute. Use it through `breaker_runtime::circuit_breaker`; see
-//! [`macro@circuit_breaker`] for everything it does.
+//! [`macro@circuit_breaker`] for its arguments, its diagnostics and what an annotated function
+//! becomes.
+//!
+//! The crate is laid out one job per file: `args` parses the arguments, `validate` checks
+//! the rules between them, `item` reads the function and tells its shape (async, sync,
+//! `#[async_trait]` output), `expand` writes the new body; `duration` and `diag` hold duration
+//! strings and the diagnostics' helpers.
 
 mod args;
 mod diag;
@@ -14,13 +20,33 @@ use proc_macro::TokenStream;
 ///
 /// Write it on a function or method that returns `Result<T, E>` (under any alias):
 ///
-/// ```ignore
-/// use breaker_runtime::circuit_breaker;
+/// ```
+/// use breaker_runtime::{circuit_breaker, BreakerError};
 ///
-/// #[circuit_breaker(name = "quotes", failure_threshold = 5, reset_timeout = "30s")]
-/// async fn fetch_quote(client: &Client, symbol: &str) -> Result<Quote, AppError> {
-///     client.get(symbol).await
+/// #[derive(Debug)]
+/// enum AppError {
+///     Down,
+///     Breaker(BreakerError),
 /// }
+///
+/// impl From<BreakerError> for AppError {
+///     fn from(e: BreakerError) -> Self {
+///         AppError::Breaker(e)
+///     }
+/// }
+///
+/// #[circuit_breaker(name = "quotes", failure_threshold = 2, reset_timeout = "30s")]
+/// async fn fetch_quote(symbol: &str) -> Result<f64, AppError> {
+///     if symbol == "ACME" { Ok(101.5) } else { Err(AppError::Down) }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// assert_eq!(fetch_quote("ACME").await.unwrap(), 101.5);
+/// assert!(fetch_quote("?").await.is_err());
+/// assert!(fetch_quote("?").await.is_err());
+/// // Two failures in a row: the breaker is open and the body does not run.
+/// assert!(matches!(fetch_quote("ACME").await, Err(AppError::Breaker(BreakerError::Open { .. }))));
+/// # }
 /// ```
 ///
 /// The function gets one breaker, created on its first call, registered in
@@ -82,14 +108,14 @@ use proc_macro::TokenStream;
 /// The signature, attributes and docs stay exactly as written; only the body is replaced.
 /// For
 ///
-/// ```ignore
+/// ```text
 /// #[circuit_breaker(failure_threshold = 3)]
 /// async fn fetch(id: u32) -> Result<Item, AppError> { load(id).await }
 /// ```
 ///
 /// the body becomes (paths shortened; the real ones are absolute):
 ///
-/// ```ignore
+/// ```text
 /// async fn fetch(id: u32) -> Result<Item, AppError> {
 ///     let __breaker = {
 ///         static __BREAKER: BreakerCell = BreakerCell::new();
@@ -111,6 +137,14 @@ use proc_macro::TokenStream;
 ///     }
 /// }
 /// ```
+///
+/// With `name = "…"` the registration is `__BREAKER.get_or_register("…", || …)`. With
+/// `failure_if = f` / `ignore_if = g`, `let __failure_if: fn(&E) -> bool = f;` comes first (so
+/// a predicate of the wrong type is an error at its path) and the classifier is
+/// `Classifier::new(Some(__failure_if), …)`. With `fallback = f`, the async block is not
+/// `move` (the body borrows what it does not consume) and the error arm is
+/// `Err(__error) => f(id, __error).await`. The `static` lives in the function, so every
+/// instantiation of a generic function shares it.
 ///
 /// A plain `fn` gets `call_sync` and a closure instead of `call_async` and an async block. An
 /// `#[async_trait]` method (whose expansion this attribute sees) keeps async-trait's
