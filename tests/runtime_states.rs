@@ -257,3 +257,26 @@ async fn every_transition_is_an_event_after_the_fact() {
         ]
     );
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_failing_probe_reopens_while_other_probes_are_in_flight() {
+    let b = CircuitBreaker::builder("s-probe-race")
+        .failure_threshold(1)
+        .success_threshold(3)
+        .half_open_max_calls(3)
+        .reset_timeout(Duration::from_secs(1))
+        .build();
+    fail(&b).await.unwrap_err();
+    advance(Duration::from_secs(1)).await;
+    // Two probes in flight; one fails.
+    let failing = b.try_acquire().unwrap();
+    let other = b.try_acquire().unwrap();
+    failing.failure();
+    assert_eq!(b.state(), State::Open);
+    other.success();
+    assert_eq!(
+        b.state(),
+        State::Open,
+        "a probe of the old phase changes nothing"
+    );
+}

@@ -510,8 +510,11 @@ impl CircuitBreaker {
             let in_flight = w.in_flight().saturating_sub(1);
             match outcome {
                 Outcome::Failure => {
-                    self.open_from(w, TransitionReason::ProbeFailed);
-                    return;
+                    // The word may have moved only because another probe came or went:
+                    // retry until this failure re-opens the phase or the phase is over.
+                    if self.open_from(w, TransitionReason::ProbeFailed) {
+                        return;
+                    }
                 }
                 Outcome::Success => {
                     let successes = w.successes() + 1;
