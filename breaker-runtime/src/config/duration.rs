@@ -102,7 +102,9 @@ mod tests {
 
     #[test]
     fn errors_say_how_to_write_it() {
-        assert!(parse("30 parsecs").unwrap_err().starts_with("unknown unit `parsecs`"));
+        assert!(parse("30 parsecs")
+            .unwrap_err()
+            .starts_with("unknown unit `parsecs`"));
         assert!(parse("30").unwrap_err().starts_with("`30` needs a unit"));
         assert!(parse("").unwrap_err().starts_with("empty duration"));
         assert!(parse("s").unwrap_err().starts_with("not a duration"));

@@ -56,7 +56,6 @@ pub(super) fn parse(
     };
 
     let mut layers = EnvLayers::default();
-    let mut shown = HashMap::new();
     for (var, text) in &vars {
         let rest = var[PREFIX.len()..].to_ascii_uppercase();
         let Some((spelling, key)) = split(&rest) else {
@@ -68,20 +67,15 @@ pub(super) fn parse(
                 &breaker,
                 key,
                 Raw::Text(text),
-                "is set in a config file only",
+                format!("is set in a config file only (from `{var}`)"),
             ));
         }
         let config = if spelling == DEFAULT {
             &mut layers.default
         } else {
-            shown.insert(spelling.to_owned(), breaker.clone());
             layers.by_name.entry(spelling.to_owned()).or_default()
         };
         value::set(config, &breaker, key, Raw::Text(text)).map_err(|e| from_var(e, var))?;
-    }
-    value::check_alone("default", &layers.default)?;
-    for (spelling, config) in &layers.by_name {
-        value::check_alone(&shown[spelling], config)?;
     }
     Ok(layers)
 }
@@ -108,12 +102,12 @@ fn split(rest: &str) -> Option<(&str, &'static str)> {
 /// The error for a variable that ends in no key: an unknown key of a known breaker, or of
 /// the name that makes the key closest to a real one.
 fn unsplittable(var: &str, rest: &str, known: &[(String, String)]) -> ConfigError {
-    if let Some(key) = KEYS.iter().find(|k| rest.eq_ignore_ascii_case(k)) {
+    if KEYS.iter().any(|k| rest.eq_ignore_ascii_case(k)) {
         return ConfigError::Parse {
             source_name: var.to_owned(),
             message: format!(
                 "names no breaker: write `BREAKER_<NAME>_{rest}` for one breaker, or \
-                 `BREAKER_DEFAULT_{rest}` for every breaker (`{key}`)"
+                 `BREAKER_DEFAULT_{rest}` for every breaker"
             ),
         };
     }
@@ -175,10 +169,7 @@ mod tests {
             split("QUOTES_FAILURE_THRESHOLD"),
             Some(("QUOTES", "failure_threshold"))
         );
-        assert_eq!(
-            split("A_SLOW_CALL_RATE"),
-            Some(("A", "slow_call_rate"))
-        );
+        assert_eq!(split("A_SLOW_CALL_RATE"), Some(("A", "slow_call_rate")));
         assert_eq!(split("X_SLOW_CALL"), Some(("X", "slow_call")));
         assert_eq!(
             split("X_HALF_OPEN_TIMEOUT"),

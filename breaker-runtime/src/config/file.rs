@@ -20,10 +20,12 @@ const DEFAULT: &str = "default";
 
 /// Reads a document; `source_name` says where it came from in syntax errors.
 pub(super) fn parse(text: &str, source_name: &str) -> Result<FileLayers, ConfigError> {
-    let doc: toml::Table = text.parse().map_err(|e: toml::de::Error| ConfigError::Parse {
-        source_name: source_name.to_owned(),
-        message: e.to_string().trim_end().to_owned(),
-    })?;
+    let doc: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::Parse {
+            source_name: source_name.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
     let mut layers = FileLayers::default();
     let mut own = HashMap::new();
     let mut bases = HashMap::new();
@@ -60,9 +62,9 @@ pub(super) fn parse(text: &str, source_name: &str) -> Result<FileLayers, ConfigE
                 return Err(ConfigError::Parse {
                     source_name: source_name.to_owned(),
                     message: format!(
-                        "`{key}` must be a table, found a {}: write `[{key}]` and the settings below it",
-                        other.type_str()
-                    ),
+                    "`{key}` must be a table, found {}: write `[{key}]` and the settings below it",
+                    value::a(other)
+                ),
                 })
             }
             _ => {
@@ -112,8 +114,8 @@ fn table(
                         key,
                         Raw::Toml(v),
                         format!(
-                            "expected the name of another breaker's table as a string, found a {}",
-                            other.type_str()
+                            "expected the name of another breaker's table as a string, found {}",
+                            value::a(other)
                         ),
                     ))
                 }
@@ -130,7 +132,6 @@ fn table(
         }
         value::set(&mut config, breaker, key, Raw::Toml(v))?;
     }
-    value::check_alone(breaker, &config)?;
     Ok(config)
 }
 

@@ -51,12 +51,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
 mod tests {
     use super::*;
 
-    const KEYS: &[&str] = &["reset_timeout", "call_timeout", "failure_threshold", "window"];
+    const KEYS: &[&str] = &[
+        "reset_timeout",
+        "call_timeout",
+        "failure_threshold",
+        "window",
+    ];
 
     #[test]
     fn typos_and_shared_words() {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(suggest("failure_treshold", KEYS).as_deref(), Some("failure_threshold"));
+        assert_eq!(
+            suggest("failure_treshold", KEYS).as_deref(),
+            Some("failure_threshold")
+        );
         assert_eq!(suggest("windw", KEYS).as_deref(), Some("window"));
         let timeout = suggest("timeout", KEYS).unwrap();
         assert!(timeout == "call_timeout" || timeout == "reset_timeout");

@@ -103,7 +103,21 @@ pub(super) fn set(
             return Err(code_only(breaker, key, raw).unwrap_or_else(|| unknown(breaker, key)));
         }
     }
-    Ok(())
+    check_alone(breaker, config, key).map_err(|e| match e {
+        // Show the value as written ("400d"), not as the check formats it.
+        ConfigError::Invalid {
+            breaker,
+            key,
+            reason,
+            ..
+        } => ConfigError::Invalid {
+            breaker,
+            key,
+            value: raw.to_string(),
+            reason,
+        },
+        other => other,
+    })
 }
 
 /// An unknown key, with the closest known one.
@@ -115,14 +129,14 @@ pub(super) fn unknown(breaker: &str, key: &str) -> ConfigError {
     }
 }
 
-/// Checks every value `config` sets on its own, with the checks a breaker's settings get, so
-/// a layer is rejected for a value out of range even before any breaker uses it. Rules
-/// between keys (`minimum_calls` within the window, …) are checked on the whole stack of
-/// each breaker instead, since another layer may complete them.
-pub(super) fn check_alone(breaker: &str, config: &BreakerConfig) -> Result<(), ConfigError> {
+/// Checks the value of `key` in `config` on its own, with the checks a breaker's settings
+/// get, so a layer is rejected for a value out of range even before any breaker uses it.
+/// Rules between keys (`minimum_calls` within the window, …) are checked on the whole stack
+/// of each breaker instead, since another layer may complete them.
+fn check_alone(breaker: &str, config: &BreakerConfig, key: &str) -> Result<(), ConfigError> {
     macro_rules! each {
         ($($field:ident),*) => {$(
-            if config.$field.is_some() {
+            if key == stringify!($field) {
                 let mut alone = BreakerConfig {
                     $field: config.$field.clone(),
                     ..BreakerConfig::default()
@@ -156,7 +170,7 @@ pub(super) fn check_alone(breaker: &str, config: &BreakerConfig) -> Result<(), C
 fn integer(raw: Raw<'_>) -> Result<i64, String> {
     match raw {
         Raw::Toml(toml::Value::Integer(i)) => Ok(*i),
-        Raw::Toml(other) => Err(format!("expected a whole number, found a {}", other.type_str())),
+        Raw::Toml(other) => Err(format!("expected a whole number, found {}", a(other))),
         Raw::Text(s) => s
             .trim()
             .parse()
@@ -179,7 +193,7 @@ fn number(raw: Raw<'_>) -> Result<f64, String> {
     match raw {
         Raw::Toml(toml::Value::Float(f)) => Ok(*f),
         Raw::Toml(toml::Value::Integer(i)) => Ok(*i as f64),
-        Raw::Toml(other) => Err(format!("expected a number, found a {}", other.type_str())),
+        Raw::Toml(other) => Err(format!("expected a number, found {}", a(other))),
         Raw::Text(s) => s
             .trim()
             .parse()
@@ -195,8 +209,8 @@ fn duration(raw: Raw<'_>) -> Result<Duration, String> {
             duration::HINT
         )),
         Raw::Toml(other) => Err(format!(
-            "expected a duration string, found a {}: {}",
-            other.type_str(),
+            "expected a duration string, found {}: {}",
+            a(other),
             duration::HINT
         )),
         Raw::Text(s) => duration::parse(unquote(s)),
@@ -213,8 +227,8 @@ fn window(raw: Raw<'_>) -> Result<Window, String> {
         Raw::Toml(toml::Value::Integer(i)) => calls(*i),
         Raw::Toml(toml::Value::String(s)) => duration::parse(s).map(Window::Time),
         Raw::Toml(other) => Err(format!(
-            "expected a number of calls or a duration string, found a {}",
-            other.type_str()
+            "expected a number of calls or a duration string, found {}",
+            a(other)
         )),
         Raw::Text(s) => {
             let s = unquote(s);
@@ -236,8 +250,8 @@ fn backoff(raw: Raw<'_>) -> Result<Backoff, String> {
                 Some(toml::Value::String(k)) => k.as_str(),
                 Some(other) => {
                     return Err(format!(
-                        "`kind` must be a string, found a {}: {BACKOFF_HINT}",
-                        other.type_str()
+                        "`kind` must be a string, found {}: {BACKOFF_HINT}",
+                        a(other)
                     ))
                 }
                 None => return Err(format!("the table needs a `kind`: {BACKOFF_HINT}")),
@@ -251,8 +265,8 @@ fn backoff(raw: Raw<'_>) -> Result<Backoff, String> {
         }
         Raw::Toml(other) => {
             return Err(format!(
-                "expected a string or a table, found a {}: {BACKOFF_HINT}",
-                other.type_str()
+                "expected a string or a table, found {}: {BACKOFF_HINT}",
+                a(other)
             ))
         }
     };
@@ -327,6 +341,17 @@ fn split_call(text: &str) -> Result<(&str, Vec<(&str, Raw<'_>)>), String> {
     Ok((text[..open].trim(), params))
 }
 
+/// "a string", "an integer": the kind of a TOML value, for messages.
+pub(super) fn a(v: &toml::Value) -> String {
+    let kind = v.type_str();
+    let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {kind}")
+}
+
 /// Text without one pair of surrounding quotes, so `"5m"` and `5m` both read.
 fn unquote(text: &str) -> &str {
     let t = text.trim();
@@ -357,10 +382,18 @@ mod tests {
                 .max(Duration::from_secs(120))
                 .jitter(0.1)
         );
-        assert!(text_backoff("exponential").unwrap_err().contains("multiplier"));
-        assert!(text_backoff("linear(step=10s").unwrap_err().contains("missing `)`"));
-        assert!(text_backoff("fixed(step=1s)").unwrap_err().contains("has no `step`"));
-        assert!(text_backoff("cubic").unwrap_err().contains("unknown backoff kind"));
+        assert!(text_backoff("exponential")
+            .unwrap_err()
+            .contains("multiplier"));
+        assert!(text_backoff("linear(step=10s")
+            .unwrap_err()
+            .contains("missing `)`"));
+        assert!(text_backoff("fixed(step=1s)")
+            .unwrap_err()
+            .contains("has no `step`"));
+        assert!(text_backoff("cubic")
+            .unwrap_err()
+            .contains("unknown backoff kind"));
         assert!(text_backoff("exponential(multiplier=0.5)")
             .unwrap_err()
             .contains("at least 1"));
