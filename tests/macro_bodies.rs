@@ -170,7 +170,7 @@ async fn tokio_test_below() -> Result<(), Error> {
 #[must_use = "the answer matters"]
 #[inline]
 #[circuit_breaker(name = "stack-misc")]
-#[cfg(all())]
+#[cfg(test)]
 pub(crate) fn answer() -> Result<u32, Error> {
     Ok(42)
 }
