@@ -142,3 +142,38 @@ async fn default_name_is_the_module_path() {
         registry().names()
     );
 }
+
+#[circuit_breaker(name = "shared-dependency", failure_threshold = 2)]
+async fn read_user(id: u32) -> Result<u32, AppError> {
+    if id == 0 {
+        Err(AppError::Down)
+    } else {
+        Ok(id)
+    }
+}
+
+#[circuit_breaker(name = "shared-dependency", failure_threshold = 2)]
+fn write_user(id: u32) -> Result<u32, AppError> {
+    if id == 0 {
+        Err(AppError::Down)
+    } else {
+        Ok(id)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_same_name_shares_one_breaker() {
+    assert_eq!(read_user(0).await, Err(AppError::Down));
+    assert_eq!(write_user(0), Err(AppError::Down));
+    // One failure each, two in a row for the one breaker they share: both are rejected now.
+    assert!(matches!(
+        read_user(1).await,
+        Err(AppError::Breaker(BreakerError::Open { .. }))
+    ));
+    assert!(matches!(
+        write_user(1),
+        Err(AppError::Breaker(BreakerError::Open { .. }))
+    ));
+    let m = registry().get("shared-dependency").unwrap().metrics();
+    assert_eq!((m.failures, m.rejected), (2, 2));
+}
