@@ -342,3 +342,128 @@ fn classifier(plan: &Plan, rt: &TokenStream) -> (TokenStream, TokenStream) {
     let ignore_if = predicate(&plan.args.ignore_if, "__ignore_if");
     (setup, quote!(#rt::Classifier::new(#failure_if, #ignore_if)))
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Errors;
+    use crate::item::{self, Function};
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    fn expand(attr: TokenStream, item: TokenStream) -> String {
+        let mut errors = Errors::default();
+        let args = crate::args::parse(attr, &mut errors);
+        let function: Function = syn::parse2(item).unwrap();
+        let shape = function.shape();
+        let result = item::result_type(&function.result_type(&shape).unwrap()).unwrap();
+        let arguments = if args.fallback.is_some() {
+            function.argument_names(&shape).unwrap()
+        } else {
+            Vec::new()
+        };
+        assert!(errors.is_empty());
+        let plan = super::Plan {
+            args: &args,
+            function: &function,
+            shape,
+            result,
+            arguments,
+        };
+        super::expand(plan).to_string()
+    }
+
+    fn normalized(tokens: TokenStream) -> String {
+        tokens.to_string()
+    }
+
+    #[test]
+    fn async_fn_with_a_name() {
+        let actual = expand(
+            quote!(
+                name = "quotes",
+                failure_threshold = 3,
+                reset_timeout = "30s"
+            ),
+            quote!(
+                pub async fn fetch(id: u32) -> Result<u32, AppError> {
+                    load(id).await
+                }
+            ),
+        );
+        let expected = normalized(quote! {
+            pub async fn fetch(id: u32) -> Result<u32, AppError> {
+                let __breaker = {
+                    static __BREAKER: ::breaker_runtime::__private::BreakerCell =
+                        ::breaker_runtime::__private::BreakerCell::new();
+                    __BREAKER.get_or_register("quotes", || ::breaker_runtime::__private::BreakerConfig::builder()
+                        .failure_threshold(3u32)
+                        .reset_timeout(::core::time::Duration::from_secs(30u64))
+                        .build())
+                };
+                match ::breaker_runtime::__private::call_async(
+                    __breaker,
+                    ::breaker_runtime::__private::Classifier::new(::core::option::Option::None, ::core::option::Option::None),
+                    async move {
+                        if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<Result<u32, AppError> > {
+                            ::breaker_runtime::__private::returns_result(&__ret);
+                            #[allow(unreachable_code)]
+                            return __ret;
+                        }
+                        { load(id).await }
+                    }
+                ).await {
+                    ::core::result::Result::Ok(__value) => ::core::result::Result::Ok(__value),
+                    ::core::result::Result::Err(__error) => ::core::result::Result::Err(
+                        ::breaker_runtime::__private::into_error_checked(__error)
+                    ),
+                }
+            }
+        });
+        assert_eq!(actual, expected);
+    }
+
+    #[test]
+    fn sync_method_with_fallback_and_default_name() {
+        let actual = expand(
+            quote!(
+                fallback = Self::cached,
+                failure_if = is_transient,
+                crate = ::my::rt
+            ),
+            quote!(
+                fn get(&mut self, key: String) -> Result<u32, AppError> {
+                    self.lookup(&key)
+                }
+            ),
+        );
+        let expected = normalized(quote! {
+            fn get(&mut self, key: String) -> Result<u32, AppError> {
+                let __failure_if: fn(&<Result<u32, AppError> as ::my::rt::__private::ReturnsResult>::Error) -> bool = is_transient;
+                let __breaker = {
+                    static __BREAKER: ::my::rt::__private::BreakerCell = ::my::rt::__private::BreakerCell::new();
+                    __BREAKER.get_or_register_default(
+                        || ::my::rt::__private::method_name::<Self>("get"),
+                        ::core::concat!(::core::file!(), ":", ::core::line!(), ":", ::core::column!()),
+                        || ::my::rt::__private::BreakerConfig::builder().build()
+                    )
+                };
+                match ::my::rt::__private::call_sync(
+                    __breaker,
+                    ::my::rt::__private::Classifier::new(::core::option::Option::Some(__failure_if), ::core::option::Option::None),
+                    || {
+                        if let ::core::option::Option::Some(__ret) = ::core::option::Option::None::<Result<u32, AppError> > {
+                            ::my::rt::__private::returns_result(&__ret);
+                            #[allow(unreachable_code)]
+                            return __ret;
+                        }
+                        { self.lookup(&key) }
+                    }
+                ) {
+                    ::core::result::Result::Ok(__value) => ::core::result::Result::Ok(__value),
+                    ::core::result::Result::Err(__error) => Self::cached(self, key, __error),
+                }
+            }
+        });
+        assert_eq!(actual, expected);
+    }
+}
