@@ -128,6 +128,11 @@ impl CircuitBreakerBuilder {
     /// # Panics
     /// When a setting is out of range, with the message of [`try_build`](Self::try_build)'s
     /// error. Settings from files and the environment never get here unchecked.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-build").build();
+    /// assert_eq!(breaker.name(), "docs-build");
+    /// ```
     pub fn build(self) -> Arc<CircuitBreaker> {
         self.try_build().unwrap_or_else(|e| panic!("{e}"))
     }

@@ -148,58 +148,113 @@ macro_rules! setters {
     ($($path:ident).+) => {
         /// Consecutive failures that open the breaker (at least 1; default 5 when no
         /// `failure_rate` is set).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().failure_threshold(3).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").failure_threshold(3).try_build().unwrap();
+        /// ```
         pub fn failure_threshold(mut self, n: u32) -> Self {
             self.$($path).+.failure_threshold = Some(n);
             self
         }
         /// Opens when failures / recorded calls in the window reach this, in (0, 1].
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().failure_rate(0.5).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").failure_rate(0.5).try_build().unwrap();
+        /// ```
         pub fn failure_rate(mut self, rate: f64) -> Self {
             self.$($path).+.failure_rate = Some(rate);
             self
         }
         /// Calls the window must hold before a rate can open the breaker (default 10).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().failure_rate(0.5).minimum_calls(20).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").failure_rate(0.5).minimum_calls(20).try_build().unwrap();
+        /// ```
         pub fn minimum_calls(mut self, n: u32) -> Self {
             self.$($path).+.minimum_calls = Some(n);
             self
         }
         /// The window for the rates: a call count (`100`, the default) or a `Duration`.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().failure_rate(0.5).window(std::time::Duration::from_secs(60)).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").failure_rate(0.5).window(std::time::Duration::from_secs(60)).try_build().unwrap();
+        /// ```
         pub fn window(mut self, window: impl Into<$crate::Window>) -> Self {
             self.$($path).+.window = Some(window.into());
             self
         }
         /// A call that takes at least this long is slow.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().slow_call(std::time::Duration::from_secs(2)).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").slow_call(std::time::Duration::from_secs(2)).try_build().unwrap();
+        /// ```
         pub fn slow_call(mut self, threshold: Duration) -> Self {
             self.$($path).+.slow_call = Some(threshold);
             self
         }
         /// Opens when slow calls / recorded calls in the window reach this (default 1.0
         /// once `slow_call` is set).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().slow_call(std::time::Duration::from_secs(2)).slow_call_rate(0.8).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").slow_call(std::time::Duration::from_secs(2)).slow_call_rate(0.8).try_build().unwrap();
+        /// ```
         pub fn slow_call_rate(mut self, rate: f64) -> Self {
             self.$($path).+.slow_call_rate = Some(rate);
             self
         }
         /// Successes in half-open that close the breaker (default 2).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().success_threshold(3).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").success_threshold(3).try_build().unwrap();
+        /// ```
         pub fn success_threshold(mut self, n: u32) -> Self {
             self.$($path).+.success_threshold = Some(n);
             self
         }
         /// Calls let through at once in half-open (default: `success_threshold`).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().half_open_max_calls(1).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").half_open_max_calls(1).try_build().unwrap();
+        /// ```
         pub fn half_open_max_calls(mut self, n: u32) -> Self {
             self.$($path).+.half_open_max_calls = Some(n);
             self
         }
         /// How long the breaker stays open before letting probes through (default 30 s).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().reset_timeout(std::time::Duration::from_secs(10)).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").reset_timeout(std::time::Duration::from_secs(10)).try_build().unwrap();
+        /// ```
         pub fn reset_timeout(mut self, timeout: Duration) -> Self {
             self.$($path).+.reset_timeout = Some(timeout);
             self
         }
         /// How `reset_timeout` grows with each re-open (default [`Backoff::fixed`]).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().backoff(breaker_runtime::Backoff::exponential(2.0)).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").backoff(breaker_runtime::Backoff::exponential(2.0)).try_build().unwrap();
+        /// ```
         pub fn backoff(mut self, backoff: $crate::Backoff) -> Self {
             self.$($path).+.backoff = Some(backoff);
             self
         }
         /// Half-open with probes in flight and no verdict for this long re-opens
         /// (default 60 s), so a probe that never finishes cannot wedge the breaker.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().half_open_timeout(std::time::Duration::from_secs(30)).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").half_open_timeout(std::time::Duration::from_secs(30)).try_build().unwrap();
+        /// ```
         pub fn half_open_timeout(mut self, timeout: Duration) -> Self {
             self.$($path).+.half_open_timeout = Some(timeout);
             self
@@ -207,12 +262,22 @@ macro_rules! setters {
         /// Cuts an async call running this long; it counts as a failure and ends in
         /// [`BreakerError::TimedOut`](crate::BreakerError::TimedOut). Needs a tokio runtime
         /// with timers.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().call_timeout(std::time::Duration::from_millis(500)).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").call_timeout(std::time::Duration::from_millis(500)).try_build().unwrap();
+        /// ```
         pub fn call_timeout(mut self, timeout: Duration) -> Self {
             self.$($path).+.call_timeout = Some(timeout);
             self
         }
         /// Which errors count as failures; the others count as successes, since the
         /// dependency answered. Applies to calls whose error type is `E`.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().failure_if(|e: &std::io::Error| e.kind() != std::io::ErrorKind::NotFound).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").failure_if(|e: &std::io::Error| e.kind() != std::io::ErrorKind::NotFound).try_build().unwrap();
+        /// ```
         pub fn failure_if<E: 'static>(
             mut self,
             predicate: impl Fn(&E) -> bool + Send + Sync + 'static,
@@ -222,6 +287,11 @@ macro_rules! setters {
         }
         /// Errors that are not recorded at all (a half-open permit is given back). Applies
         /// to calls whose error type is `E`.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().ignore_if(|e: &std::io::Error| e.kind() == std::io::ErrorKind::InvalidInput).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").ignore_if(|e: &std::io::Error| e.kind() == std::io::ErrorKind::InvalidInput).try_build().unwrap();
+        /// ```
         pub fn ignore_if<E: 'static>(
             mut self,
             predicate: impl Fn(&E) -> bool + Send + Sync + 'static,
