@@ -1,7 +1,7 @@
 //! Rules that need more than one argument, or the arguments and the function together.
 //! Every broken rule is reported; none stops the others from being checked.
 
-use crate::args::{Args, BackoffKind, WindowArg};
+use crate::args::{Args, WindowArg};
 use crate::diag::Errors;
 use crate::item::{Function, Shape};
 
@@ -74,12 +74,6 @@ fn check_arguments(args: &Args, errors: &mut Errors) {
             errors.at(
                 backoff.span(),
                 "the backoff's `max` is shorter than `reset_timeout`, so it could never grow: raise `max` or lower `reset_timeout`",
-            );
-        }
-        if matches!(backoff.value.kind, BackoffKind::Fixed) && backoff.value.max.is_some() {
-            errors.at(
-                backoff.span(),
-                "a `fixed` backoff never grows, so it takes no `max`",
             );
         }
     }
@@ -245,6 +239,8 @@ mod tests {
             found[0].contains("has no `jiter`") && found[0].contains("did you mean `jitter`?"),
             "{found:?}"
         );
+        let found = for_async(quote!(backoff = fixed(max = "1m")));
+        assert!(found[0].starts_with("`fixed` backoff has no `max`; it takes jitter"), "{found:?}");
         let found = for_async(quote!(backoff = "exponential"));
         assert!(
             found[0].starts_with("`backoff` is not a string"),
