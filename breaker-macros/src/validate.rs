@@ -240,7 +240,10 @@ mod tests {
             "{found:?}"
         );
         let found = for_async(quote!(backoff = fixed(max = "1m")));
-        assert!(found[0].starts_with("`fixed` backoff has no `max`; it takes jitter"), "{found:?}");
+        assert!(
+            found[0].starts_with("`fixed` backoff has no `max`; it takes jitter"),
+            "{found:?}"
+        );
         let found = for_async(quote!(backoff = "exponential"));
         assert!(
             found[0].starts_with("`backoff` is not a string"),
