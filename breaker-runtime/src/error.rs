@@ -103,6 +103,30 @@ impl BreakerError {
     }
 }
 
+/// Lets functions returning `std::io::Result` sit behind a breaker: a timeout becomes
+/// [`ErrorKind::TimedOut`](std::io::ErrorKind::TimedOut), a rejection
+/// [`ErrorKind::Other`](std::io::ErrorKind::Other), each carrying the [`BreakerError`] to
+/// downcast.
+///
+/// ```
+/// use breaker_runtime::BreakerError;
+///
+/// let io: std::io::Error = BreakerError::ForcedOpen { name: "disk" }.into();
+/// assert_eq!(io.kind(), std::io::ErrorKind::Other);
+/// let inner = io.get_ref().and_then(|e| e.downcast_ref::<BreakerError>());
+/// assert_eq!(inner, Some(&BreakerError::ForcedOpen { name: "disk" }));
+/// ```
+impl From<BreakerError> for std::io::Error {
+    fn from(err: BreakerError) -> Self {
+        let kind = if err.is_timeout() {
+            std::io::ErrorKind::TimedOut
+        } else {
+            std::io::ErrorKind::Other
+        };
+        std::io::Error::new(kind, err)
+    }
+}
+
 /// The error of a call made through a breaker: the breaker's own, or the call's.
 ///
 /// ```
