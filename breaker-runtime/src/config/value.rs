@@ -316,8 +316,11 @@ fn backoff(raw: Raw<'_>) -> Result<Backoff, String> {
     Ok(backoff)
 }
 
+/// A backoff's parameters by name.
+type Params<'a> = Vec<(&'a str, Raw<'a>)>;
+
 /// Splits `kind(name = value, …)` (or a bare `kind`) into its parts.
-fn split_call(text: &str) -> Result<(&str, Vec<(&str, Raw<'_>)>), String> {
+fn split_call(text: &str) -> Result<(&str, Params<'_>), String> {
     let text = unquote(text);
     let Some(open) = text.find('(') else {
         return Ok((text.trim(), Vec::new()));
