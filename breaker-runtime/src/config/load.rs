@@ -28,9 +28,12 @@ use std::path::Path;
 /// `"exponential(multiplier = 2, max = 5m)"` or a table with `kind` and those parameters.
 /// `failure_if`, `ignore_if`, `fallback`, `name` and `crate` are code-only.
 ///
-/// Breakers that exist are reconfigured in place and keep their state and counts; settings
-/// for breakers that do not exist yet apply when they are created. On any error, no
-/// breaker and no setting changes. See [`load_str_into`] for the rules.
+/// Registered breakers (made by the attribute or [`Registry::get_or_create`]) are
+/// reconfigured in place and keep their state and counts; settings for breakers that do not
+/// exist yet apply when they are created. Breakers built with
+/// [`CircuitBreaker::builder`](crate::CircuitBreaker::builder) live outside the registry and
+/// are not touched. On any error, no breaker and no setting changes. See [`load_str_into`]
+/// for the rules.
 ///
 /// ```
 /// use breaker_runtime::{config, registry, BreakerConfig, State};
@@ -91,7 +94,8 @@ pub fn load_env() -> Result<(), ConfigError> {
 /// started, is an error.
 ///
 /// Precedence, low to high: built-in defaults, `[default]`, `BREAKER_DEFAULT_<KEY>`, the
-/// code's settings (attribute or builder), the breaker's table (with its bases), then
+/// code's settings (the attribute's arguments, or the config given to
+/// [`Registry::get_or_create`]), the breaker's table (with its bases), then
 /// `BREAKER_<NAME>_<KEY>`.
 ///
 /// Every value is checked on its own, and every breaker that exists is checked with its
