@@ -397,6 +397,14 @@ impl CircuitBreaker {
         self.record_slow(ticket, outcome, timed_out);
     }
 
+    /// Gives an admitted call's slot back without counting it: a protected stream that ends
+    /// had no call to count for the item it was waiting for.
+    pub(crate) fn release(&self, ticket: Ticket) {
+        if ticket.kind == TicketKind::HalfOpen {
+            self.record_half_open(ticket.generation, Outcome::Cancelled);
+        }
+    }
+
     fn record_slow(&self, ticket: Ticket, outcome: Outcome, timed_out: bool) {
         if ticket.kind == TicketKind::Untracked {
             return;
@@ -808,9 +816,10 @@ impl CircuitBreaker {
         self.events.subscribe()
     }
 
-    /// Applies new settings, keeping the state, the metrics and, when its shape is the same,
-    /// the window. `config` becomes the layer the code gave; the registry lays config files
-    /// and the environment over it.
+    /// Applies `config` as it is, keeping the state, the metrics and, when its shape is the
+    /// same, the window. It becomes the layer the code gave. Settings from config files and
+    /// the environment are not laid over it here: for a breaker in a registry use
+    /// [`Registry::reconfigure`](crate::Registry::reconfigure), which does.
     ///
     /// ```
     /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-reconf").build();
@@ -821,8 +830,12 @@ impl CircuitBreaker {
     /// ```
     pub fn reconfigure(&self, config: BreakerConfig) -> Result<(), ConfigError> {
         self.apply(&config)?;
-        *self.code_config.lock().unwrap_or_else(|e| e.into_inner()) = config;
+        self.set_code_config(config);
         Ok(())
+    }
+
+    pub(crate) fn set_code_config(&self, config: BreakerConfig) {
+        *self.code_config.lock().unwrap_or_else(|e| e.into_inner()) = config;
     }
 
     pub(crate) fn code_config(&self) -> BreakerConfig {

@@ -232,6 +232,31 @@ impl Registry {
         Ok(breaker)
     }
 
+    /// Gives the breaker `name` a new config from the code, with the settings from config
+    /// files and the environment laid over it as when it was created; its state and metrics
+    /// stay. `Ok(false)` if there is no such breaker; an error, changing nothing, if the
+    /// result makes no sense.
+    ///
+    /// ```
+    /// use breaker_runtime::{registry, BreakerConfig, State};
+    ///
+    /// registry().get_or_create("docs-reg-reconf", BreakerConfig::default());
+    /// let stricter = BreakerConfig::builder().failure_threshold(1).build();
+    /// assert_eq!(registry().reconfigure("docs-reg-reconf", stricter), Ok(true));
+    /// let breaker = registry().get("docs-reg-reconf").unwrap();
+    /// let _ = breaker.call_sync(|| Err::<(), _>("down"));
+    /// assert_eq!(breaker.state(), State::Open);
+    /// ```
+    pub fn reconfigure(&self, name: &str, config: BreakerConfig) -> Result<bool, ConfigError> {
+        let inner = self.write();
+        let Some(breaker) = inner.breakers.get(name) else {
+            return Ok(false);
+        };
+        breaker.apply(&inner.layers.effective(name, &config))?;
+        breaker.set_code_config(config);
+        Ok(true)
+    }
+
     /// The names of every registered breaker, sorted.
     ///
     /// ```

@@ -238,7 +238,7 @@ macro_rules! setters {
             self.$($path).+.reset_timeout = Some(timeout);
             self
         }
-        /// How `reset_timeout` grows with each re-open (default [`Backoff::fixed`]).
+        /// How `reset_timeout` grows with each re-open (default [`Backoff::fixed`](crate::Backoff::fixed)).
         ///
         /// ```
         /// let config = breaker_runtime::BreakerConfig::builder().backoff(breaker_runtime::Backoff::exponential(2.0)).build();
