@@ -347,7 +347,10 @@ impl CircuitBreaker {
                 if !self.swap(w, next) {
                     return Admission::Retry;
                 }
-                self.note_verdict(next.generation(), until);
+                // The phase's half-open timeout runs from now, when its first probe is let
+                // in, not from `until`: after a quiet spell that would time the probe out
+                // the moment it started.
+                self.note_verdict(next.generation(), now);
                 self.announce(
                     State::Open,
                     State::HalfOpen,

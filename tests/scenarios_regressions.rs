@@ -1,0 +1,65 @@
+//! Regression tests for bugs the model and loom tests found, each reduced to the few steps
+//! that showed it, on tokio's paused clock.
+
+use breaker_runtime::{BreakerError, CircuitBreaker, Outcome, State};
+use std::time::Duration;
+use tokio::time::advance;
+
+const SEC: Duration = Duration::from_secs(1);
+
+/// Found by the model test: the half-open timeout was measured from the moment the open
+/// period ended, not from when the first probe was let in. After a quiet spell longer than
+/// `reset_timeout + half_open_timeout`, the first probe was timed out the moment it started:
+/// the next call re-opened the breaker and the probe's verdict was thrown away.
+#[tokio::test(start_paused = true)]
+async fn a_probe_after_a_quiet_spell_gets_its_whole_half_open_timeout() {
+    let b = CircuitBreaker::builder("reg-quiet-probe")
+        .failure_threshold(1)
+        .reset_timeout(30 * SEC)
+        .half_open_timeout(60 * SEC)
+        .half_open_max_calls(1)
+        .success_threshold(1)
+        .build();
+    b.try_acquire().unwrap().failure();
+    advance(3_600 * SEC).await; // an hour with no traffic
+    let probe = b.try_acquire().expect("the first call after the wait is a probe");
+    assert_eq!(b.state(), State::HalfOpen);
+    advance(59 * SEC).await;
+    // Still within the probe's 60 s: a second caller finds the slot taken, nothing more.
+    assert!(matches!(
+        b.try_acquire(),
+        Err(BreakerError::HalfOpenFull { .. })
+    ));
+    assert_eq!(b.state(), State::HalfOpen);
+    probe.success();
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(b.metrics().opened_count, 1);
+}
+
+/// Found by loom (fixed in 4c56a9d): a failing probe whose re-open lost its
+/// compare-and-swap to a concurrent probe's success returned without re-opening, dropping
+/// the failure and leaking its half-open slot. Sequentially: a failure after a success in
+/// the same phase must re-open, and the next phase has every slot free.
+#[tokio::test(start_paused = true)]
+async fn a_probe_failure_after_a_probe_success_reopens() {
+    let b = CircuitBreaker::builder("reg-fail-after-ok")
+        .failure_threshold(1)
+        .reset_timeout(SEC)
+        .half_open_max_calls(2)
+        .success_threshold(2)
+        .build();
+    b.try_acquire().unwrap().failure();
+    advance(SEC).await;
+    let ok = b.try_acquire().unwrap();
+    let fail = b.try_acquire().unwrap();
+    ok.success();
+    fail.record_outcome(Outcome::Failure);
+    assert_eq!(b.state(), State::Open);
+    assert_eq!(b.metrics().opened_count, 2);
+    advance(SEC).await;
+    let p1 = b.try_acquire().expect("slot 1 of the new phase");
+    let p2 = b.try_acquire().expect("slot 2 of the new phase");
+    p1.success();
+    p2.success();
+    assert_eq!(b.state(), State::Closed);
+}
