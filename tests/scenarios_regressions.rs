@@ -36,6 +36,28 @@ async fn a_probe_after_a_quiet_spell_gets_its_whole_half_open_timeout() {
     assert_eq!(b.metrics().opened_count, 1);
 }
 
+/// Found by the model test: a call let in while the breaker was metrics-only and finishing
+/// after `close()` still wrote its outcome into the closed breaker's fresh window.
+#[tokio::test(start_paused = true)]
+async fn a_late_metrics_only_result_stays_out_of_the_closed_window() {
+    let b = CircuitBreaker::builder("reg-metrics-only-late")
+        .failure_rate(0.5)
+        .minimum_calls(2)
+        .window(10)
+        .build();
+    b.metrics_only();
+    let late = b.try_acquire().unwrap();
+    b.close();
+    b.try_acquire().unwrap().success();
+    late.failure();
+    let m = b.metrics();
+    assert_eq!(m.failures, 1, "the late failure is counted");
+    assert_eq!(m.failure_rate, None, "but the closed window holds only the success");
+    // So the next failure makes it 1 in 2, which does open it at 50 %, and not earlier.
+    b.try_acquire().unwrap().failure();
+    assert_eq!(b.state(), State::Open);
+}
+
 /// Found by loom (fixed in 4c56a9d): a failing probe whose re-open lost its
 /// compare-and-swap to a concurrent probe's success returned without re-opening, dropping
 /// the failure and leaking its half-open slot. Sequentially: a failure after a success in

@@ -445,7 +445,12 @@ impl CircuitBreaker {
             TicketKind::HalfOpen => self.record_half_open(ticket.generation, outcome),
             TicketKind::MetricsOnly => {
                 if let (Some(window), true) = (self.window(), outcome.is_verdict()) {
-                    window.record(outcome == Outcome::Failure, slow);
+                    // Like every late result, one from before a control moved the breaker
+                    // on stays out of the new state's window.
+                    let w = self.load();
+                    if w.state() == State::MetricsOnly && w.generation() == ticket.generation {
+                        window.record(outcome == Outcome::Failure, slow);
+                    }
                 }
             }
             TicketKind::Untracked => {}
