@@ -36,6 +36,28 @@ async fn a_probe_after_a_quiet_spell_gets_its_whole_half_open_timeout() {
     assert_eq!(b.metrics().opened_count, 1);
 }
 
+/// Found by the model test: a time window tags its ten buckets with 16 bits of epoch, so
+/// calls recorded 65,536 bucket-lengths ago (about 1.8 hours for a one-second window) came
+/// back into the rate as if they were current.
+#[tokio::test(start_paused = true)]
+async fn a_time_window_never_brings_back_calls_from_65536_buckets_ago() {
+    let b = CircuitBreaker::builder("reg-time-alias")
+        .failure_rate(0.6)
+        .minimum_calls(2)
+        .window(SEC) // ten 100 ms buckets
+        .build();
+    b.try_acquire().unwrap().failure();
+    assert_eq!(b.metrics().failure_rate, None, "one call is below minimum_calls");
+    advance(Duration::from_millis(65_536 * 100 + 200)).await;
+    b.try_acquire().unwrap().success();
+    // Only the success is in the window: still below minimum_calls.
+    assert_eq!(b.metrics().failure_rate, None);
+    b.try_acquire().unwrap().failure();
+    // One failure in two calls is 50 %, under the 60 % that opens it.
+    assert_eq!(b.metrics().failure_rate, Some(0.5));
+    assert_eq!(b.state(), State::Closed);
+}
+
 /// Found by the model test: a call let in while the breaker was metrics-only and finishing
 /// after `close()` still wrote its outcome into the closed breaker's fresh window.
 #[tokio::test(start_paused = true)]

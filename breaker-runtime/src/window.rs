@@ -156,6 +156,10 @@ pub(crate) struct TimeWindow {
     bucket_ms: u64,
     /// Each: bucket epoch (low 16 bits) | calls | failures | slow, 16 bits each.
     buckets: [AtomicU64; BUCKETS],
+    /// The full epoch of the newest record. A 16-bit tag alone cannot tell a bucket from
+    /// 65,536 epochs ago from a current one; with this, every bucket holding calls is
+    /// kept within the last [`BUCKETS`] epochs of it, where the tags are unambiguous.
+    latest: AtomicU64,
 }
 
 pub(crate) const BUCKETS: usize = 10;
@@ -169,12 +173,17 @@ impl TimeWindow {
             span,
             bucket_ms,
             buckets: Default::default(),
+            latest: AtomicU64::new(0),
         }
     }
 
     #[inline]
     fn record(&self, now_ms: u64, failed: bool, slow: bool) {
         let epoch = now_ms / self.bucket_ms;
+        let prev = self.latest.fetch_max(epoch, Relaxed);
+        if epoch > prev {
+            self.expire(epoch, prev);
+        }
         let bucket = &self.buckets[(epoch % BUCKETS as u64) as usize];
         let tag = epoch & FIELD_MASK;
         let add = (1 << (3 * FIELD)) | ((failed as u64) << (2 * FIELD)) | ((slow as u64) << FIELD);
@@ -197,9 +206,28 @@ impl TimeWindow {
         }
     }
 
+    /// The window moved on from `prev` to `epoch`: empties the buckets that fell out of it,
+    /// all of them after a gap of a whole window (when their tags could alias).
+    #[cold]
+    fn expire(&self, epoch: u64, prev: u64) {
+        let whole_window = epoch - prev >= BUCKETS as u64;
+        for bucket in &self.buckets {
+            let v = bucket.load(Relaxed);
+            let age = (epoch & FIELD_MASK).wrapping_sub(v & FIELD_MASK) & FIELD_MASK;
+            if v >> FIELD != 0 && (whole_window || age >= BUCKETS as u64) {
+                // Lost to a writer that just started the bucket afresh: that is fine too.
+                let _ = bucket.compare_exchange(v, FIELD_MASK, Relaxed, Relaxed);
+            }
+        }
+    }
+
     fn stats(&self, now_ms: u64) -> WindowStats {
         let epoch = now_ms / self.bucket_ms;
         let mut stats = WindowStats::default();
+        if epoch.saturating_sub(self.latest.load(Relaxed)) >= BUCKETS as u64 {
+            // Nothing recorded within the window.
+            return stats;
+        }
         for bucket in &self.buckets {
             let v = bucket.load(Relaxed);
             let age = (epoch & FIELD_MASK).wrapping_sub(v & FIELD_MASK) & FIELD_MASK;
