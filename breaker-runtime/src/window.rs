@@ -180,9 +180,12 @@ impl TimeWindow {
     #[inline]
     fn record(&self, now_ms: u64, failed: bool, slow: bool) {
         let epoch = now_ms / self.bucket_ms;
-        let prev = self.latest.fetch_max(epoch, Relaxed);
-        if epoch > prev {
-            self.expire(epoch, prev);
+        // Only the first record of a bucket-length writes `latest`; the rest just read it.
+        if epoch > self.latest.load(Relaxed) {
+            let prev = self.latest.fetch_max(epoch, Relaxed);
+            if epoch > prev {
+                self.expire(epoch, prev);
+            }
         }
         let bucket = &self.buckets[(epoch % BUCKETS as u64) as usize];
         let tag = epoch & FIELD_MASK;
