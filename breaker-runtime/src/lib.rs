@@ -58,6 +58,8 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "axum")]
+pub mod admin;
 mod backoff;
 mod breaker;
 mod call;
@@ -67,11 +69,17 @@ mod counters;
 mod error;
 mod events;
 mod metrics;
+#[cfg(feature = "metrics")]
+pub mod metrics_export;
 mod observe;
+mod owned;
 mod permit;
 mod registry;
 mod state;
+mod stream;
 mod sync;
+#[cfg(feature = "tower")]
+pub mod tower;
 mod window;
 
 #[doc(hidden)]
@@ -86,6 +94,7 @@ pub use metrics::Metrics;
 pub use permit::{Outcome, Permit};
 pub use registry::{registry, BreakerSnapshot, Health, Registry};
 pub use state::State;
+pub use stream::ProtectedStream;
 
 /// Puts a function behind a circuit breaker. See the `breaker-macros` crate docs.
 #[cfg(feature = "macros")]

@@ -157,6 +157,12 @@ impl<'a> Permit<'a> {
         self.finish(outcome, false);
     }
 
+    /// Gives up the guard and hands back what recording needs, for owners that keep the
+    /// breaker alive themselves (the tower service and protected streams hold an `Arc`).
+    pub(crate) fn into_ticket(self) -> Ticket {
+        std::mem::ManuallyDrop::new(self).ticket
+    }
+
     #[inline]
     pub(crate) fn finish(self, outcome: Outcome, timed_out: bool) {
         // Recorded here, so the drop below must not record again.

@@ -1,0 +1,356 @@
+//! An admin endpoint for a service's breakers (feature `axum`): an [`axum::Router`] to mount
+//! wherever the service keeps its operational routes.
+//!
+//! | route | answer |
+//! |---|---|
+//! | `GET /breakers` | `200`, every breaker's [`BreakerSnapshot`] as a JSON array, sorted by name |
+//! | `GET /breakers/{name}` | `200`, that breaker's snapshot |
+//! | `POST /breakers/{name}/{action}` | `200`, the snapshot after the action: `open` ([`force_open`](CircuitBreaker::force_open)), `close`, `disable`, `metrics_only` or `reset` |
+//! | `GET /health` | `200` with `"status": "ok"`, or `503` with `"status": "unavailable"` while a breaker marked [critical](AdminRouter::critical) is open or forced open |
+//!
+//! An unknown breaker or action is `404`, a wrong method `405` (with `Allow`), each with a
+//! JSON body `{"error": "…"}`. Names are path segments, percent-encoded as usual: the
+//! breaker `<app::Db as app::Store>::get` is `/breakers/%3Capp::Db%20as%20app::Store%3E::get`.
+//!
+//! The router has no authentication of its own: the `POST` routes change how the service
+//! behaves, so mount it behind whatever guards your other operational routes.
+//!
+//! ```
+//! use axum::Router;
+//! use breaker_runtime::admin::AdminRouter;
+//! use breaker_runtime::registry;
+//!
+//! let app: Router = Router::new()
+//!     // .route("/quotes", get(quotes)) …
+//!     .nest("/admin", AdminRouter::new(registry()).critical(["db", "payments"]).into_router());
+//! # let _ = app;
+//! ```
+//!
+//! With this feature, [`BreakerError`] and [`CallError`] are also axum responses, for
+//! handlers and [`CircuitBreakerLayer`](crate::tower::CircuitBreakerLayer)s on the server
+//! side: `503 Service Unavailable` (with `Retry-After` while open) for a rejection, `504
+//! Gateway Timeout` for a `call_timeout`, and the inner error's own response otherwise.
+
+use crate::breaker::CircuitBreaker;
+use crate::error::{BreakerError, CallError};
+use crate::registry::{registry, BreakerSnapshot, Health, Registry};
+use crate::state::State;
+use axum::extract::{Path, State as Shared};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::{Json, Router};
+use serde::Serialize;
+use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// Builds the admin [`Router`]; see the [module docs](self).
+///
+/// ```
+/// use breaker_runtime::admin::AdminRouter;
+///
+/// // The global registry, with two breakers whose opening makes the service unhealthy.
+/// let admin: axum::Router = AdminRouter::default().critical(["db", "payments"]).into_router();
+/// # let _ = admin;
+/// ```
+#[derive(Debug, Clone)]
+pub struct AdminRouter {
+    registry: RegistryRef,
+    critical: Vec<String>,
+}
+
+#[derive(Clone)]
+enum RegistryRef {
+    Global(&'static Registry),
+    Shared(Arc<Registry>),
+}
+
+impl fmt::Debug for RegistryRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RegistryRef::Global(_) => f.write_str("Global"),
+            RegistryRef::Shared(_) => f.write_str("Shared"),
+        }
+    }
+}
+
+impl Deref for RegistryRef {
+    type Target = Registry;
+
+    fn deref(&self) -> &Registry {
+        match self {
+            RegistryRef::Global(r) => r,
+            RegistryRef::Shared(r) => r,
+        }
+    }
+}
+
+impl Default for AdminRouter {
+    /// Over the global [`registry()`], no breaker critical.
+    fn default() -> AdminRouter {
+        AdminRouter::new(registry())
+    }
+}
+
+impl AdminRouter {
+    /// Over a registry that lives for the whole program, usually the global
+    /// [`registry()`](crate::registry()).
+    ///
+    /// ```
+    /// let admin = breaker_runtime::admin::AdminRouter::new(breaker_runtime::registry());
+    /// # let _ = admin;
+    /// ```
+    pub fn new(registry: &'static Registry) -> AdminRouter {
+        AdminRouter {
+            registry: RegistryRef::Global(registry),
+            critical: Vec::new(),
+        }
+    }
+
+    /// Over a registry of your own.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// let mine = Arc::new(breaker_runtime::Registry::new());
+    /// let admin = breaker_runtime::admin::AdminRouter::with_registry(mine.clone());
+    /// # let _ = admin;
+    /// ```
+    pub fn with_registry(registry: Arc<Registry>) -> AdminRouter {
+        AdminRouter {
+            registry: RegistryRef::Shared(registry),
+            critical: Vec::new(),
+        }
+    }
+
+    /// Marks breakers as critical: the health route answers `503` while any of them is open
+    /// or forced open. Calls add up. A critical name with no breaker (yet) counts as healthy
+    /// and is listed with `"state": null`.
+    ///
+    /// ```
+    /// let admin = breaker_runtime::admin::AdminRouter::default()
+    ///     .critical(["db"])
+    ///     .critical(vec![String::from("payments")]);
+    /// # let _ = admin;
+    /// ```
+    pub fn critical<I>(mut self, names: I) -> AdminRouter
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.critical.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// The router, ready to [`nest`](Router::nest) or [`merge`](Router::merge) into the
+    /// service's own, whatever its state type.
+    ///
+    /// ```
+    /// #[derive(Clone)]
+    /// struct AppState;
+    /// let app: axum::Router<AppState> = axum::Router::new()
+    ///     .merge(breaker_runtime::admin::AdminRouter::default().into_router());
+    /// # let _ = app;
+    /// ```
+    pub fn into_router<S>(self) -> Router<S>
+    where
+        S: Clone + Send + Sync + 'static,
+    {
+        let state = Arc::new(self);
+        Router::new()
+            .route("/breakers", only(get(list), "GET,HEAD"))
+            .route("/breakers/{name}", only(get(show), "GET,HEAD"))
+            .route("/breakers/{name}/{action}", only(post(act), "POST"))
+            .route("/health", only(get(health), "GET,HEAD"))
+            .with_state(state)
+    }
+}
+
+impl<S: Clone + Send + Sync + 'static> From<AdminRouter> for Router<S> {
+    fn from(admin: AdminRouter) -> Router<S> {
+        admin.into_router()
+    }
+}
+
+type AdminState = Shared<Arc<AdminRouter>>;
+
+/// Answers other methods with a JSON `405`, naming the allowed ones.
+fn only(
+    route: MethodRouter<Arc<AdminRouter>>,
+    allow: &'static str,
+) -> MethodRouter<Arc<AdminRouter>> {
+    route.fallback(move || async move {
+        let mut response = error(
+            StatusCode::METHOD_NOT_ALLOWED,
+            format!("method not allowed; use {allow}"),
+        );
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static(allow));
+        response
+    })
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    error: String,
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    (status, Json(ErrorBody { error: message })).into_response()
+}
+
+fn find(admin: &AdminRouter, name: &str) -> Result<Arc<CircuitBreaker>, Box<Response>> {
+    admin.registry.get(name).ok_or_else(|| {
+        Box::new(error(
+            StatusCode::NOT_FOUND,
+            format!("no circuit breaker named `{name}`"),
+        ))
+    })
+}
+
+async fn list(Shared(admin): AdminState) -> Json<Vec<BreakerSnapshot>> {
+    Json(admin.registry.snapshot())
+}
+
+async fn show(Shared(admin): AdminState, Path(name): Path<String>) -> Response {
+    match find(&admin, &name) {
+        Ok(b) => Json(b.snapshot()).into_response(),
+        Err(response) => *response,
+    }
+}
+
+async fn act(Shared(admin): AdminState, Path((name, action)): Path<(String, String)>) -> Response {
+    let breaker = match find(&admin, &name) {
+        Ok(b) => b,
+        Err(response) => return *response,
+    };
+    match action.as_str() {
+        "open" => breaker.force_open(),
+        "close" => breaker.close(),
+        "disable" => breaker.disable(),
+        "metrics_only" => breaker.metrics_only(),
+        "reset" => breaker.reset(),
+        _ => {
+            return error(
+                StatusCode::NOT_FOUND,
+                format!(
+                    "unknown action `{action}`; use open, close, disable, metrics_only or reset"
+                ),
+            )
+        }
+    }
+    Json(breaker.snapshot()).into_response()
+}
+
+#[derive(Serialize)]
+struct HealthBody {
+    status: &'static str,
+    /// Critical breakers that are open or forced open.
+    open_critical: Vec<String>,
+    critical: Vec<CriticalBody>,
+    breakers: Health,
+}
+
+#[derive(Serialize)]
+struct CriticalBody {
+    name: String,
+    state: Option<State>,
+}
+
+async fn health(Shared(admin): AdminState) -> Response {
+    let critical: Vec<CriticalBody> = admin
+        .critical
+        .iter()
+        .map(|name| CriticalBody {
+            name: name.clone(),
+            state: admin.registry.get(name).map(|b| b.state()),
+        })
+        .collect();
+    let open_critical: Vec<String> = critical
+        .iter()
+        .filter(|c| c.state.is_some_and(State::is_open))
+        .map(|c| c.name.clone())
+        .collect();
+    let (status, word) = if open_critical.is_empty() {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    };
+    let body = HealthBody {
+        status: word,
+        open_critical,
+        critical,
+        breakers: admin.registry.health(),
+    };
+    (status, Json(body)).into_response()
+}
+
+#[derive(Serialize)]
+struct RejectionBody {
+    error: String,
+    breaker: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after_ms: Option<u64>,
+}
+
+/// `503 Service Unavailable` for a rejection, with `Retry-After` (whole seconds, rounded up)
+/// while the breaker is open; `504 Gateway Timeout` for a call cut by `call_timeout`. The
+/// body is JSON: `{"error": "…", "breaker": "…", "retry_after_ms": …}`.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use breaker_runtime::BreakerError;
+/// use std::time::Duration;
+///
+/// let rejected = BreakerError::Open { name: "db", retry_after: Duration::from_millis(1500) };
+/// let response = rejected.into_response();
+/// assert_eq!(response.status(), 503);
+/// assert_eq!(response.headers()["retry-after"], "2");
+/// ```
+impl IntoResponse for BreakerError {
+    fn into_response(self) -> Response {
+        let status = if self.is_timeout() {
+            StatusCode::GATEWAY_TIMEOUT
+        } else {
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        let retry_after = self.retry_after();
+        let body = RejectionBody {
+            error: self.to_string(),
+            breaker: self.name(),
+            retry_after_ms: retry_after.map(|d| d.as_millis() as u64),
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Some(after) = retry_after {
+            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}
+
+/// The breaker's response for [`CallError::Breaker`] (see [`BreakerError`]'s), the inner
+/// error's own for [`CallError::Inner`]; so a [`CircuitBreakerLayer`](crate::tower::CircuitBreakerLayer)
+/// in an axum app needs only `HandleErrorLayer::new(|e: CallError<Infallible>| async move { e })`.
+///
+/// ```
+/// use axum::response::IntoResponse;
+/// use breaker_runtime::{BreakerError, CallError};
+///
+/// let err: CallError<(axum::http::StatusCode, &str)> =
+///     CallError::Breaker(BreakerError::ForcedOpen { name: "db" });
+/// assert_eq!(err.into_response().status(), 503);
+/// let err: CallError<_> = CallError::Inner((axum::http::StatusCode::BAD_GATEWAY, "upstream"));
+/// assert_eq!(err.into_response().status(), 502);
+/// ```
+impl<E: IntoResponse> IntoResponse for CallError<E> {
+    fn into_response(self) -> Response {
+        match self {
+            CallError::Breaker(e) => e.into_response(),
+            CallError::Inner(e) => e.into_response(),
+        }
+    }
+}

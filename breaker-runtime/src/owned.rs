@@ -1,0 +1,71 @@
+//! A permit that owns its breaker, for futures and streams that must be `'static` (a tower
+//! service's response future, a protected stream).
+
+use crate::breaker::CircuitBreaker;
+use crate::error::BreakerError;
+use crate::permit::{Outcome, Ticket};
+use std::sync::Arc;
+
+/// Like [`Permit`](crate::Permit), but holding an `Arc` of its breaker. Recorded exactly once:
+/// dropped unrecorded it counts the call as cancelled (failed while panicking).
+pub(crate) struct OwnedPermit {
+    breaker: Arc<CircuitBreaker>,
+    ticket: Option<Ticket>,
+}
+
+impl OwnedPermit {
+    /// Asks `breaker` to let one call through.
+    #[inline]
+    pub(crate) fn acquire(breaker: &Arc<CircuitBreaker>) -> Result<OwnedPermit, BreakerError> {
+        let ticket = breaker.try_acquire()?.into_ticket();
+        Ok(OwnedPermit {
+            breaker: breaker.clone(),
+            ticket: Some(ticket),
+        })
+    }
+
+    #[cfg(feature = "tower")]
+    pub(crate) fn breaker(&self) -> &Arc<CircuitBreaker> {
+        &self.breaker
+    }
+
+    /// Records the call's outcome.
+    #[inline]
+    pub(crate) fn finish(mut self, outcome: Outcome, timed_out: bool) {
+        if let Some(ticket) = self.ticket.take() {
+            self.breaker.record(ticket, outcome, timed_out);
+        }
+    }
+
+    /// Gives the slot back without counting a call.
+    pub(crate) fn release(mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            self.breaker.release(ticket);
+        }
+    }
+}
+
+impl Drop for OwnedPermit {
+    fn drop(&mut self) {
+        if let Some(ticket) = self.ticket.take() {
+            let outcome = if std::thread::panicking() {
+                Outcome::Failure
+            } else {
+                Outcome::Cancelled
+            };
+            self.breaker.record(ticket, outcome, false);
+        }
+    }
+}
+
+/// Records a failure if a `poll` unwinds; disarm it with [`mem::forget`](std::mem::forget)
+/// once the poll returned.
+pub(crate) struct FailOnUnwind<'p>(pub(crate) &'p mut Option<OwnedPermit>);
+
+impl Drop for FailOnUnwind<'_> {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            p.finish(Outcome::Failure, false);
+        }
+    }
+}

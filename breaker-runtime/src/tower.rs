@@ -1,0 +1,476 @@
+//! A tower [`Layer`] that puts a service behind a circuit breaker (feature `tower`).
+//!
+//! [`CircuitBreakerLayer`] wraps any [`Service`]: an axum or hyper client, a tonic channel,
+//! a route of your own. Each request is one call through the breaker: it is admitted when
+//! the service is called, its result is classified by a [`Classify`] and recorded, and a
+//! rejected request never reaches the inner service. The service's error becomes
+//! [`CallError<S::Error>`](CallError): [`CallError::Breaker`] for a rejection or a
+//! `call_timeout`, [`CallError::Inner`] for the inner service's own error.
+//!
+//! `poll_ready` only asks the inner service: a breaker has no capacity to reserve, so no
+//! permit is taken there and none can be lost between readiness and the call.
+//!
+//! ```
+//! use breaker_runtime::tower::CircuitBreakerLayer;
+//! use breaker_runtime::{CallError, CircuitBreaker, State};
+//! use tower::{service_fn, Layer, ServiceExt};
+//!
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! let breaker = CircuitBreaker::builder("docs-tower").failure_threshold(2).build();
+//! let layer = CircuitBreakerLayer::new(breaker.clone());
+//! let flaky = layer.layer(service_fn(|n: u32| async move {
+//!     if n % 2 == 0 { Ok(n) } else { Err("odd") }
+//! }));
+//!
+//! assert_eq!(flaky.clone().oneshot(2).await.unwrap(), 2);
+//! for n in [1, 3] {
+//!     assert!(matches!(flaky.clone().oneshot(n).await, Err(CallError::Inner("odd"))));
+//! }
+//! assert_eq!(breaker.state(), State::Open);
+//! // Rejected without calling the service.
+//! assert!(flaky.clone().oneshot(4).await.unwrap_err().is_circuit_open());
+//! # }
+//! ```
+//!
+//! With axum on the server side, [`HandleErrorLayer`] turns the error into a response; with
+//! the `axum` feature, [`CallError`] and [`BreakerError`] answer `503 Service Unavailable`
+//! with a `Retry-After` header themselves (see [`crate::admin`]).
+//!
+//! [`HandleErrorLayer`]: https://docs.rs/axum/0.8/axum/error_handling/struct.HandleErrorLayer.html
+
+use crate::breaker::CircuitBreaker;
+use crate::config::BreakerConfig;
+use crate::error::{BreakerError, CallError};
+use crate::owned::{FailOnUnwind, OwnedPermit};
+use crate::permit::Outcome;
+use crate::registry::registry;
+use pin_project_lite::pin_project;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::Sleep;
+pub use tower_layer::Layer;
+pub use tower_service::Service;
+
+/// Decides how a finished request counts: a success, a failure, or not at all.
+///
+/// Implemented by [`DefaultClassifier`] (every `Err` fails), [`HttpClassifier`] (errors and
+/// 5xx responses fail) and by any `Fn(&Result<T, E>) -> Outcome`:
+///
+/// ```
+/// use breaker_runtime::tower::{CircuitBreakerLayer, Classify};
+/// use breaker_runtime::{CircuitBreaker, Outcome};
+///
+/// // Timeouts fail; other errors mean the dependency answered.
+/// let classify = |r: &Result<u32, std::io::Error>| match r {
+///     Err(e) if e.kind() == std::io::ErrorKind::TimedOut => Outcome::Failure,
+///     _ => Outcome::Success,
+/// };
+/// assert_eq!(classify.classify(&Err(std::io::ErrorKind::NotFound.into())), Outcome::Success);
+/// let layer = CircuitBreakerLayer::new(CircuitBreaker::builder("docs-classify").build())
+///     .classifier(classify);
+/// # let _ = layer;
+/// ```
+pub trait Classify<T, E> {
+    /// The outcome to record for `result`.
+    fn classify(&self, result: &Result<T, E>) -> Outcome;
+}
+
+impl<T, E, F> Classify<T, E> for F
+where
+    F: Fn(&Result<T, E>) -> Outcome,
+{
+    fn classify(&self, result: &Result<T, E>) -> Outcome {
+        self(result)
+    }
+}
+
+/// `Ok` is a success and every `Err` a failure, as for `#[circuit_breaker]` without
+/// `failure_if`.
+///
+/// ```
+/// use breaker_runtime::tower::{Classify, DefaultClassifier};
+/// use breaker_runtime::Outcome;
+///
+/// assert_eq!(DefaultClassifier.classify(&Ok::<_, ()>(1)), Outcome::Success);
+/// assert_eq!(DefaultClassifier.classify(&Err::<u8, _>(())), Outcome::Failure);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DefaultClassifier;
+
+impl<T, E> Classify<T, E> for DefaultClassifier {
+    fn classify(&self, result: &Result<T, E>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::Success,
+            Err(_) => Outcome::Failure,
+        }
+    }
+}
+
+/// For HTTP services: every `Err` (connection refused, reset, …) is a failure, and so is a
+/// response whose status the predicate picks: by default every `5xx`. Other responses,
+/// `4xx` included, are successes: the dependency answered.
+///
+/// The verdict is given when the response head arrives; a body that fails later is not seen.
+///
+/// ```
+/// use breaker_runtime::tower::{Classify, HttpClassifier};
+/// use breaker_runtime::Outcome;
+/// use http::{Response, StatusCode};
+///
+/// let status = |s: u16| Ok::<_, ()>(Response::builder().status(s).body(()).unwrap());
+/// let http = HttpClassifier::default();
+/// assert_eq!(http.classify(&status(503)), Outcome::Failure);
+/// assert_eq!(http.classify(&status(404)), Outcome::Success);
+///
+/// // Rate limiting counts as a failure too.
+/// let strict = HttpClassifier::new(|s| s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS);
+/// assert_eq!(strict.classify(&status(429)), Outcome::Failure);
+/// ```
+#[derive(Clone, Copy)]
+pub struct HttpClassifier {
+    is_failure: fn(http::StatusCode) -> bool,
+}
+
+impl fmt::Debug for HttpClassifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClassifier").finish_non_exhaustive()
+    }
+}
+
+impl HttpClassifier {
+    /// Errors and responses whose status `is_failure` picks are failures.
+    ///
+    /// ```
+    /// let only_503 = breaker_runtime::tower::HttpClassifier::new(|s| s.as_u16() == 503);
+    /// # let _ = only_503;
+    /// ```
+    pub fn new(is_failure: fn(http::StatusCode) -> bool) -> HttpClassifier {
+        HttpClassifier { is_failure }
+    }
+
+    /// Errors and `5xx` responses are failures (the default).
+    ///
+    /// ```
+    /// let http = breaker_runtime::tower::HttpClassifier::server_errors();
+    /// # let _ = http;
+    /// ```
+    pub fn server_errors() -> HttpClassifier {
+        HttpClassifier::new(|s| s.is_server_error())
+    }
+}
+
+impl Default for HttpClassifier {
+    fn default() -> HttpClassifier {
+        HttpClassifier::server_errors()
+    }
+}
+
+impl<B, E> Classify<http::Response<B>, E> for HttpClassifier {
+    fn classify(&self, result: &Result<http::Response<B>, E>) -> Outcome {
+        match result {
+            Ok(response) if !(self.is_failure)(response.status()) => Outcome::Success,
+            _ => Outcome::Failure,
+        }
+    }
+}
+
+/// Puts services behind one circuit breaker; see the [module docs](self).
+///
+/// Every service the layer makes shares the breaker, so a client cloned per request (as
+/// tower clients are) still feeds one breaker.
+///
+/// ```
+/// use breaker_runtime::tower::CircuitBreakerLayer;
+/// use breaker_runtime::CircuitBreaker;
+///
+/// let by_breaker = CircuitBreakerLayer::new(CircuitBreaker::builder("docs-layer").build());
+/// let by_name = CircuitBreakerLayer::named("docs-layer-registry"); // the registry's breaker
+/// let http = CircuitBreakerLayer::named("docs-layer-http").http(); // 5xx are failures
+/// assert_eq!(by_name.breaker().name(), "docs-layer-registry");
+/// # let _ = (by_breaker, http);
+/// ```
+#[derive(Debug, Clone)]
+pub struct CircuitBreakerLayer<C = DefaultClassifier> {
+    breaker: Arc<CircuitBreaker>,
+    classifier: C,
+}
+
+impl CircuitBreakerLayer<DefaultClassifier> {
+    /// A layer over `breaker`, where every `Err` is a failure.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-layer-new").build();
+    /// let layer = breaker_runtime::tower::CircuitBreakerLayer::new(breaker);
+    /// # let _ = layer;
+    /// ```
+    pub fn new(breaker: Arc<CircuitBreaker>) -> Self {
+        CircuitBreakerLayer {
+            breaker,
+            classifier: DefaultClassifier,
+        }
+    }
+
+    /// A layer over the global registry's breaker `name`, created with the default settings
+    /// (and whatever config files and the environment say) if it does not exist yet. A
+    /// breaker that exists keeps its own settings, so `#[circuit_breaker(name = "…")]`
+    /// functions and this layer can share one breaker.
+    ///
+    /// ```
+    /// let layer = breaker_runtime::tower::CircuitBreakerLayer::named("docs-layer-named");
+    /// assert!(breaker_runtime::registry().get("docs-layer-named").is_some());
+    /// # let _ = layer;
+    /// ```
+    pub fn named(name: &str) -> Self {
+        CircuitBreakerLayer::new(registry().get_or_create(name, BreakerConfig::default()))
+    }
+}
+
+impl<C> CircuitBreakerLayer<C> {
+    /// Classifies results with `classifier` instead.
+    ///
+    /// ```
+    /// use breaker_runtime::tower::{CircuitBreakerLayer, HttpClassifier};
+    /// let layer = CircuitBreakerLayer::named("docs-layer-cls").classifier(HttpClassifier::default());
+    /// # let _ = layer;
+    /// ```
+    pub fn classifier<C2>(self, classifier: C2) -> CircuitBreakerLayer<C2> {
+        CircuitBreakerLayer {
+            breaker: self.breaker,
+            classifier,
+        }
+    }
+
+    /// Classifies HTTP responses: errors and `5xx` statuses are failures
+    /// ([`HttpClassifier::default`]).
+    ///
+    /// ```
+    /// let layer = breaker_runtime::tower::CircuitBreakerLayer::named("docs-layer-h").http();
+    /// # let _ = layer;
+    /// ```
+    pub fn http(self) -> CircuitBreakerLayer<HttpClassifier> {
+        self.classifier(HttpClassifier::default())
+    }
+
+    /// The breaker the layer's services share.
+    ///
+    /// ```
+    /// let layer = breaker_runtime::tower::CircuitBreakerLayer::named("docs-layer-b");
+    /// assert_eq!(layer.breaker().name(), "docs-layer-b");
+    /// ```
+    pub fn breaker(&self) -> &Arc<CircuitBreaker> {
+        &self.breaker
+    }
+}
+
+impl<S, C: Clone> Layer<S> for CircuitBreakerLayer<C> {
+    type Service = CircuitBreakerService<S, C>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CircuitBreakerService {
+            inner,
+            breaker: self.breaker.clone(),
+            classifier: self.classifier.clone(),
+        }
+    }
+}
+
+/// A service behind a circuit breaker, made by [`CircuitBreakerLayer`].
+///
+/// ```
+/// use breaker_runtime::tower::{CircuitBreakerService, DefaultClassifier};
+/// use breaker_runtime::CircuitBreaker;
+/// use tower::{service_fn, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let breaker = CircuitBreaker::builder("docs-service").build();
+/// let echo = service_fn(|s: &'static str| async move { Ok::<_, std::io::Error>(s) });
+/// let svc = CircuitBreakerService::new(echo, breaker.clone(), DefaultClassifier);
+/// assert_eq!(svc.oneshot("hi").await.unwrap(), "hi");
+/// assert_eq!(breaker.metrics().successes, 1);
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+pub struct CircuitBreakerService<S, C = DefaultClassifier> {
+    inner: S,
+    breaker: Arc<CircuitBreaker>,
+    classifier: C,
+}
+
+impl<S, C> CircuitBreakerService<S, C> {
+    /// `inner` behind `breaker`, its results classified by `classifier`.
+    ///
+    /// ```
+    /// use breaker_runtime::tower::{CircuitBreakerService, HttpClassifier};
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-service-new").build();
+    /// let svc = CircuitBreakerService::new((), breaker, HttpClassifier::default());
+    /// # let _ = svc;
+    /// ```
+    pub fn new(inner: S, breaker: Arc<CircuitBreaker>, classifier: C) -> Self {
+        CircuitBreakerService {
+            inner,
+            breaker,
+            classifier,
+        }
+    }
+
+    /// The breaker in front of the service.
+    ///
+    /// ```
+    /// use breaker_runtime::tower::{CircuitBreakerService, DefaultClassifier};
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-service-b").build();
+    /// let svc = CircuitBreakerService::new((), breaker, DefaultClassifier);
+    /// assert_eq!(svc.breaker().name(), "docs-service-b");
+    /// ```
+    pub fn breaker(&self) -> &Arc<CircuitBreaker> {
+        &self.breaker
+    }
+
+    /// The wrapped service.
+    ///
+    /// ```
+    /// use breaker_runtime::tower::{CircuitBreakerService, DefaultClassifier};
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-service-i").build();
+    /// let svc = CircuitBreakerService::new(7, breaker, DefaultClassifier);
+    /// assert_eq!(*svc.get_ref(), 7);
+    /// ```
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    ///
+    /// ```
+    /// use breaker_runtime::tower::{CircuitBreakerService, DefaultClassifier};
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-service-m").build();
+    /// let mut svc = CircuitBreakerService::new(7, breaker, DefaultClassifier);
+    /// *svc.get_mut() += 1;
+    /// assert_eq!(svc.into_inner(), 8);
+    /// ```
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// The wrapped service, unwrapped.
+    ///
+    /// ```
+    /// use breaker_runtime::tower::{CircuitBreakerService, DefaultClassifier};
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-service-ii").build();
+    /// assert_eq!(CircuitBreakerService::new(7, breaker, DefaultClassifier).into_inner(), 7);
+    /// ```
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, C, Req> Service<Req> for CircuitBreakerService<S, C>
+where
+    S: Service<Req>,
+    C: Classify<S::Response, S::Error> + Clone,
+{
+    type Response = S::Response;
+    type Error = CallError<S::Error>;
+    type Future = ResponseFuture<S::Future, C>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(CallError::Inner)
+    }
+
+    fn call(&mut self, req: Req) -> Self::Future {
+        match OwnedPermit::acquire(&self.breaker) {
+            Ok(permit) => ResponseFuture {
+                timeout: self.breaker.settings().call_timeout,
+                inner: Some(self.inner.call(req)),
+                permit: Some(permit),
+                rejected: None,
+                sleep: None,
+                classifier: self.classifier.clone(),
+            },
+            Err(e) => ResponseFuture {
+                timeout: None,
+                inner: None,
+                permit: None,
+                rejected: Some(e),
+                sleep: None,
+                classifier: self.classifier.clone(),
+            },
+        }
+    }
+}
+
+pin_project! {
+    /// The response of a [`CircuitBreakerService`]: the inner service's, recorded when it
+    /// arrives. Dropped before then, the call counts as cancelled.
+    pub struct ResponseFuture<F, C> {
+        #[pin]
+        inner: Option<F>,
+        permit: Option<OwnedPermit>,
+        rejected: Option<BreakerError>,
+        timeout: Option<Duration>,
+        sleep: Option<Pin<Box<Sleep>>>,
+        classifier: C,
+    }
+}
+
+impl<F, C> fmt::Debug for ResponseFuture<F, C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("admitted", &self.permit.is_some())
+            .field("rejected", &self.rejected)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, C, T, E> Future for ResponseFuture<F, C>
+where
+    F: Future<Output = Result<T, E>>,
+    C: Classify<T, E>,
+{
+    type Output = Result<T, CallError<E>>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Some(e) = this.rejected.take() {
+            return Poll::Ready(Err(CallError::Breaker(e)));
+        }
+        let Some(fut) = this.inner.as_mut().as_pin_mut() else {
+            panic!("a circuit-breaker response future was polled after it completed");
+        };
+        // The timer starts on the first poll, inside the runtime that drives the call.
+        if let (Some(after), None) = (*this.timeout, this.sleep.as_ref()) {
+            *this.sleep = Some(Box::pin(tokio::time::sleep(after)));
+        }
+        let guard = FailOnUnwind(&mut *this.permit);
+        let polled = fut.poll(cx);
+        std::mem::forget(guard);
+        match polled {
+            Poll::Ready(result) => {
+                this.inner.set(None);
+                if let Some(permit) = this.permit.take() {
+                    permit.finish(this.classifier.classify(&result), false);
+                }
+                Poll::Ready(result.map_err(CallError::Inner))
+            }
+            Poll::Pending => {
+                let Some(sleep) = this.sleep.as_mut() else {
+                    return Poll::Pending;
+                };
+                if sleep.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                // The call is over: drop it before recording, so it cannot outlive its permit.
+                this.inner.set(None);
+                let permit = this.permit.take().expect("a running call holds its permit");
+                let name = permit.breaker().name();
+                permit.finish(Outcome::Failure, true);
+                Poll::Ready(Err(CallError::Breaker(BreakerError::TimedOut {
+                    name,
+                    after: this.timeout.unwrap_or_default(),
+                })))
+            }
+        }
+    }
+}
