@@ -600,7 +600,7 @@ impl Model {
             (Kind::Closed, MState::Closed { failures }) if verdict => {
                 if self.has_window() {
                     self.window_record(failed, slow);
-                    if (failed || slow) && self.tripped() {
+                    if self.tripped() {
                         self.open();
                         return;
                     }

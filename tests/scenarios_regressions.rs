@@ -107,3 +107,22 @@ async fn a_probe_failure_after_a_probe_success_reopens() {
     p2.success();
     assert_eq!(b.state(), State::Closed);
 }
+
+/// Found while porting the rate scenarios: the rates were checked only after a failure or
+/// a slow call, so when the call that brought the window up to `minimum_calls` was a
+/// success, a rate already over the threshold did not open the breaker.
+#[tokio::test(start_paused = true)]
+async fn the_call_reaching_minimum_calls_opens_it_even_when_it_succeeds() {
+    let b = CircuitBreaker::builder("reg-minimum-by-success")
+        .failure_rate(0.5)
+        .minimum_calls(4)
+        .window(10)
+        .build();
+    for _ in 0..3 {
+        b.try_acquire().unwrap().failure();
+    }
+    assert_eq!(b.state(), State::Closed, "3 calls are below minimum_calls");
+    b.try_acquire().unwrap().success();
+    // 3 failures in 4 calls: 75 % >= 50 %.
+    assert_eq!(b.state(), State::Open);
+}

@@ -465,11 +465,11 @@ impl CircuitBreaker {
         let failed = outcome == Outcome::Failure;
         if let Some(window) = self.window() {
             window.record(failed, slow);
-            if failed || slow {
-                if let Some(reason) = self.rate_tripped(window) {
-                    self.open_from_closed(gen, reason);
-                    return;
-                }
+            // Checked after every verdict, not only failures: the call that brings the
+            // window up to `minimum_calls` may be a success with the rate already reached.
+            if let Some(reason) = self.rate_tripped(window) {
+                self.open_from_closed(gen, reason);
+                return;
             }
         }
         if failed {
