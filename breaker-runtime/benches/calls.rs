@@ -1,0 +1,454 @@
+//! What a call through a breaker costs: ours against `recloser` and `failsafe`, case by case.
+//!
+//! Every group holds `bare` (the call without a breaker, where it means something), `ours`
+//! and the peers that have the case. `scripts/bench-report.py` turns the results into the
+//! table of BENCHMARKS.md. The protected call returns `Ok(black_box(1))`: the breaker is all
+//! there is to measure.
+//!
+//! Run: `cargo bench -p breaker-runtime --bench calls` (add `-- <filter>` for some groups).
+
+use breaker_runtime::{circuit_breaker, BreakerConfig, BreakerError, CircuitBreaker, Registry};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::{Arc, Barrier};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::time::{Duration, Instant};
+
+// ----- shared helpers ------------------------------------------------------------------------
+
+/// The error type of every protected call: zero-sized, so results are as small as they get.
+#[derive(Debug)]
+struct BenchError;
+
+impl From<BreakerError> for BenchError {
+    fn from(_: BreakerError) -> Self {
+        BenchError
+    }
+}
+
+type Res = Result<u64, BenchError>;
+
+/// The dependency: an answer, opaque to the optimiser.
+#[inline(always)]
+fn ok() -> Res {
+    Ok(black_box(1))
+}
+
+#[inline(always)]
+fn fail() -> Res {
+    Err(black_box(BenchError))
+}
+
+/// A waker that does nothing (`Waker::noop` is newer than the workspace's MSRV).
+fn noop_waker() -> Waker {
+    const VTABLE: RawWakerVTable = RawWakerVTable::new(|_| RAW, |_| {}, |_| {}, |_| {});
+    const RAW: RawWaker = RawWaker::new(std::ptr::null(), &VTABLE);
+    // SAFETY: every function of the vtable ignores the (null) data pointer.
+    unsafe { Waker::from_raw(RAW) }
+}
+
+/// The smallest executor: polls a future that is ready at once, once.
+#[inline(always)]
+fn poll_once<F: Future>(cx: &mut Context<'_>, fut: F) -> F::Output {
+    match pin!(fut).poll(cx) {
+        Poll::Ready(v) => v,
+        Poll::Pending => unreachable!("the benchmarked futures are ready at once"),
+    }
+}
+
+fn tokio_rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime")
+}
+
+/// Ours with the default (consecutive-failures) policy.
+fn ours() -> Arc<CircuitBreaker> {
+    CircuitBreaker::builder("bench-consecutive")
+        .failure_threshold(5)
+        .build()
+}
+
+/// recloser with its defaults: a 100-call ring, 50 % failure rate.
+fn recloser() -> recloser::Recloser {
+    recloser::Recloser::custom().build()
+}
+
+type FailsafeConsecutive = failsafe::StateMachine<
+    failsafe::failure_policy::ConsecutiveFailures<failsafe::backoff::Constant>,
+    (),
+>;
+
+/// failsafe with its cheapest policy, the one ours is compared with: 5 failures in a row.
+fn failsafe_consecutive() -> FailsafeConsecutive {
+    let backoff = failsafe::backoff::constant(Duration::from_secs(30));
+    failsafe::Config::new()
+        .failure_policy(failsafe::failure_policy::consecutive_failures(5, backoff))
+        .build()
+}
+
+fn fs_call<P, I>(
+    b: &failsafe::StateMachine<P, I>,
+    f: impl FnOnce() -> Res,
+) -> Result<u64, failsafe::Error<BenchError>>
+where
+    P: failsafe::FailurePolicy,
+    I: failsafe::Instrument,
+{
+    failsafe::CircuitBreaker::call(b, f)
+}
+
+// ----- closed, sync ------------------------------------------------------------------------
+
+fn closed_sync(c: &mut Criterion) {
+    let mut g = c.benchmark_group("closed_sync");
+    g.bench_function("bare", |b| b.iter(|| black_box(ok())));
+    let ours = ours();
+    g.bench_function("ours", |b| b.iter(|| black_box(ours.call_sync(ok))));
+    let rc = recloser();
+    g.bench_function("recloser", |b| b.iter(|| black_box(rc.call(ok))));
+    let fs = failsafe_consecutive();
+    g.bench_function("failsafe", |b| b.iter(|| black_box(fs_call(&fs, ok))));
+    g.finish();
+}
+
+// ----- closed, async -----------------------------------------------------------------------
+
+fn closed_async_poll(c: &mut Criterion) {
+    let mut g = c.benchmark_group("closed_async_poll");
+    let waker = noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    g.bench_function("bare", |b| {
+        b.iter(|| black_box(poll_once(&mut cx, async { ok() })))
+    });
+    let ours = ours();
+    g.bench_function("ours", |b| {
+        b.iter(|| black_box(poll_once(&mut cx, ours.call(|| async { ok() }))))
+    });
+    let rc = recloser::AsyncRecloser::from(recloser());
+    g.bench_function("recloser", |b| {
+        b.iter(|| black_box(poll_once(&mut cx, rc.call(async { ok() }))))
+    });
+    let fs = failsafe_consecutive();
+    g.bench_function("failsafe", |b| {
+        b.iter(|| {
+            black_box(poll_once(
+                &mut cx,
+                failsafe::futures::CircuitBreaker::call(&fs, async { ok() }),
+            ))
+        })
+    });
+    g.finish();
+}
+
+/// `iters` awaited calls inside one `block_on`, so the runtime's entry is not in the figure.
+fn on_tokio<F, Fut>(rt: &tokio::runtime::Runtime, iters: u64, mut f: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: Future,
+{
+    rt.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box(f().await);
+        }
+        start.elapsed()
+    })
+}
+
+fn closed_async_tokio(c: &mut Criterion) {
+    let mut g = c.benchmark_group("closed_async_tokio");
+    let rt = tokio_rt();
+    g.bench_function("bare", |b| {
+        b.iter_custom(|iters| on_tokio(&rt, iters, || async { ok() }))
+    });
+    let ours = ours();
+    g.bench_function("ours", |b| {
+        b.iter_custom(|iters| on_tokio(&rt, iters, || ours.call(|| async { ok() })))
+    });
+    let rc = recloser::AsyncRecloser::from(recloser());
+    g.bench_function("recloser", |b| {
+        b.iter_custom(|iters| on_tokio(&rt, iters, || rc.call(async { ok() })))
+    });
+    let fs = failsafe_consecutive();
+    g.bench_function("failsafe", |b| {
+        b.iter_custom(|iters| {
+            on_tokio(&rt, iters, || {
+                failsafe::futures::CircuitBreaker::call(&fs, async { ok() })
+            })
+        })
+    });
+    g.finish();
+}
+
+// ----- rejected ----------------------------------------------------------------------------
+
+fn rejected(c: &mut Criterion) {
+    let mut g = c.benchmark_group("rejected");
+    let hour = Duration::from_secs(3600);
+
+    let ours = CircuitBreaker::builder("bench-rejected")
+        .failure_threshold(1)
+        .reset_timeout(hour)
+        .build();
+    let _ = ours.call_sync(fail);
+    assert!(ours.call_sync(ok).is_err(), "ours must be open");
+    g.bench_function("ours", |b| b.iter(|| black_box(ours.call_sync(ok))));
+
+    let rc = recloser::Recloser::custom()
+        .closed_len(1)
+        .open_wait(hour)
+        .build();
+    let _ = rc.call(fail);
+    let _ = rc.call(fail);
+    assert!(
+        matches!(rc.call(ok), Err(recloser::Error::Rejected)),
+        "recloser must be open"
+    );
+    g.bench_function("recloser", |b| b.iter(|| black_box(rc.call(ok))));
+
+    let fs = failsafe::Config::new()
+        .failure_policy(failsafe::failure_policy::consecutive_failures(
+            1,
+            failsafe::backoff::constant(hour),
+        ))
+        .build();
+    let _ = fs_call(&fs, fail);
+    assert!(
+        matches!(fs_call(&fs, ok), Err(failsafe::Error::Rejected)),
+        "failsafe must be open"
+    );
+    g.bench_function("failsafe", |b| b.iter(|| black_box(fs_call(&fs, ok))));
+    g.finish();
+}
+
+// ----- our policies in Closed --------------------------------------------------------------
+
+fn policies(c: &mut Criterion) {
+    let mut g = c.benchmark_group("policy");
+    g.bench_function("bare", |b| b.iter(|| black_box(ok())));
+    let policies: [(&str, BreakerConfig); 4] = [
+        (
+            "consecutive",
+            BreakerConfig::builder().failure_threshold(5).build(),
+        ),
+        (
+            "count_window",
+            BreakerConfig::builder()
+                .failure_rate(0.5)
+                .window(100u32)
+                .build(),
+        ),
+        (
+            "time_window",
+            BreakerConfig::builder()
+                .failure_rate(0.5)
+                .window(Duration::from_secs(60))
+                .build(),
+        ),
+        (
+            "slow_call",
+            BreakerConfig::builder()
+                .slow_call(Duration::from_secs(1))
+                .build(),
+        ),
+    ];
+    let registry = Registry::new();
+    for (name, config) in policies {
+        let b = registry.get_or_create(&format!("bench-policy-{name}"), config);
+        g.bench_function(name, |bn| bn.iter(|| black_box(b.call_sync(ok))));
+    }
+    // The peers' nearest policies: recloser's ring is a count window; failsafe's default is
+    // a success rate over a time window (an EMA read against the clock) or 5 in a row.
+    let rc = recloser();
+    g.bench_function("count_window_recloser", |b| {
+        b.iter(|| black_box(rc.call(ok)))
+    });
+    let fs = failsafe::Config::new().build();
+    g.bench_function("time_window_failsafe", |b| {
+        b.iter(|| black_box(fs_call(&fs, ok)))
+    });
+    g.finish();
+}
+
+// ----- #[circuit_breaker] against the same fn unannotated -----------------------------------
+
+#[circuit_breaker(name = "bench-annotated-async")]
+async fn annotated_async(x: u64) -> Result<u64, BenchError> {
+    Ok(x)
+}
+
+async fn plain_async(x: u64) -> Result<u64, BenchError> {
+    Ok(x)
+}
+
+#[circuit_breaker(name = "bench-annotated-sync")]
+fn annotated_sync(x: u64) -> Result<u64, BenchError> {
+    Ok(x)
+}
+
+fn plain_sync(x: u64) -> Result<u64, BenchError> {
+    Ok(x)
+}
+
+fn annotated(c: &mut Criterion) {
+    let mut g = c.benchmark_group("annotated");
+    let waker = noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    g.bench_function("async_plain", |b| {
+        b.iter(|| black_box(poll_once(&mut cx, plain_async(black_box(1)))))
+    });
+    g.bench_function("async_annotated", |b| {
+        b.iter(|| black_box(poll_once(&mut cx, annotated_async(black_box(1)))))
+    });
+    g.bench_function("sync_plain", |b| {
+        b.iter(|| black_box(plain_sync(black_box(1))))
+    });
+    g.bench_function("sync_annotated", |b| {
+        b.iter(|| black_box(annotated_sync(black_box(1))))
+    });
+    g.finish();
+}
+
+// ----- half-open admission and release ------------------------------------------------------
+
+fn half_open(c: &mut Criterion) {
+    let mut g = c.benchmark_group("half_open");
+    let hour = Duration::from_secs(3600);
+
+    // Ours: one probe at a time is admitted and given back (`ignore`: no verdict), so the
+    // breaker stays half-open for the whole run.
+    let ours = CircuitBreaker::builder("bench-half-open")
+        .failure_threshold(1)
+        .reset_timeout(Duration::from_millis(1))
+        .half_open_timeout(hour)
+        .build();
+    let _ = ours.call_sync(fail);
+    std::thread::sleep(Duration::from_millis(5));
+    ours.try_acquire()
+        .expect("half-open admits a probe")
+        .ignore();
+    assert_eq!(ours.state(), breaker_runtime::State::HalfOpen);
+    g.bench_function("ours", |b| {
+        b.iter(|| black_box(ours.try_acquire()).expect("admitted").ignore())
+    });
+    assert_eq!(ours.state(), breaker_runtime::State::HalfOpen);
+
+    // recloser has no "give back": a half-open success is recorded in its ring. Its
+    // half-open threshold is set below any rate so that the ring never closes it.
+    let rc = recloser::Recloser::custom()
+        .closed_len(1)
+        .half_open_len(10)
+        .error_rate_closed(0.5)
+        .error_rate_half_open(-2.0)
+        .open_wait(Duration::from_millis(1))
+        .build();
+    let _ = rc.call(fail);
+    let _ = rc.call(fail);
+    std::thread::sleep(Duration::from_millis(5));
+    g.bench_function("recloser", |b| b.iter(|| black_box(rc.call(ok))));
+    // failsafe closes on its first half-open success: no repeatable half-open case.
+    g.finish();
+}
+
+// ----- 2 threads on one breaker ---------------------------------------------------------------
+
+/// Runs `iters` calls on each of `threads` threads at once; the time from the first thread's
+/// start to the last one's end. Per-call time per thread, so throughput = threads / time.
+fn hammer(threads: usize, iters: u64, call: &(dyn Fn() + Sync)) -> Duration {
+    let barrier = Barrier::new(threads);
+    let spans: Vec<(Instant, Instant)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    let start = Instant::now();
+                    for _ in 0..iters {
+                        call();
+                    }
+                    (start, Instant::now())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let first = spans.iter().map(|s| s.0).min().unwrap();
+    let last = spans.iter().map(|s| s.1).max().unwrap();
+    last - first
+}
+
+fn threads(c: &mut Criterion) {
+    let mut g = c.benchmark_group("threads");
+    let ours = ours();
+    let rc = recloser();
+    let fs = failsafe_consecutive();
+    let cases: [(&str, &(dyn Fn() + Sync)); 3] = [
+        ("ours", &|| {
+            black_box(ours.call_sync(ok)).ok();
+        }),
+        ("recloser", &|| {
+            black_box(rc.call(ok)).ok();
+        }),
+        ("failsafe", &|| {
+            black_box(fs_call(&fs, ok)).ok();
+        }),
+    ];
+    for (name, call) in cases {
+        for n in [1usize, 2] {
+            g.throughput(Throughput::Elements(n as u64));
+            g.bench_function(format!("{name}/{n}"), |b| {
+                b.iter_custom(|iters| hammer(n, iters, call))
+            });
+        }
+    }
+    g.finish();
+}
+
+// ----- first call: lazy creation and registration --------------------------------------------
+
+/// `iters` breakers created and registered under names never seen before, the way an
+/// annotated function's first call does it (`registry.get_or_create(name, config())`). A
+/// registry per sample keeps memory bounded; names are made before the clock starts.
+fn first_call(c: &mut Criterion) {
+    let mut g = c.benchmark_group("first_call");
+    let round = std::sync::atomic::AtomicU64::new(0);
+    g.bench_function("ours_register", |b| {
+        b.iter_custom(|iters| {
+            let r = round.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let names: Vec<String> = (0..iters).map(|i| format!("bench-first-{r}-{i}")).collect();
+            let registry = Registry::new();
+            let start = Instant::now();
+            for name in &names {
+                black_box(
+                    registry
+                        .get_or_create(name, BreakerConfig::builder().failure_threshold(5).build()),
+                );
+            }
+            let took = start.elapsed();
+            drop(registry);
+            took
+        })
+    });
+    // The cost the peers have for the same step: building one breaker (no registry).
+    g.bench_function("recloser_build", |b| b.iter(|| black_box(recloser())));
+    g.bench_function("failsafe_build", |b| {
+        b.iter(|| black_box(failsafe_consecutive()))
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    closed_sync,
+    closed_async_poll,
+    closed_async_tokio,
+    rejected,
+    policies,
+    annotated,
+    half_open,
+    threads,
+    first_call
+);
+criterion_main!(benches);

@@ -1,0 +1,220 @@
+//! A driver for instruction counts, which unlike times do not move when the machine is busy.
+//!
+//! `instructions CASE N` runs case `CASE` `N` times and nothing else; under
+//! `valgrind --tool=callgrind`, the difference between two runs with different `N` divided by
+//! the difference in `N` is the case's instructions per call (`scripts/bench-report.py
+//! instructions` does this for every case). Without arguments, as under `cargo bench`, it runs
+//! every case a few times so that the driver is checked with the rest of the suite.
+
+use breaker_runtime::{BreakerConfig, BreakerError, CircuitBreaker, Registry};
+use std::future::Future;
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::time::Duration;
+
+#[derive(Debug)]
+struct BenchError;
+
+impl From<BreakerError> for BenchError {
+    fn from(_: BreakerError) -> Self {
+        BenchError
+    }
+}
+
+type Res = Result<u64, BenchError>;
+
+#[inline(always)]
+fn ok() -> Res {
+    Ok(black_box(1))
+}
+
+#[inline(always)]
+fn fail() -> Res {
+    Err(black_box(BenchError))
+}
+
+fn noop_waker() -> Waker {
+    const VTABLE: RawWakerVTable = RawWakerVTable::new(|_| RAW, |_| {}, |_| {}, |_| {});
+    const RAW: RawWaker = RawWaker::new(std::ptr::null(), &VTABLE);
+    // SAFETY: every function of the vtable ignores the (null) data pointer.
+    unsafe { Waker::from_raw(RAW) }
+}
+
+#[inline(always)]
+fn poll_once<F: Future>(cx: &mut Context<'_>, fut: F) -> F::Output {
+    match pin!(fut).poll(cx) {
+        Poll::Ready(v) => v,
+        Poll::Pending => unreachable!("the driven futures are ready at once"),
+    }
+}
+
+fn breaker(config: BreakerConfig) -> Arc<CircuitBreaker> {
+    Registry::new().get_or_create("instructions", config)
+}
+
+fn open_breaker() -> Arc<CircuitBreaker> {
+    let b = CircuitBreaker::builder("instructions-open")
+        .failure_threshold(1)
+        .reset_timeout(Duration::from_secs(3600))
+        .build();
+    let _ = b.call_sync(fail);
+    b
+}
+
+const CASES: &[&str] = &[
+    "bare",
+    "closed_sync/ours",
+    "closed_sync/recloser",
+    "closed_sync/failsafe",
+    "closed_async_poll/ours",
+    "closed_async_poll/recloser",
+    "closed_async_poll/failsafe",
+    "rejected/ours",
+    "rejected/recloser",
+    "rejected/failsafe",
+    "policy/count_window",
+    "policy/time_window",
+    "policy/slow_call",
+];
+
+/// Runs `case` `n` times.
+fn run(case: &str, n: u64) {
+    let waker = noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let consecutive = || breaker(BreakerConfig::builder().failure_threshold(5).build());
+    let fs_consecutive = || {
+        failsafe::Config::new()
+            .failure_policy(failsafe::failure_policy::consecutive_failures(
+                5,
+                failsafe::backoff::constant(Duration::from_secs(30)),
+            ))
+            .build()
+    };
+    match case {
+        "bare" => (0..n).for_each(|_| {
+            black_box(ok()).ok();
+        }),
+        "closed_sync/ours" => {
+            let b = consecutive();
+            (0..n).for_each(|_| {
+                black_box(b.call_sync(ok)).ok();
+            })
+        }
+        "closed_sync/recloser" => {
+            let b = recloser::Recloser::custom().build();
+            (0..n).for_each(|_| {
+                black_box(b.call(ok)).ok();
+            })
+        }
+        "closed_sync/failsafe" => {
+            let b = fs_consecutive();
+            (0..n).for_each(|_| {
+                black_box(failsafe::CircuitBreaker::call(&b, ok)).ok();
+            })
+        }
+        "closed_async_poll/ours" => {
+            let b = consecutive();
+            (0..n).for_each(|_| {
+                black_box(poll_once(&mut cx, b.call(|| async { ok() }))).ok();
+            })
+        }
+        "closed_async_poll/recloser" => {
+            let b = recloser::AsyncRecloser::from(recloser::Recloser::custom().build());
+            (0..n).for_each(|_| {
+                black_box(poll_once(&mut cx, b.call(async { ok() }))).ok();
+            })
+        }
+        "closed_async_poll/failsafe" => {
+            let b = fs_consecutive();
+            (0..n).for_each(|_| {
+                let fut = failsafe::futures::CircuitBreaker::call(&b, async { ok() });
+                black_box(poll_once(&mut cx, fut)).ok();
+            })
+        }
+        "rejected/ours" => {
+            let b = open_breaker();
+            (0..n).for_each(|_| {
+                black_box(b.call_sync(ok)).ok();
+            })
+        }
+        "rejected/recloser" => {
+            let b = recloser::Recloser::custom()
+                .closed_len(1)
+                .open_wait(Duration::from_secs(3600))
+                .build();
+            let _ = b.call(fail);
+            let _ = b.call(fail);
+            (0..n).for_each(|_| {
+                black_box(b.call(ok)).ok();
+            })
+        }
+        "rejected/failsafe" => {
+            let b = failsafe::Config::new()
+                .failure_policy(failsafe::failure_policy::consecutive_failures(
+                    1,
+                    failsafe::backoff::constant(Duration::from_secs(3600)),
+                ))
+                .build();
+            let _ = failsafe::CircuitBreaker::call(&b, fail);
+            (0..n).for_each(|_| {
+                black_box(failsafe::CircuitBreaker::call(&b, ok)).ok();
+            })
+        }
+        "policy/count_window" | "policy/time_window" | "policy/slow_call" => {
+            let config = match case {
+                "policy/count_window" => BreakerConfig::builder().failure_rate(0.5).window(100u32),
+                "policy/time_window" => BreakerConfig::builder()
+                    .failure_rate(0.5)
+                    .window(Duration::from_secs(60)),
+                _ => BreakerConfig::builder().slow_call(Duration::from_secs(1)),
+            };
+            let b = breaker(config.build());
+            (0..n).for_each(|_| {
+                black_box(b.call_sync(ok)).ok();
+            })
+        }
+        other => panic!("unknown case `{other}`; the cases are {CASES:?}"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [case, n] if !case.starts_with('-') => {
+            run(case, n.parse().expect("N: a number of calls"));
+        }
+        // `instructions --best CASE...`: the best of 50 runs of 200,000 calls, in ns per
+        // call. The best run is the one the rest of the machine disturbed least.
+        [flag, cases @ ..] if flag == "--best" => {
+            let cases: Vec<&str> = if cases.is_empty() {
+                CASES.to_vec()
+            } else {
+                cases.iter().map(String::as_str).collect()
+            };
+            for case in cases {
+                let n = 200_000;
+                let best = (0..50)
+                    .map(|_| {
+                        let start = std::time::Instant::now();
+                        run(case, n);
+                        start.elapsed()
+                    })
+                    .min()
+                    .unwrap();
+                println!("{case:<32} {:>8.2} ns", best.as_nanos() as f64 / n as f64);
+            }
+        }
+        // `cargo bench` (with or without criterion's options): check every case runs.
+        _ => {
+            for case in CASES {
+                run(case, 1_000);
+            }
+            println!(
+                "instructions: {} cases ran; see BENCHMARKS.md to count them",
+                CASES.len()
+            );
+        }
+    }
+}
