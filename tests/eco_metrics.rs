@@ -1,0 +1,314 @@
+//! Feature `metrics`: the series a breaker exports, scraped in Prometheus text format over a
+//! real HTTP endpoint on 127.0.0.1, after a known sequence of calls on a paused clock.
+#![cfg(feature = "metrics")]
+
+use breaker_runtime::metrics_export::{CALL_DURATION_SECONDS, DURATION_BUCKETS};
+use breaker_runtime::{CallError, CircuitBreaker, State};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn recorder() -> (PrometheusRecorder, PrometheusHandle) {
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(CALL_DURATION_SECONDS.into()),
+            DURATION_BUCKETS,
+        )
+        .unwrap()
+        .build_recorder();
+    let handle = recorder.handle();
+    (recorder, handle)
+}
+
+/// The value of the series `name{labels}` in Prometheus text, labels in the exporter's order.
+fn value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no series {series} in:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Serves `handle.render()` at `GET /metrics` on 127.0.0.1, on a runtime of its own.
+fn serve_metrics(handle: PrometheusHandle) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let app = axum::Router::new().route(
+                "/metrics",
+                axum::routing::get(move || std::future::ready(handle.render())),
+            );
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    rx.recv().unwrap()
+}
+
+async fn scrape(addr: SocketAddr) -> String {
+    let response = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+async fn ok(b: &CircuitBreaker, took: Duration) -> Result<(), CallError<&'static str>> {
+    b.call(|| async move {
+        tokio::time::sleep(took).await;
+        Ok(())
+    })
+    .await
+}
+
+async fn fail(b: &CircuitBreaker, took: Duration) -> Result<(), CallError<&'static str>> {
+    b.call(|| async move {
+        tokio::time::sleep(took).await;
+        Err("down")
+    })
+    .await
+}
+
+#[tokio::test(start_paused = true)]
+async fn prometheus_scrape_counts_every_call_transition_and_duration() {
+    let (recorder, handle) = recorder();
+    let breaker = metrics::with_local_recorder(&recorder, || {
+        CircuitBreaker::builder("eco-metrics-scrape")
+            .failure_threshold(2)
+            .success_threshold(1)
+            .reset_timeout(Duration::from_secs(10))
+            .slow_call(Duration::from_millis(500))
+            .build()
+    });
+    let addr = serve_metrics(handle);
+    let ms = Duration::from_millis;
+
+    ok(&breaker, ms(100)).await.unwrap();
+    ok(&breaker, ms(700)).await.unwrap(); // slow
+    fail(&breaker, ms(200)).await.unwrap_err();
+    fail(&breaker, ms(300)).await.unwrap_err(); // opens
+    assert!(ok(&breaker, ms(1)).await.unwrap_err().is_circuit_open());
+    assert!(ok(&breaker, ms(1)).await.unwrap_err().is_circuit_open());
+    tokio::time::advance(Duration::from_secs(10)).await;
+    ok(&breaker, ms(50)).await.unwrap(); // the probe closes it
+    drop(breaker.try_acquire().unwrap()); // cancelled
+    assert_eq!(breaker.state(), State::Closed);
+
+    let text = scrape(addr).await;
+    let b = r#"breaker="eco-metrics-scrape""#;
+    let calls = |outcome: &str| {
+        value(
+            &text,
+            &format!(r#"breaker_calls_total{{{b},outcome="{outcome}"}}"#),
+        )
+    };
+    assert_eq!(calls("success"), 3.0);
+    assert_eq!(calls("failure"), 2.0);
+    assert_eq!(calls("rejected"), 2.0);
+    assert_eq!(calls("cancelled"), 1.0);
+    assert_eq!(calls("ignored"), 0.0);
+    assert_eq!(
+        value(&text, &format!("breaker_slow_calls_total{{{b}}}")),
+        1.0
+    );
+    assert_eq!(value(&text, &format!("breaker_timeouts_total{{{b}}}")), 0.0);
+
+    let transitions = |to: &str, reason: &str| {
+        value(
+            &text,
+            &format!(r#"breaker_transitions_total{{{b},to="{to}",reason="{reason}"}}"#),
+        )
+    };
+    assert_eq!(transitions("open", "failure_threshold"), 1.0);
+    assert_eq!(transitions("half_open", "reset_timeout_elapsed"), 1.0);
+    assert_eq!(transitions("closed", "probes_succeeded"), 1.0);
+    assert_eq!(transitions("open", "failure_rate"), 0.0);
+    assert_eq!(transitions("forced_open", "manual"), 0.0);
+
+    let state = |s: &str| value(&text, &format!(r#"breaker_state{{{b},state="{s}"}}"#));
+    assert_eq!(state("closed"), 1.0);
+    assert_eq!(state("open"), 0.0);
+    assert_eq!(state("half_open"), 0.0);
+
+    // Durations on the paused clock are exact: 100 + 700 + 50 ms of successes.
+    let h = |suffix: &str, outcome: &str, extra: &str| {
+        value(
+            &text,
+            &format!(r#"breaker_call_duration_seconds_{suffix}{{{b},outcome="{outcome}"{extra}}}"#),
+        )
+    };
+    assert_eq!(h("count", "success", ""), 3.0);
+    assert!((h("sum", "success", "") - 0.85).abs() < 1e-9);
+    assert_eq!(h("count", "failure", ""), 2.0);
+    assert!((h("sum", "failure", "") - 0.5).abs() < 1e-9);
+    assert_eq!(h("bucket", "success", r#",le="0.05""#), 1.0);
+    assert_eq!(h("bucket", "success", r#",le="0.1""#), 2.0);
+    assert_eq!(h("bucket", "success", r#",le="0.5""#), 2.0);
+    assert_eq!(h("bucket", "success", r#",le="1""#), 3.0);
+
+    // Described, with the unit.
+    assert!(
+        text.contains("# HELP breaker_calls_total Calls through a circuit breaker, by outcome.")
+    );
+    assert!(text.contains("# TYPE breaker_call_duration_seconds histogram"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn state_gauge_follows_manual_controls_and_a_dropped_breaker_leaves_no_state() {
+    let (recorder, handle) = recorder();
+    let make = || {
+        metrics::with_local_recorder(&recorder, || {
+            CircuitBreaker::builder("eco-metrics-gauge").build()
+        })
+    };
+    let breaker = make();
+    let b = r#"breaker="eco-metrics-gauge""#;
+    let state = |text: &str, s: &str| value(text, &format!(r#"breaker_state{{{b},state="{s}"}}"#));
+    let manual = |text: &str, to: &str| {
+        value(
+            text,
+            &format!(r#"breaker_transitions_total{{{b},to="{to}",reason="manual"}}"#),
+        )
+    };
+
+    breaker.force_open();
+    let text = handle.render();
+    assert_eq!(
+        (state(&text, "closed"), state(&text, "forced_open")),
+        (0.0, 1.0)
+    );
+    breaker.disable();
+    breaker.metrics_only();
+    let text = handle.render();
+    assert_eq!(state(&text, "forced_open"), 0.0);
+    assert_eq!(state(&text, "disabled"), 0.0);
+    assert_eq!(state(&text, "metrics_only"), 1.0);
+    assert_eq!(manual(&text, "disabled"), 1.0);
+    breaker.reset();
+    let text = handle.render();
+    assert_eq!(
+        (state(&text, "closed"), state(&text, "metrics_only")),
+        (1.0, 0.0)
+    );
+    assert_eq!(manual(&text, "closed"), 1.0);
+
+    // Disabled breakers record nothing, as their Metrics do.
+    breaker.disable();
+    let _ = breaker.call_sync(|| Err::<(), _>("down"));
+    let text = handle.render();
+    assert_eq!(
+        value(
+            &text,
+            &format!(r#"breaker_calls_total{{{b},outcome="failure"}}"#)
+        ),
+        0.0
+    );
+
+    // reset zeroes Metrics, but Prometheus counters only go up.
+    breaker.close();
+    let _ = breaker.call_sync(|| Ok::<_, ()>(()));
+    breaker.reset();
+    assert_eq!(breaker.metrics().successes, 0);
+    let text = handle.render();
+    assert_eq!(
+        value(
+            &text,
+            &format!(r#"breaker_calls_total{{{b},outcome="success"}}"#)
+        ),
+        1.0
+    );
+
+    drop(breaker);
+    let text = handle.render();
+    for s in [
+        "closed",
+        "open",
+        "half_open",
+        "forced_open",
+        "disabled",
+        "metrics_only",
+    ] {
+        assert_eq!(state(&text, s), 0.0, "state {s}");
+    }
+    let again = make();
+    assert_eq!(state(&handle.render(), "closed"), 1.0);
+    drop(again);
+}
+
+#[tokio::test(start_paused = true)]
+async fn timeouts_ignored_errors_and_shared_threads_are_counted() {
+    let (recorder, handle) = recorder();
+    let breaker: Arc<CircuitBreaker> = metrics::with_local_recorder(&recorder, || {
+        CircuitBreaker::builder("eco-metrics-timeouts")
+            .failure_threshold(100)
+            .call_timeout(Duration::from_secs(1))
+            .ignore_if(|e: &&'static str| *e == "not found")
+            .build()
+    });
+    let timed_out = breaker
+        .call(|| async {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            Ok::<_, &str>(())
+        })
+        .await;
+    assert!(matches!(timed_out, Err(CallError::Breaker(e)) if e.is_timeout()));
+    let _ = breaker.call(|| async { Err::<(), _>("not found") }).await;
+
+    // Handles are shared by every thread: 4 threads x 250 successes.
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let b = breaker.clone();
+            std::thread::spawn(move || {
+                for _ in 0..250 {
+                    b.call_sync(|| Ok::<_, &str>(())).unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+
+    let text = handle.render();
+    let b = r#"breaker="eco-metrics-timeouts""#;
+    assert_eq!(value(&text, &format!("breaker_timeouts_total{{{b}}}")), 1.0);
+    assert_eq!(
+        value(
+            &text,
+            &format!(r#"breaker_calls_total{{{b},outcome="failure"}}"#)
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &text,
+            &format!(r#"breaker_calls_total{{{b},outcome="ignored"}}"#)
+        ),
+        1.0
+    );
+    assert_eq!(
+        value(
+            &text,
+            &format!(r#"breaker_calls_total{{{b},outcome="success"}}"#)
+        ),
+        1000.0
+    );
+    assert_eq!(breaker.metrics().successes, 1000);
+    // The timed-out call lasted exactly its call_timeout.
+    assert_eq!(
+        value(
+            &text,
+            &format!(r#"breaker_call_duration_seconds_sum{{{b},outcome="failure"}}"#)
+        ),
+        1.0
+    );
+}
