@@ -1,0 +1,209 @@
+//! Protected streams: every item of a `Stream` of `Result`s is one call through the breaker;
+//! a rejection ends the stream. On the paused clock, and over a real chunked HTTP body on
+//! 127.0.0.1.
+
+use axum::body::Body;
+use axum::routing::get;
+use axum::Router;
+use breaker_runtime::{BreakerError, CallError, CircuitBreaker, ProtectedStream, State};
+use bytes::Bytes;
+use futures_util::stream::{self, Stream, StreamExt};
+use http_body_util::{BodyExt, Empty};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// A stream that notes when it is dropped.
+struct Watched<S> {
+    inner: S,
+    dropped: Arc<AtomicBool>,
+}
+
+impl<S: Stream + Unpin> Stream for Watched<S> {
+    type Item = S::Item;
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        self.inner.poll_next_unpin(cx)
+    }
+}
+
+impl<S> Drop for Watched<S> {
+    fn drop(&mut self) {
+        self.dropped.store(true, SeqCst);
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_item_is_a_call_and_a_rejection_ends_the_stream_and_drops_the_source() {
+    let breaker = CircuitBreaker::builder("eco-stream-items")
+        .failure_threshold(2)
+        .build();
+    let dropped = Arc::new(AtomicBool::new(false));
+    let source = Watched {
+        inner: stream::iter(vec![
+            Ok(1),
+            Ok(2),
+            Err("reset"),
+            Ok(3),
+            Err("reset"),
+            Err("reset"),
+            Ok(4),
+        ]),
+        dropped: dropped.clone(),
+    };
+    let mut feed = breaker.protect_stream(source);
+    let mut got = Vec::new();
+    while let Some(item) = feed.next().await {
+        got.push(item);
+    }
+    assert_eq!(
+        got,
+        [
+            Ok(1),
+            Ok(2),
+            Err(CallError::Inner("reset")),
+            Ok(3),
+            Err(CallError::Inner("reset")),
+            Err(CallError::Inner("reset")),
+            Err(CallError::Breaker(BreakerError::Open {
+                name: "eco-stream-items",
+                retry_after: Duration::from_secs(30)
+            })),
+        ]
+    );
+    assert!(
+        dropped.load(SeqCst),
+        "the source is dropped once the breaker ends the stream"
+    );
+    assert!(feed.next().await.is_none());
+    assert!(futures_util::stream::FusedStream::is_terminated(&feed));
+    let m = breaker.metrics();
+    assert_eq!((m.successes, m.failures, m.rejected, m.calls), (3, 3, 1, 7));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_end_of_a_stream_is_not_a_call_and_gives_a_half_open_slot_back() {
+    let breaker = CircuitBreaker::builder("eco-stream-end")
+        .failure_threshold(1)
+        .half_open_max_calls(1)
+        .success_threshold(2)
+        .reset_timeout(Duration::from_secs(5))
+        .build();
+    breaker.try_acquire().unwrap().failure();
+    tokio::time::advance(Duration::from_secs(5)).await;
+
+    let items: Vec<_> = breaker
+        .protect_stream(stream::iter([Ok::<_, &str>("probe")]))
+        .collect()
+        .await;
+    assert_eq!(items, [Ok("probe")]);
+    assert_eq!(breaker.state(), State::HalfOpen);
+    let m = breaker.metrics();
+    assert_eq!(
+        (m.calls, m.successes, m.cancelled),
+        (2, 1, 0),
+        "the end took no call"
+    );
+    // The one probe slot is free again: the next call gets it and closes the breaker.
+    breaker
+        .try_acquire()
+        .expect("the slot was given back")
+        .success();
+    assert_eq!(breaker.state(), State::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn dropping_a_waiting_stream_counts_one_cancelled_call() {
+    let breaker = CircuitBreaker::builder("eco-stream-drop").build();
+    let mut feed = ProtectedStream::new(breaker.clone(), stream::pending::<Result<u8, ()>>());
+    assert!(tokio::time::timeout(Duration::from_secs(1), feed.next())
+        .await
+        .is_err());
+    drop(feed);
+    let m = breaker.metrics();
+    assert_eq!((m.calls, m.cancelled), (1, 1));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_wait_for_an_item_is_its_duration() {
+    let breaker = CircuitBreaker::builder("eco-stream-slow")
+        .slow_call(Duration::from_secs(1))
+        .failure_threshold(100)
+        .build();
+    // Items arrive after 200 ms, 1.5 s, 300 ms and 2 s.
+    let waits = [200, 1_500, 300, 2_000];
+    let source = stream::unfold(0, move |i| async move {
+        let wait = *waits.get(i)?;
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        Some((Ok::<_, ()>(i), i + 1))
+    });
+    let items: Vec<_> = breaker.protect_stream(Box::pin(source)).collect().await;
+    assert_eq!(items.len(), 4);
+    let m = breaker.metrics();
+    assert_eq!((m.successes, m.slow_calls), (4, 2));
+}
+
+type Chunk = Result<&'static str, std::io::Error>;
+
+/// Serves `GET /feed`: a chunked body whose chunks (or error) the test sends through the
+/// returned channel, so it controls exactly when the body breaks off.
+fn serve_feed() -> (SocketAddr, tokio::sync::mpsc::UnboundedSender<Chunk>) {
+    let (chunks, rx) = tokio::sync::mpsc::unbounded_channel::<Chunk>();
+    let rx = Arc::new(std::sync::Mutex::new(Some(rx)));
+    let (tx, addr) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let feed = move || {
+                let rx = rx.lock().unwrap().take().expect("one request");
+                let body = stream::unfold(rx, |mut rx| async move { Some((rx.recv().await?, rx)) });
+                std::future::ready(Body::from_stream(body))
+            };
+            let app = Router::new().route("/feed", get(feed));
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (addr.recv().unwrap(), chunks)
+}
+
+#[tokio::test]
+async fn an_http_body_broken_off_mid_stream_is_a_failure() {
+    let (addr, chunks) = serve_feed();
+    let breaker = CircuitBreaker::builder("eco-stream-http")
+        .failure_threshold(1)
+        .build();
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    chunks.send(Ok("event: one\n\n")).unwrap();
+    let response = client
+        .get(format!("http://{addr}/feed").parse().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut feed = breaker.protect_stream(response.into_body().into_data_stream());
+
+    assert_eq!(feed.next().await.unwrap().unwrap(), "event: one\n\n");
+    chunks.send(Ok("event: two\n\n")).unwrap();
+    assert_eq!(feed.next().await.unwrap().unwrap(), "event: two\n\n");
+    assert_eq!(breaker.metrics().successes, 2);
+
+    // The server's source fails: hyper breaks the chunked body off.
+    chunks
+        .send(Err(std::io::Error::other("upstream went away")))
+        .unwrap();
+    assert!(matches!(feed.next().await, Some(Err(CallError::Inner(_)))));
+    // That failure opened the breaker, which ends the stream.
+    assert!(feed.next().await.unwrap().unwrap_err().is_circuit_open());
+    assert!(feed.next().await.is_none());
+    let m = breaker.metrics();
+    assert_eq!((m.successes, m.failures, m.rejected), (2, 1, 1));
+    assert_eq!(breaker.state(), State::Open);
+}
