@@ -22,7 +22,9 @@ async fn a_probe_after_a_quiet_spell_gets_its_whole_half_open_timeout() {
         .build();
     b.try_acquire().unwrap().failure();
     advance(3_600 * SEC).await; // an hour with no traffic
-    let probe = b.try_acquire().expect("the first call after the wait is a probe");
+    let probe = b
+        .try_acquire()
+        .expect("the first call after the wait is a probe");
     assert_eq!(b.state(), State::HalfOpen);
     advance(59 * SEC).await;
     // Still within the probe's 60 s: a second caller finds the slot taken, nothing more.
@@ -47,7 +49,11 @@ async fn a_time_window_never_brings_back_calls_from_65536_buckets_ago() {
         .window(SEC) // ten 100 ms buckets
         .build();
     b.try_acquire().unwrap().failure();
-    assert_eq!(b.metrics().failure_rate, None, "one call is below minimum_calls");
+    assert_eq!(
+        b.metrics().failure_rate,
+        None,
+        "one call is below minimum_calls"
+    );
     advance(Duration::from_millis(65_536 * 100 + 200)).await;
     b.try_acquire().unwrap().success();
     // Only the success is in the window: still below minimum_calls.
@@ -74,7 +80,10 @@ async fn a_late_metrics_only_result_stays_out_of_the_closed_window() {
     late.failure();
     let m = b.metrics();
     assert_eq!(m.failures, 1, "the late failure is counted");
-    assert_eq!(m.failure_rate, None, "but the closed window holds only the success");
+    assert_eq!(
+        m.failure_rate, None,
+        "but the closed window holds only the success"
+    );
     // So the next failure makes it 1 in 2, which does open it at 50 %, and not earlier.
     b.try_acquire().unwrap().failure();
     assert_eq!(b.state(), State::Open);
