@@ -2,7 +2,6 @@
 //! server on 127.0.0.1, around an axum route on the server side, and around plain services.
 #![cfg(feature = "tower")]
 
-use axum::error_handling::HandleErrorLayer;
 use axum::extract::{Path, State as AxumState};
 use axum::http::{Request, Response, StatusCode};
 use axum::routing::get;
@@ -172,8 +171,12 @@ async fn connection_errors_are_failures() {
         .is_circuit_open());
 }
 
+/// Needs `axum` too: the rejection becomes a response through `CallError: IntoResponse`.
+#[cfg(feature = "axum")]
 #[tokio::test]
 async fn server_side_route_answers_503_with_retry_after_once_open() {
+    use axum::error_handling::HandleErrorLayer;
+
     let breaker = CircuitBreaker::builder("eco-tower-server")
         .failure_threshold(2)
         .reset_timeout(Duration::from_secs(60))

@@ -27,7 +27,7 @@
 //! ```
 //!
 //! With this feature, [`BreakerError`] and [`CallError`] are also axum responses, for
-//! handlers and [`CircuitBreakerLayer`](crate::tower::CircuitBreakerLayer)s on the server
+//! handlers and `CircuitBreakerLayer`s on the server
 //! side: `503 Service Unavailable` (with `Retry-After` while open) for a rejection, `504
 //! Gateway Timeout` for a `call_timeout`, and the inner error's own response otherwise.
 
@@ -333,7 +333,7 @@ impl IntoResponse for BreakerError {
 }
 
 /// The breaker's response for [`CallError::Breaker`] (see [`BreakerError`]'s), the inner
-/// error's own for [`CallError::Inner`]; so a [`CircuitBreakerLayer`](crate::tower::CircuitBreakerLayer)
+/// error's own for [`CallError::Inner`]; so a `CircuitBreakerLayer`
 /// in an axum app needs only `HandleErrorLayer::new(|e: CallError<Infallible>| async move { e })`.
 ///
 /// ```

@@ -34,7 +34,7 @@
 //!
 //! With axum on the server side, [`HandleErrorLayer`] turns the error into a response; with
 //! the `axum` feature, [`CallError`] and [`BreakerError`] answer `503 Service Unavailable`
-//! with a `Retry-After` header themselves (see [`crate::admin`]).
+//! with a `Retry-After` header themselves (see the `admin` module).
 //!
 //! [`HandleErrorLayer`]: https://docs.rs/axum/0.8/axum/error_handling/struct.HandleErrorLayer.html
 
