@@ -323,3 +323,43 @@ fn http_classifier_reads_the_status() {
     assert_eq!(http.classify(&status(599)), Outcome::Failure);
     assert_eq!(http.classify(&Err::<Response<()>, _>(())), Outcome::Failure);
 }
+
+#[tokio::test]
+async fn grpc_status_in_the_response_head_is_classified() {
+    use breaker_runtime::tower::GrpcClassifier;
+    // A gRPC-style service answering "trailers-only": the status is in the head.
+    async fn call(Path(code): Path<u16>) -> ([(&'static str, String); 1], &'static str) {
+        ([("grpc-status", code.to_string())], "")
+    }
+    let addr = serve(Router::new().route("/grpc/{code}", get(call)));
+    let breaker = CircuitBreaker::builder("eco-tower-grpc")
+        .failure_threshold(10)
+        .build();
+    let svc = CircuitBreakerLayer::new(breaker.clone())
+        .grpc()
+        .layer(client());
+    // OK, NOT_FOUND, INVALID_ARGUMENT: answers. UNAVAILABLE, DEADLINE_EXCEEDED, INTERNAL,
+    // RESOURCE_EXHAUSTED: failures.
+    for code in [0, 5, 3, 14, 4, 13, 8] {
+        let r = svc
+            .clone()
+            .oneshot(get_req(addr, &format!("/grpc/{code}")))
+            .await
+            .unwrap();
+        assert_eq!(r.headers()["grpc-status"], code.to_string().as_str());
+    }
+    let m = breaker.metrics();
+    assert_eq!((m.successes, m.failures), (3, 4));
+
+    let only_unavailable = CircuitBreakerLayer::named("eco-tower-grpc-strict")
+        .classifier(GrpcClassifier::new(|code| code == 14))
+        .layer(client());
+    for code in [4, 14] {
+        let _ = only_unavailable
+            .clone()
+            .oneshot(get_req(addr, &format!("/grpc/{code}")))
+            .await;
+    }
+    let m = registry().get("eco-tower-grpc-strict").unwrap().metrics();
+    assert_eq!((m.successes, m.failures), (1, 1));
+}

@@ -58,7 +58,8 @@ pub use tower_service::Service;
 /// Decides how a finished request counts: a success, a failure, or not at all.
 ///
 /// Implemented by [`DefaultClassifier`] (every `Err` fails), [`HttpClassifier`] (errors and
-/// 5xx responses fail) and by any `Fn(&Result<T, E>) -> Outcome`:
+/// 5xx responses fail), [`GrpcClassifier`] (errors, 5xx and failing `grpc-status` codes) and
+/// by any `Fn(&Result<T, E>) -> Outcome`:
 ///
 /// ```
 /// use breaker_runtime::tower::{CircuitBreakerLayer, Classify};
@@ -178,6 +179,81 @@ impl<B, E> Classify<http::Response<B>, E> for HttpClassifier {
     }
 }
 
+/// For gRPC clients (a tonic `Channel`, or any gRPC-over-HTTP/2 service): every `Err`, every
+/// `5xx`, and every response whose `grpc-status` the predicate picks are failures. By default
+/// those are the codes that say the server could not serve the call: `DEADLINE_EXCEEDED` (4),
+/// `RESOURCE_EXHAUSTED` (8), `INTERNAL` (13) and `UNAVAILABLE` (14). Other codes
+/// (`NOT_FOUND`, `INVALID_ARGUMENT`, …) are answers, so successes.
+///
+/// A server puts `grpc-status` in the response head when it fails a call before sending any
+/// message ("trailers-only"), which is how most errors arrive. A status sent in the trailers,
+/// after streamed messages, comes after the head and is not seen here.
+///
+/// ```
+/// use breaker_runtime::tower::{Classify, GrpcClassifier};
+/// use breaker_runtime::Outcome;
+/// use http::Response;
+///
+/// let grpc = |code: &str| {
+///     Ok::<_, ()>(Response::builder().header("grpc-status", code).body(()).unwrap())
+/// };
+/// let classifier = GrpcClassifier::default();
+/// assert_eq!(classifier.classify(&grpc("14")), Outcome::Failure); // UNAVAILABLE
+/// assert_eq!(classifier.classify(&grpc("5")), Outcome::Success); // NOT_FOUND
+/// let no_status = Ok::<_, ()>(Response::new(())); // the status comes in the trailers
+/// assert_eq!(classifier.classify(&no_status), Outcome::Success);
+/// ```
+#[derive(Clone, Copy)]
+pub struct GrpcClassifier {
+    is_failure: fn(i32) -> bool,
+}
+
+impl fmt::Debug for GrpcClassifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GrpcClassifier").finish_non_exhaustive()
+    }
+}
+
+impl GrpcClassifier {
+    /// Errors, `5xx`, and responses whose `grpc-status` code `is_failure` picks are failures.
+    ///
+    /// ```
+    /// // Only UNAVAILABLE.
+    /// let strict = breaker_runtime::tower::GrpcClassifier::new(|code| code == 14);
+    /// # let _ = strict;
+    /// ```
+    pub fn new(is_failure: fn(i32) -> bool) -> GrpcClassifier {
+        GrpcClassifier { is_failure }
+    }
+}
+
+impl Default for GrpcClassifier {
+    /// `DEADLINE_EXCEEDED`, `RESOURCE_EXHAUSTED`, `INTERNAL` and `UNAVAILABLE` are failures.
+    fn default() -> GrpcClassifier {
+        GrpcClassifier::new(|code| matches!(code, 4 | 8 | 13 | 14))
+    }
+}
+
+impl<B, E> Classify<http::Response<B>, E> for GrpcClassifier {
+    fn classify(&self, result: &Result<http::Response<B>, E>) -> Outcome {
+        let Ok(response) = result else {
+            return Outcome::Failure;
+        };
+        if response.status().is_server_error() {
+            return Outcome::Failure;
+        }
+        let code = response
+            .headers()
+            .get("grpc-status")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<i32>().ok());
+        match code {
+            Some(code) if (self.is_failure)(code) => Outcome::Failure,
+            _ => Outcome::Success,
+        }
+    }
+}
+
 /// Puts services behind one circuit breaker; see the [module docs](self).
 ///
 /// Every service the layer makes shares the breaker, so a client cloned per request (as
@@ -253,6 +329,17 @@ impl<C> CircuitBreakerLayer<C> {
     /// ```
     pub fn http(self) -> CircuitBreakerLayer<HttpClassifier> {
         self.classifier(HttpClassifier::default())
+    }
+
+    /// Classifies gRPC responses ([`GrpcClassifier::default`]): errors, `5xx`, and the
+    /// `grpc-status` codes that mean the server could not serve the call are failures.
+    ///
+    /// ```
+    /// let layer = breaker_runtime::tower::CircuitBreakerLayer::named("docs-layer-g").grpc();
+    /// # let _ = layer;
+    /// ```
+    pub fn grpc(self) -> CircuitBreakerLayer<GrpcClassifier> {
+        self.classifier(GrpcClassifier::default())
     }
 
     /// The breaker the layer's services share.
