@@ -106,7 +106,10 @@ where
     Fut: Future<Output = Result<T, E>> + 'a,
     E: 'a,
 {
-    breaker.run_async(move |e: &E| classifier.outcome(e), move || fut)
+    breaker.run_async(
+        move |_: &CircuitBreaker, e: &E| classifier.outcome(e),
+        move || fut,
+    )
 }
 
 /// Runs an annotated fn's body under its breaker.

@@ -16,7 +16,7 @@ use crate::observe::Observer;
 use crate::permit::{Outcome, Permit, Ticket, TicketKind};
 use crate::state::{Generation, State, Word};
 use crate::sync::{exclusive_ptr, AtomicPtr, AtomicU64, Ordering::*};
-use crate::window::RateWindow;
+use crate::window::{RateWindow, WindowStats};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -262,24 +262,39 @@ impl CircuitBreaker {
                 self.ticket(w.generation(), TicketKind::Closed),
             ));
         }
-        self.acquire_not_closed(w)
-    }
-
-    /// Everything but Closed, kept out of line so the Closed path inlines into callers.
-    #[inline(never)]
-    fn acquire_not_closed(&self, w: Word) -> Result<Permit<'_>, BreakerError> {
         if w.state() == State::Open {
-            // The coarse clock never runs ahead of the precise one, so a deadline well
-            // beyond it has surely not passed: reject without a precise clock read.
-            let coarse = clock::coarse_now_ms();
-            if coarse + COARSE_SLACK_MS < w.until_ms() {
-                self.count_rejection(w.state());
+            // The error is built here, inlined into the caller, from a number returned in a
+            // register: a whole error returned through memory and then re-wrapped by the
+            // caller cost more than the rest of the rejection.
+            if let Some(retry_ms) = self.reject_while_open(w) {
                 return Err(BreakerError::Open {
                     name: self.name,
-                    retry_after: Duration::from_millis(w.until_ms() - coarse),
+                    retry_after: Duration::from_millis(retry_ms),
                 });
             }
         }
+        self.acquire_not_closed(w)
+    }
+
+    /// An open breaker well before its deadline: counts the rejection and says how many
+    /// milliseconds are left; `None` when the deadline is near enough for a precise look.
+    #[inline(never)]
+    fn reject_while_open(&self, w: Word) -> Option<u64> {
+        // The coarse clock never runs ahead of the precise one, so a deadline well beyond it
+        // has surely not passed: reject without a precise clock read.
+        let coarse = clock::coarse_now_ms();
+        if coarse + COARSE_SLACK_MS < w.until_ms() {
+            self.count_rejection(w.state());
+            Some(w.until_ms() - coarse)
+        } else {
+            None
+        }
+    }
+
+    /// Everything but Closed and an early Open, kept out of line so the common paths inline
+    /// into callers.
+    #[inline(never)]
+    fn acquire_not_closed(&self, w: Word) -> Result<Permit<'_>, BreakerError> {
         self.acquire_slow(w).map(|t| Permit::new(self, t))
     }
 
@@ -298,12 +313,7 @@ impl CircuitBreaker {
     #[inline]
     fn ticket(&self, generation: Generation, kind: TicketKind) -> Ticket {
         let timed = Observer::wants_timing() || self.settings().slow_call.is_some();
-        let started = timed.then(clock::instant);
-        Ticket {
-            generation,
-            kind,
-            started,
-        }
+        Ticket::new(generation, kind, if timed { clock::stamp() } else { 0 })
     }
 
     #[cold]
@@ -386,16 +396,16 @@ impl CircuitBreaker {
         // The common case: an untimed success in Closed, with no window to feed and no
         // failure streak to end, is one counter increment and one load.
         if outcome == Outcome::Success
-            && ticket.kind == TicketKind::Closed
-            && ticket.started.is_none()
+            && ticket.kind() == TicketKind::Closed
+            && ticket.started().is_none()
         {
             self.counters.hot().successes.fetch_add(1, Relaxed);
-            if self.word.load(Acquire) == Word::closed(ticket.generation, 0).0
+            if self.word.load(Acquire) == Word::closed(ticket.generation(), 0).0
                 && self.window.load(Acquire).is_null()
             {
                 return;
             }
-            return self.record_closed(ticket.generation, outcome, false);
+            return self.record_closed(ticket.generation(), outcome, false);
         }
         self.record_slow(ticket, outcome, timed_out);
     }
@@ -403,16 +413,16 @@ impl CircuitBreaker {
     /// Gives an admitted call's slot back without counting it: a protected stream that ends
     /// had no call to count for the item it was waiting for.
     pub(crate) fn release(&self, ticket: Ticket) {
-        if ticket.kind == TicketKind::HalfOpen {
-            self.record_half_open(ticket.generation, Outcome::Cancelled);
+        if ticket.kind() == TicketKind::HalfOpen {
+            self.record_half_open(ticket.generation(), Outcome::Cancelled);
         }
     }
 
     fn record_slow(&self, ticket: Ticket, outcome: Outcome, timed_out: bool) {
-        if ticket.kind == TicketKind::Untracked {
+        if ticket.kind() == TicketKind::Untracked {
             return;
         }
-        let elapsed = ticket.started.map(|start| start.elapsed());
+        let elapsed = ticket.started().map(clock::since);
         let slow = match (elapsed, self.settings().slow_call) {
             (Some(took), Some(threshold)) => outcome.is_verdict() && took >= threshold,
             _ => false,
@@ -440,15 +450,15 @@ impl CircuitBreaker {
         if slow {
             c.slow_calls.fetch_add(1, Relaxed);
         }
-        match ticket.kind {
-            TicketKind::Closed => self.record_closed(ticket.generation, outcome, slow),
-            TicketKind::HalfOpen => self.record_half_open(ticket.generation, outcome),
+        match ticket.kind() {
+            TicketKind::Closed => self.record_closed(ticket.generation(), outcome, slow),
+            TicketKind::HalfOpen => self.record_half_open(ticket.generation(), outcome),
             TicketKind::MetricsOnly => {
                 if let (Some(window), true) = (self.window(), outcome.is_verdict()) {
                     // Like every late result, one from before a control moved the breaker
                     // on stays out of the new state's window.
                     let w = self.load();
-                    if w.state() == State::MetricsOnly && w.generation() == ticket.generation {
+                    if w.state() == State::MetricsOnly && w.generation() == ticket.generation() {
                         window.record(outcome == Outcome::Failure, slow);
                     }
                 }
@@ -464,12 +474,14 @@ impl CircuitBreaker {
         }
         let failed = outcome == Outcome::Failure;
         if let Some(window) = self.window() {
-            window.record(failed, slow);
-            // Checked after every verdict, not only failures: the call that brings the
-            // window up to `minimum_calls` may be a success with the rate already reached.
-            if let Some(reason) = self.rate_tripped(window) {
-                self.open_from_closed(gen, reason);
-                return;
+            // Not only failures can trip a rate: the call that brings the window up to
+            // `minimum_calls` may be a success with the rate already reached.
+            let minimum_calls = self.settings().minimum_calls;
+            if let Some(stats) = window.record_and_check(failed, slow, minimum_calls) {
+                if let Some(reason) = self.rate_tripped(stats) {
+                    self.open_from_closed(gen, reason);
+                    return;
+                }
             }
         }
         if failed {
@@ -479,9 +491,8 @@ impl CircuitBreaker {
         }
     }
 
-    fn rate_tripped(&self, window: &RateWindow) -> Option<TransitionReason> {
+    fn rate_tripped(&self, stats: WindowStats) -> Option<TransitionReason> {
         let s = self.settings();
-        let stats = window.stats();
         if stats.calls == 0 || stats.calls < s.minimum_calls {
             return None;
         }

@@ -1,9 +1,9 @@
 //! Running a call under a breaker: [`CircuitBreaker::call`] and [`CircuitBreaker::call_sync`].
 //!
 //! The permit is recorded when the call returns. A panic in the body is recorded as a
-//! failure while it unwinds (for futures, from inside `poll`, since an executor that catches
-//! the panic drops the future only afterwards); a future dropped before it finished records
-//! nothing but "cancelled" and gives its permit back.
+//! failure while it unwinds (for futures, from inside `poll`, where the permit is a local,
+//! since an executor that catches the panic drops the future only afterwards); a future
+//! dropped before it finished records nothing but "cancelled" and gives its permit back.
 
 use crate::breaker::CircuitBreaker;
 use crate::error::{BreakerError, CallError};
@@ -12,7 +12,6 @@ use pin_project_lite::pin_project;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 use tokio::time::Sleep;
 
 impl CircuitBreaker {
@@ -41,7 +40,7 @@ impl CircuitBreaker {
         Fut: Future<Output = Result<T, E>> + 'a,
         E: 'static,
     {
-        self.run_async(move |e: &E| self.classify_erased(e), f)
+        self.run_async(|b: &CircuitBreaker, e: &E| b.classify_erased(e), f)
     }
 
     /// Runs `f` if the breaker lets it through, and records how it went. A panic in `f` is
@@ -55,6 +54,7 @@ impl CircuitBreaker {
     /// assert!(read.is_err());
     /// assert_eq!(breaker.metrics().failures, 1);
     /// ```
+    #[inline]
     pub fn call_sync<F, T, E>(&self, f: F) -> Result<T, CallError<E>>
     where
         F: FnOnce() -> Result<T, E>,
@@ -78,28 +78,61 @@ impl CircuitBreaker {
 
     /// The future of a call: admitted on its first poll, so a future that is never polled
     /// takes no permit, and `f` runs only once the call is let in.
-    pub(crate) fn run_async<F, Fut, T, E, C>(&self, classify: C, f: F) -> Guarded<'_, F, Fut, C>
+    pub(crate) fn run_async<'a, F, Fut, T, E, C>(
+        &'a self,
+        classify: C,
+        f: F,
+    ) -> impl Future<Output = Result<T, CallError<E>>> + 'a
     where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, E>>,
-        C: Fn(&E) -> Outcome,
+        F: FnOnce() -> Fut + 'a,
+        Fut: Future<Output = Result<T, E>> + 'a,
+        C: Fn(&CircuitBreaker, &E) -> Outcome + 'a,
     {
-        Guarded {
-            breaker: self,
-            start: Some(f),
-            fut: None,
-            permit: None,
-            sleep: None,
-            classify,
+        async move {
+            // A match, not `?`: see `run_sync`.
+            let mut permit = match self.try_acquire() {
+                Ok(permit) => permit,
+                Err(e) => return Err(CallError::Breaker(e)),
+            };
+            // Boxed, so calls without a timeout do not carry a timer's worth of bytes.
+            let call_timeout = self.settings().call_timeout;
+            let timer = call_timeout.map(|after| Box::pin(tokio::time::sleep(after)));
+            let running = Running {
+                fut: f(),
+                permit: &mut permit,
+                timer,
+            };
+            let result = match running.await {
+                Some(result) => result,
+                None => {
+                    permit.finish(Outcome::Failure, true);
+                    return Err(CallError::Breaker(BreakerError::TimedOut {
+                        name: self.name(),
+                        after: call_timeout.unwrap_or_default(),
+                    }));
+                }
+            };
+            let outcome = match &result {
+                Ok(_) => Outcome::Success,
+                Err(e) => classify(self, e),
+            };
+            permit.finish(outcome, false);
+            result.map_err(CallError::Inner)
         }
     }
 
+    #[inline]
     pub(crate) fn run_sync<F, T, E, C>(&self, classify: C, f: F) -> Result<T, CallError<E>>
     where
         F: FnOnce() -> Result<T, E>,
         C: Fn(&E) -> Outcome,
     {
-        let permit = self.try_acquire()?;
+        // A match, not `?`: the conversion `?` goes through copies the permit in pieces the
+        // processor cannot forward, which costs more than the whole rest of the call.
+        let permit = match self.try_acquire() {
+            Ok(permit) => permit,
+            Err(e) => return Err(CallError::Breaker(e)),
+        };
         // If `f` panics, `permit` is dropped while unwinding and records a failure.
         let result = f();
         permit.finish(classify_result(&result, &classify), false);
@@ -107,6 +140,7 @@ impl CircuitBreaker {
     }
 }
 
+#[inline]
 fn classify_result<T, E>(result: &Result<T, E>, classify: &impl Fn(&E) -> Outcome) -> Outcome {
     match result {
         Ok(_) => Outcome::Success,
@@ -115,82 +149,42 @@ fn classify_result<T, E>(result: &Result<T, E>, classify: &impl Fn(&E) -> Outcom
 }
 
 pin_project! {
-    /// A call through a breaker: not yet admitted, then running with its permit and, when
-    /// `call_timeout` is set, a timer (boxed, so calls without a timeout stay small).
-    pub(crate) struct Guarded<'a, F, Fut, C> {
-        breaker: &'a CircuitBreaker,
-        start: Option<F>,
+    /// A call being polled: its future, its permit, and its timer when `call_timeout` is
+    /// set. Resolves to `None` when the timer fires first (the call is dropped with it).
+    struct Running<'p, 'a, Fut> {
         #[pin]
-        fut: Option<Fut>,
-        permit: Option<Permit<'a>>,
-        sleep: Option<(Pin<Box<Sleep>>, Duration)>,
-        classify: C,
+        fut: Fut,
+        permit: &'p mut Permit<'a>,
+        timer: Option<Pin<Box<Sleep>>>,
     }
 }
 
-/// Records a failure if `poll` unwinds; disarmed with `mem::forget` when it returns.
-struct FailOnUnwind<'p, 'a>(&'p mut Option<Permit<'a>>);
+/// Marks the permit as panicked if `poll` unwinds; disarmed with `mem::forget` when it
+/// returns. The permit sits in the caller's future, which an executor that catches the
+/// panic drops only afterwards, no longer unwinding: the mark makes that drop a failure.
+struct MarkOnUnwind<'p, 'a>(&'p mut Permit<'a>);
 
-impl Drop for FailOnUnwind<'_, '_> {
+impl Drop for MarkOnUnwind<'_, '_> {
     fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            p.finish(Outcome::Failure, false);
-        }
+        self.0.mark_panicked();
     }
 }
 
-impl<'a, F, Fut, T, E, C> Future for Guarded<'a, F, Fut, C>
-where
-    F: FnOnce() -> Fut,
-    Fut: Future<Output = Result<T, E>>,
-    C: Fn(&E) -> Outcome,
-{
-    type Output = Result<T, CallError<E>>;
+impl<Fut: Future> Future for Running<'_, '_, Fut> {
+    type Output = Option<Fut::Output>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
-        if let Some(start) = this.start.take() {
-            let breaker: &'a CircuitBreaker = this.breaker;
-            match breaker.try_acquire() {
-                Ok(permit) => *this.permit = Some(permit),
-                Err(e) => return Poll::Ready(Err(CallError::Breaker(e))),
-            }
-            if let Some(after) = breaker.settings().call_timeout {
-                *this.sleep = Some((Box::pin(tokio::time::sleep(after)), after));
-            }
-            this.fut.set(Some(start()));
-        }
-        let Some(fut) = this.fut.as_mut().as_pin_mut() else {
-            panic!("a circuit-breaker call was polled after it completed");
-        };
-        let guard = FailOnUnwind(&mut *this.permit);
-        let polled = fut.poll(cx);
-        std::mem::forget(guard);
+        let this = self.project();
+        let mark = MarkOnUnwind(this.permit);
+        let polled = this.fut.poll(cx);
+        std::mem::forget(mark);
         match polled {
-            Poll::Ready(result) => {
-                this.fut.set(None);
-                if let Some(permit) = this.permit.take() {
-                    permit.finish(classify_result(&result, &*this.classify), false);
-                }
-                Poll::Ready(result.map_err(CallError::Inner))
-            }
-            Poll::Pending => {
-                let Some((sleep, after)) = this.sleep.as_mut() else {
-                    return Poll::Pending;
-                };
-                if sleep.as_mut().poll(cx).is_pending() {
-                    return Poll::Pending;
-                }
-                // Drop the call first: it is over, and it must not outlive its permit.
-                this.fut.set(None);
-                if let Some(permit) = this.permit.take() {
-                    permit.finish(Outcome::Failure, true);
-                }
-                Poll::Ready(Err(CallError::Breaker(BreakerError::TimedOut {
-                    name: this.breaker.name(),
-                    after: *after,
-                })))
-            }
+            Poll::Ready(out) => Poll::Ready(Some(out)),
+            Poll::Pending => match this.timer {
+                Some(timer) => timer.as_mut().poll(cx).map(|()| None),
+                None => Poll::Pending,
+            },
         }
     }
 }

@@ -14,17 +14,17 @@
 /// 10 ms at `HZ=100`).
 pub(crate) const COARSE_SLACK_MS: u64 = 16;
 
-/// A precise instant for measuring call durations (slow calls, timeouts).
-#[cfg(not(feature = "test-util"))]
-pub(crate) type Instant = std::time::Instant;
-/// A precise instant for measuring call durations (slow calls, timeouts).
-#[cfg(feature = "test-util")]
-pub(crate) type Instant = tokio::time::Instant;
-
-/// Reads the precise clock for measuring a duration.
+/// A start stamp for measuring a call's duration: precise nanoseconds, never 0, so that 0
+/// can mean "not timed" and a ticket stays two plain words that travel in registers.
 #[inline]
-pub(crate) fn instant() -> Instant {
-    Instant::now()
+pub(crate) fn stamp() -> u64 {
+    now_ns().max(1)
+}
+
+/// The time since `stamp`.
+#[inline]
+pub(crate) fn since(stamp: u64) -> std::time::Duration {
+    std::time::Duration::from_nanos(now_ns().saturating_sub(stamp))
 }
 
 #[cfg(all(
@@ -46,6 +46,17 @@ mod source {
     }
 
     #[inline]
+    pub(crate) fn now_ns() -> u64 {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: as in `read`.
+        unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+        ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    }
+
+    #[inline]
     pub(crate) fn now_ms() -> u64 {
         read(libc::CLOCK_MONOTONIC)
     }
@@ -64,30 +75,40 @@ mod source {
     )
 ))]
 mod source {
-    use super::Instant;
     use std::sync::OnceLock;
 
-    /// Milliseconds added to every reading so that instants taken a little before the epoch
-    /// was fixed (a paused tokio runtime started earlier) still map to positive values.
-    const BIAS_MS: u64 = 1 << 32;
+    #[cfg(not(feature = "test-util"))]
+    use std::time::Instant;
+    #[cfg(feature = "test-util")]
+    use tokio::time::Instant;
+
+    /// Nanoseconds added to every reading so that instants taken a little before the epoch
+    /// was fixed (a paused tokio runtime started earlier) still map to positive values. A
+    /// whole number of milliseconds (2^32 ms), so milliseconds round the same way on both
+    /// sides of the epoch.
+    const BIAS_NS: u64 = (1 << 32) * 1_000_000;
 
     fn epoch() -> Instant {
         static EPOCH: OnceLock<Instant> = OnceLock::new();
         *EPOCH.get_or_init(Instant::now)
     }
 
-    /// Whole milliseconds, rounded down on both sides of the epoch, so that moving the clock
-    /// by exactly `n` ms always moves the reading by exactly `n`.
     #[inline]
-    pub(crate) fn now_ms() -> u64 {
+    pub(crate) fn now_ns() -> u64 {
         let epoch = epoch();
         let now = Instant::now();
         if now >= epoch {
-            BIAS_MS + (now - epoch).as_millis() as u64
+            BIAS_NS + (now - epoch).as_nanos() as u64
         } else {
-            let before = (epoch - now).as_nanos().div_ceil(1_000_000) as u64;
-            BIAS_MS.saturating_sub(before)
+            BIAS_NS.saturating_sub((epoch - now).as_nanos() as u64)
         }
+    }
+
+    /// Whole milliseconds, rounded down, so that moving the clock by exactly `n` ms always
+    /// moves the reading by exactly `n`.
+    #[inline]
+    pub(crate) fn now_ms() -> u64 {
+        now_ns() / 1_000_000
     }
 
     #[inline]
@@ -104,12 +125,16 @@ mod source {
         1 << 32
     }
 
+    pub(crate) fn now_ns() -> u64 {
+        now_ms() * 1_000_000
+    }
+
     pub(crate) fn coarse_now_ms() -> u64 {
         now_ms()
     }
 }
 
-pub(crate) use source::{coarse_now_ms, now_ms};
+pub(crate) use source::{coarse_now_ms, now_ms, now_ns};
 
 /// Rounds a duration up to whole milliseconds, so a timeout never fires early.
 pub(crate) fn ceil_ms(d: std::time::Duration) -> u64 {

@@ -40,8 +40,36 @@ impl RateWindow {
     #[inline]
     pub(crate) fn record(&self, failed: bool, slow: bool) {
         match self {
-            RateWindow::Calls(w) => w.record(failed, slow),
+            RateWindow::Calls(w) => {
+                w.record(failed, slow);
+            }
             RateWindow::Time(w) => w.record(crate::clock::coarse_now_ms(), failed, slow),
+        }
+    }
+
+    /// Records a call and returns the totals when a rate may have been reached: after a
+    /// failure or a slow call, or when the window may just have filled up to
+    /// `minimum_calls`. A plain success in a count window that was already full enough
+    /// cannot raise a rate, so it reads nothing more.
+    #[inline]
+    pub(crate) fn record_and_check(
+        &self,
+        failed: bool,
+        slow: bool,
+        minimum_calls: u32,
+    ) -> Option<WindowStats> {
+        match self {
+            RateWindow::Calls(w) => {
+                let calls = w.record(failed, slow);
+                (failed || slow || calls == minimum_calls).then(|| w.stats())
+            }
+            RateWindow::Time(w) => {
+                // Calls age out of a time window, so any call may be the one that brings
+                // it back up to `minimum_calls`; one clock reading serves both steps.
+                let now = crate::clock::coarse_now_ms();
+                w.record(now, failed, slow);
+                Some(w.stats(now))
+            }
         }
     }
 
@@ -88,8 +116,9 @@ impl CountWindow {
         }
     }
 
+    /// Records a call; returns how many calls the window holds counting it.
     #[inline]
-    fn record(&self, failed: bool, slow: bool) {
+    fn record(&self, failed: bool, slow: bool) -> u32 {
         // Claim a slot; wrapping with a compare-and-swap avoids a division per call.
         let mut head = self.head.load(Relaxed);
         let slot = loop {
@@ -110,6 +139,11 @@ impl CountWindow {
         let (word, mask) = (slot / 64, 1u64 << (slot % 64));
         set_bit(&self.failed_bits[word], mask, failed, &self.failures);
         set_bit(&self.slow_bits[word], mask, slow, &self.slow);
+        if head & FULL != 0 {
+            self.size
+        } else {
+            slot as u32 + 1
+        }
     }
 
     fn stats(&self) -> WindowStats {
