@@ -52,16 +52,40 @@ use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::time::Duration;
 
 /// `breaker_calls_total{breaker, outcome}`: calls by outcome (counter).
+///
+/// ```
+/// assert_eq!(breaker_runtime::metrics_export::CALLS_TOTAL, "breaker_calls_total");
+/// ```
 pub const CALLS_TOTAL: &str = "breaker_calls_total";
 /// `breaker_slow_calls_total{breaker}`: calls that took at least `slow_call` (counter).
+///
+/// ```
+/// assert_eq!(breaker_runtime::metrics_export::SLOW_CALLS_TOTAL, "breaker_slow_calls_total");
+/// ```
 pub const SLOW_CALLS_TOTAL: &str = "breaker_slow_calls_total";
 /// `breaker_timeouts_total{breaker}`: calls cut by `call_timeout` (counter).
+///
+/// ```
+/// assert_eq!(breaker_runtime::metrics_export::TIMEOUTS_TOTAL, "breaker_timeouts_total");
+/// ```
 pub const TIMEOUTS_TOTAL: &str = "breaker_timeouts_total";
 /// `breaker_call_duration_seconds{breaker, outcome}`: call durations (histogram, seconds).
+///
+/// ```
+/// assert_eq!(breaker_runtime::metrics_export::CALL_DURATION_SECONDS, "breaker_call_duration_seconds");
+/// ```
 pub const CALL_DURATION_SECONDS: &str = "breaker_call_duration_seconds";
 /// `breaker_state{breaker, state}`: 1 for the current state, 0 for the others (gauge).
+///
+/// ```
+/// assert_eq!(breaker_runtime::metrics_export::STATE, "breaker_state");
+/// ```
 pub const STATE: &str = "breaker_state";
 /// `breaker_transitions_total{breaker, to, reason}`: state changes (counter).
+///
+/// ```
+/// assert_eq!(breaker_runtime::metrics_export::TRANSITIONS_TOTAL, "breaker_transitions_total");
+/// ```
 pub const TRANSITIONS_TOTAL: &str = "breaker_transitions_total";
 
 /// Histogram buckets (seconds) that suit calls to remote dependencies, from 1 ms to 30 s:

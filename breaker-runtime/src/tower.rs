@@ -491,6 +491,21 @@ where
 pin_project! {
     /// The response of a [`CircuitBreakerService`]: the inner service's, recorded when it
     /// arrives. Dropped before then, the call counts as cancelled.
+    ///
+    /// ```
+    /// use breaker_runtime::tower::CircuitBreakerLayer;
+    /// use breaker_runtime::CircuitBreaker;
+    /// use tower::{service_fn, Layer, Service};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// let breaker = CircuitBreaker::builder("docs-response-future").build();
+    /// let mut svc = CircuitBreakerLayer::new(breaker.clone())
+    ///     .layer(service_fn(|()| async { Ok::<_, std::io::Error>(1) }));
+    /// let response = svc.call(()); // admitted now
+    /// drop(response);
+    /// assert_eq!(breaker.metrics().cancelled, 1);
+    /// # }
+    /// ```
     pub struct ResponseFuture<F, C> {
         #[pin]
         inner: Option<F>,
