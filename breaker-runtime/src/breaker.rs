@@ -741,8 +741,9 @@ impl CircuitBreaker {
         self.set_manual(State::MetricsOnly);
     }
 
-    /// Closes the breaker: clears the failure streak, the window and the backoff. Calls
-    /// admitted before keep running, but their results no longer move the state.
+    /// Closes the breaker: clears the failure streak, the window and the backoff. If it was
+    /// in another state, calls admitted before keep running but their results no longer move
+    /// the state; if it was already closed, they still count in the (fresh) streak and window.
     ///
     /// ```
     /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-close").build();
