@@ -50,24 +50,32 @@ pub struct CircuitBreaker {
     word: AtomicU64,
     /// Half-open: when the current phase last saw a verdict, tagged with its generation.
     verdict_at: AtomicU64,
-    /// Never null; replaced settings are kept in `retired` until the breaker is dropped, so a
-    /// reader on the hot path needs neither a lock nor a reference count.
+    /// From `Arc::into_raw`, never null; replaced settings are kept in `cold` until the
+    /// breaker is dropped, so a reader on the hot path needs neither a lock nor a reference
+    /// count. Breakers with equal settings share one allocation.
     settings: AtomicPtr<Settings>,
     /// Null when no rate needs a window.
     window: AtomicPtr<RateWindow>,
-    retired: Mutex<Retired>,
-    /// The layer the code gave (attribute or builder), kept to re-resolve on reload.
-    code_config: Mutex<BreakerConfig>,
+    cold: Mutex<Cold>,
     counters: Counters,
     events: Events,
     observer: Observer,
 }
 
-/// Boxes, not values: late readers hold pointers into them, so they must never move.
+/// What only reconfiguration touches.
+struct Cold {
+    /// The layer the code gave (attribute or builder), kept to re-resolve on reload; shared
+    /// by every breaker given an equal config.
+    code: Arc<BreakerConfig>,
+    /// Settings and windows replaced by a reconfiguration; rare, hence boxed.
+    retired: Option<Box<Retired>>,
+}
+
+/// Allocations, not values: late readers hold pointers into them, so they must never move.
 #[derive(Default)]
 #[allow(clippy::vec_box)]
 struct Retired {
-    settings: Vec<Box<Settings>>,
+    settings: Vec<Arc<Settings>>,
     windows: Vec<Box<RateWindow>>,
 }
 
@@ -77,9 +85,10 @@ unsafe impl Sync for CircuitBreaker {}
 
 impl Drop for CircuitBreaker {
     fn drop(&mut self) {
-        // SAFETY: both pointers came from Box::into_raw and nobody else can read them now.
+        // SAFETY: the pointers came from Arc::into_raw and Box::into_raw, and nobody else can
+        // read them now.
         unsafe {
-            drop(Box::from_raw(exclusive_ptr(&mut self.settings)));
+            drop(Arc::from_raw(exclusive_ptr(&mut self.settings)));
             let w = exclusive_ptr(&mut self.window);
             if !w.is_null() {
                 drop(Box::from_raw(w));
@@ -196,10 +205,12 @@ impl CircuitBreaker {
             observer: Observer::new(name),
             word: AtomicU64::new(Word::initial().0),
             verdict_at: AtomicU64::new(0),
-            settings: AtomicPtr::new(Box::into_raw(Box::new(settings))),
+            settings: AtomicPtr::new(Arc::into_raw(crate::share::settings(settings)).cast_mut()),
             window: AtomicPtr::new(window),
-            retired: Mutex::default(),
-            code_config: Mutex::new(code),
+            cold: Mutex::new(Cold {
+                code: crate::share::config(code),
+                retired: None,
+            }),
             counters: Counters::default(),
             events: Events::default(),
         })
@@ -854,24 +865,26 @@ impl CircuitBreaker {
         Ok(())
     }
 
+    fn cold(&self) -> std::sync::MutexGuard<'_, Cold> {
+        self.cold.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub(crate) fn set_code_config(&self, config: BreakerConfig) {
-        *self.code_config.lock().unwrap_or_else(|e| e.into_inner()) = config;
+        self.cold().code = crate::share::config(config);
     }
 
     pub(crate) fn code_config(&self) -> BreakerConfig {
-        self.code_config
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        (*self.cold().code).clone()
     }
 
     /// Swaps in the settings `effective` resolves to.
     pub(crate) fn apply(&self, effective: &BreakerConfig) -> Result<(), ConfigError> {
         let next = effective.resolve(self.name)?;
-        let mut retired = self.retired.lock().unwrap_or_else(|e| e.into_inner());
+        let mut cold = self.cold();
         if *self.settings() == next {
             return Ok(());
         }
+        let retired = cold.retired.get_or_insert_with(Box::default);
         if self.window().map(RateWindow::spec) != next.window {
             let fresh = next.window.map_or(std::ptr::null_mut(), |w| {
                 Box::into_raw(Box::new(RateWindow::new(w)))
@@ -882,9 +895,10 @@ impl CircuitBreaker {
                 retired.windows.push(unsafe { Box::from_raw(old) });
             }
         }
-        let old = self.settings.swap(Box::into_raw(Box::new(next)), AcqRel);
-        // SAFETY: from Box::into_raw; kept alive in `retired` for late readers.
-        retired.settings.push(unsafe { Box::from_raw(old) });
+        let next = Arc::into_raw(crate::share::settings(next)).cast_mut();
+        let old = self.settings.swap(next, AcqRel);
+        // SAFETY: from Arc::into_raw; kept alive in `retired` for late readers.
+        retired.settings.push(unsafe { Arc::from_raw(old) });
         Ok(())
     }
 

@@ -78,6 +78,9 @@ impl CircuitBreaker {
 
     /// The future of a call: admitted on its first poll, so a future that is never polled
     /// takes no permit, and `f` runs only once the call is let in.
+    // Not an `async fn`: that would tie the output types `T` and `E` to the borrow of the
+    // breaker too, so `call` could not promise `'a` without bounding them.
+    #[allow(clippy::manual_async_fn)]
     pub(crate) fn run_async<'a, F, Fut, T, E, C>(
         &'a self,
         classify: C,

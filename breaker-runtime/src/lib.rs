@@ -75,6 +75,7 @@ mod observe;
 mod owned;
 mod permit;
 mod registry;
+mod share;
 mod state;
 mod stream;
 mod sync;
