@@ -7,56 +7,18 @@
 //!
 //! Run: `cargo bench -p breaker-runtime --bench calls` (add `-- <filter>` for some groups).
 
-use breaker_runtime::{circuit_breaker, BreakerConfig, BreakerError, CircuitBreaker, Registry};
+mod common;
+
+use breaker_runtime::{circuit_breaker, BreakerConfig, CircuitBreaker, Registry};
+use common::{fail, noop_waker, ok, poll_once, BenchError, Res};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::future::Future;
 use std::hint::black_box;
-use std::pin::pin;
 use std::sync::{Arc, Barrier};
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::task::Context;
 use std::time::{Duration, Instant};
 
 // ----- shared helpers ------------------------------------------------------------------------
-
-/// The error type of every protected call: zero-sized, so results are as small as they get.
-#[derive(Debug)]
-struct BenchError;
-
-impl From<BreakerError> for BenchError {
-    fn from(_: BreakerError) -> Self {
-        BenchError
-    }
-}
-
-type Res = Result<u64, BenchError>;
-
-/// The dependency: an answer, opaque to the optimiser.
-#[inline(always)]
-fn ok() -> Res {
-    Ok(black_box(1))
-}
-
-#[inline(always)]
-fn fail() -> Res {
-    Err(black_box(BenchError))
-}
-
-/// A waker that does nothing (`Waker::noop` is newer than the workspace's MSRV).
-fn noop_waker() -> Waker {
-    const VTABLE: RawWakerVTable = RawWakerVTable::new(|_| RAW, |_| {}, |_| {}, |_| {});
-    const RAW: RawWaker = RawWaker::new(std::ptr::null(), &VTABLE);
-    // SAFETY: every function of the vtable ignores the (null) data pointer.
-    unsafe { Waker::from_raw(RAW) }
-}
-
-/// The smallest executor: polls a future that is ready at once, once.
-#[inline(always)]
-fn poll_once<F: Future>(cx: &mut Context<'_>, fut: F) -> F::Output {
-    match pin!(fut).poll(cx) {
-        Poll::Ready(v) => v,
-        Poll::Pending => unreachable!("the benchmarked futures are ready at once"),
-    }
-}
 
 fn tokio_rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()

@@ -6,49 +6,14 @@
 //! instructions` does this for every case). Without arguments, as under `cargo bench`, it runs
 //! every case a few times so that the driver is checked with the rest of the suite.
 
-use breaker_runtime::{BreakerConfig, BreakerError, CircuitBreaker, Registry};
-use std::future::Future;
+mod common;
+
+use breaker_runtime::{BreakerConfig, CircuitBreaker, Registry};
+use common::{fail, noop_waker, ok, poll_once};
 use std::hint::black_box;
-use std::pin::pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::task::Context;
 use std::time::Duration;
-
-#[derive(Debug)]
-struct BenchError;
-
-impl From<BreakerError> for BenchError {
-    fn from(_: BreakerError) -> Self {
-        BenchError
-    }
-}
-
-type Res = Result<u64, BenchError>;
-
-#[inline(always)]
-fn ok() -> Res {
-    Ok(black_box(1))
-}
-
-#[inline(always)]
-fn fail() -> Res {
-    Err(black_box(BenchError))
-}
-
-fn noop_waker() -> Waker {
-    const VTABLE: RawWakerVTable = RawWakerVTable::new(|_| RAW, |_| {}, |_| {}, |_| {});
-    const RAW: RawWaker = RawWaker::new(std::ptr::null(), &VTABLE);
-    // SAFETY: every function of the vtable ignores the (null) data pointer.
-    unsafe { Waker::from_raw(RAW) }
-}
-
-#[inline(always)]
-fn poll_once<F: Future>(cx: &mut Context<'_>, fut: F) -> F::Output {
-    match pin!(fut).poll(cx) {
-        Poll::Ready(v) => v,
-        Poll::Pending => unreachable!("the driven futures are ready at once"),
-    }
-}
 
 fn breaker(config: BreakerConfig) -> Arc<CircuitBreaker> {
     Registry::new().get_or_create("instructions", config)
