@@ -2,30 +2,16 @@
 //! with a real HTTP client.
 #![cfg(feature = "axum")]
 
+mod common;
+
 use axum::Router;
 use breaker_runtime::admin::AdminRouter;
 use breaker_runtime::{registry, BreakerConfig, Registry, State};
+use common::serve;
 use reqwest::{Client, Method};
 use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-/// Serves `app` on 127.0.0.1 from a thread and runtime of its own.
-fn serve(app: Router) -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    rx.recv().unwrap()
-}
 
 struct Http {
     client: Client,

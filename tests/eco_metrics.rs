@@ -2,6 +2,8 @@
 //! real HTTP endpoint on 127.0.0.1, after a known sequence of calls on a paused clock.
 #![cfg(feature = "metrics")]
 
+mod common;
+
 use breaker_runtime::metrics_export::{CALL_DURATION_SECONDS, DURATION_BUCKETS};
 use breaker_runtime::{CallError, CircuitBreaker, State};
 use metrics_exporter_prometheus::{
@@ -35,23 +37,10 @@ fn value(text: &str, series: &str) -> f64 {
 
 /// Serves `handle.render()` at `GET /metrics` on 127.0.0.1, on a runtime of its own.
 fn serve_metrics(handle: PrometheusHandle) -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let app = axum::Router::new().route(
-                "/metrics",
-                axum::routing::get(move || std::future::ready(handle.render())),
-            );
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    rx.recv().unwrap()
+    common::serve(axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || std::future::ready(handle.render())),
+    ))
 }
 
 async fn scrape(addr: SocketAddr) -> String {

@@ -2,6 +2,8 @@
 //! a rejection ends the stream. On the paused clock, and over a real chunked HTTP body on
 //! 127.0.0.1.
 
+mod common;
+
 use axum::body::Body;
 use axum::routing::get;
 use axum::Router;
@@ -154,25 +156,15 @@ type Chunk = Result<&'static str, std::io::Error>;
 fn serve_feed() -> (SocketAddr, tokio::sync::mpsc::UnboundedSender<Chunk>) {
     let (chunks, rx) = tokio::sync::mpsc::unbounded_channel::<Chunk>();
     let rx = Arc::new(std::sync::Mutex::new(Some(rx)));
-    let (tx, addr) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let feed = move || {
-                let rx = rx.lock().unwrap().take().expect("one request");
-                let body = stream::unfold(rx, |mut rx| async move { Some((rx.recv().await?, rx)) });
-                std::future::ready(Body::from_stream(body))
-            };
-            let app = Router::new().route("/feed", get(feed));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    (addr.recv().unwrap(), chunks)
+    let feed = move || {
+        let rx = rx.lock().unwrap().take().expect("one request");
+        let body = stream::unfold(rx, |mut rx| async move { Some((rx.recv().await?, rx)) });
+        std::future::ready(Body::from_stream(body))
+    };
+    (
+        common::serve(Router::new().route("/feed", get(feed))),
+        chunks,
+    )
 }
 
 #[tokio::test]

@@ -2,6 +2,8 @@
 //! server on 127.0.0.1, around an axum route on the server side, and around plain services.
 #![cfg(feature = "tower")]
 
+mod common;
+
 use axum::extract::{Path, State as AxumState};
 use axum::http::{Request, Response, StatusCode};
 use axum::routing::get;
@@ -9,6 +11,7 @@ use axum::Router;
 use breaker_runtime::tower::{CircuitBreakerLayer, HttpClassifier};
 use breaker_runtime::{registry, BreakerError, CallError, CircuitBreaker, Outcome, State};
 use bytes::Bytes;
+use common::serve;
 use http_body_util::Empty;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -19,24 +22,6 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Duration;
 use tower::{service_fn, Layer, Service, ServiceBuilder, ServiceExt};
-
-/// Serves `app` on 127.0.0.1 from a thread and runtime of its own (real clock), so a test's
-/// paused clock never fires the server's timers.
-fn serve(app: Router) -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    rx.recv().unwrap()
-}
 
 /// A service answering `GET /status/{code}` with that status, counting the requests it saw.
 fn status_service() -> (SocketAddr, Arc<AtomicUsize>) {
