@@ -307,19 +307,9 @@ fn case(policy: BoxedStrategy<Policy>) -> impl Strategy<Value = (Cfg, Vec<Op>)> 
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum MState {
-    Closed {
-        failures: u32,
-    },
-    Open {
-        until: u64,
-        level: u32,
-    },
-    HalfOpen {
-        level: u32,
-        successes: u32,
-        in_flight: u32,
-        since: u64,
-    },
+    Closed { failures: u32 },
+    Open { until: u64, level: u32 },
+    HalfOpen { level: u32, successes: u32 },
     ForcedOpen,
     Disabled,
     MetricsOnly,
@@ -338,6 +328,8 @@ struct Ticket {
     generation: u64,
     kind: Kind,
     started: u64,
+    /// Which probe this is, for a half-open ticket.
+    probe: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -377,6 +369,9 @@ struct Model {
     counts: Counts,
     /// (failed, slow, bucket) of each call in the window, oldest first.
     window: VecDeque<(bool, bool, u64)>,
+    /// HalfOpen: (probe id, admitted at) of each probe in flight.
+    probes: Vec<(u64, u64)>,
+    next_probe: u64,
 }
 
 impl Model {
@@ -388,6 +383,8 @@ impl Model {
             generation: 0,
             counts: Counts::default(),
             window: VecDeque::new(),
+            probes: Vec::new(),
+            next_probe: 0,
         }
     }
 
@@ -486,32 +483,57 @@ impl Model {
         grown.min(max.map_or(YEAR_MS, |m| m as u128)).min(YEAR_MS) as u64
     }
 
-    fn open(&mut self) {
+    /// Opens at `at` (from Closed or HalfOpen); the new open period counts from `at`.
+    fn open(&mut self, at: u64) {
         let level = match self.state {
             MState::Closed { .. } => 0,
             MState::HalfOpen { level, .. } | MState::Open { level, .. } => (level + 1).min(255),
             _ => unreachable!("only Closed and HalfOpen open on their own"),
         };
-        self.generation += 1;
-        self.counts.opened += 1;
-        self.state = MState::Open {
-            until: self.now + self.wait_ms(level),
+        self.enter(MState::Open {
+            until: at + self.wait_ms(level),
             level,
-        };
+        });
+        self.counts.opened += 1;
     }
 
-    fn half_open_expired(&self) -> bool {
-        matches!(self.state, MState::HalfOpen { in_flight, since, .. }
-            if in_flight > 0 && self.now >= since + self.cfg.half_open_timeout_ms)
+    /// Every transition starts a new generation with no probe in flight.
+    fn enter(&mut self, next: MState) {
+        self.generation += 1;
+        self.probes.clear();
+        self.state = next;
+    }
+
+    /// Applies the time-driven moves due now, each at the instant it fell due: an open period
+    /// that ended half-opens; a probe with no verdict `half_open_timeout` after it was let in
+    /// re-opens the breaker at that instant.
+    fn settle(&mut self) {
+        loop {
+            match self.state {
+                MState::Open { until, level } if self.now >= until => {
+                    self.enter(MState::HalfOpen {
+                        level,
+                        successes: 0,
+                    })
+                }
+                MState::HalfOpen { .. } => {
+                    let oldest = self.probes.iter().map(|&(_, at)| at).min();
+                    match oldest.map(|at| at + self.cfg.half_open_timeout_ms) {
+                        Some(due) if self.now >= due => self.open(due),
+                        _ => return,
+                    }
+                }
+                _ => return,
+            }
+        }
     }
 
     /// What `state()` says: time-based moves show as soon as they fall due.
-    fn view(&self) -> State {
+    fn view(&mut self) -> State {
+        self.settle();
         match self.state {
             MState::Closed { .. } => State::Closed,
-            MState::Open { until, .. } if self.now >= until => State::HalfOpen,
             MState::Open { .. } => State::Open,
-            MState::HalfOpen { .. } if self.half_open_expired() => State::Open,
             MState::HalfOpen { .. } => State::HalfOpen,
             MState::ForcedOpen => State::ForcedOpen,
             MState::Disabled => State::Disabled,
@@ -528,47 +550,34 @@ impl Model {
     }
 
     fn admit(&mut self) -> Result<Ticket, Rejection> {
-        loop {
-            let kind = match self.state {
-                MState::Closed { .. } => Kind::Closed,
-                MState::Disabled => Kind::Untracked,
-                MState::MetricsOnly => Kind::MetricsOnly,
-                MState::ForcedOpen => return Err(Rejection::ForcedOpen),
-                MState::Open { until, .. } if self.now < until => {
-                    return Err(Rejection::Open {
-                        retry_after_ms: until - self.now,
-                    })
-                }
-                MState::Open { level, .. } => {
-                    self.generation += 1;
-                    self.state = MState::HalfOpen {
-                        level,
-                        successes: 0,
-                        in_flight: 1,
-                        since: self.now,
-                    };
-                    Kind::HalfOpen
-                }
-                MState::HalfOpen { .. } if self.half_open_expired() => {
-                    self.open();
-                    continue;
-                }
-                MState::HalfOpen { in_flight, .. } if in_flight >= self.cfg.half_open_max_calls => {
-                    return Err(Rejection::HalfOpenFull)
-                }
-                MState::HalfOpen {
-                    ref mut in_flight, ..
-                } => {
-                    *in_flight += 1;
-                    Kind::HalfOpen
-                }
-            };
-            return Ok(Ticket {
-                generation: self.generation,
-                kind,
-                started: self.now,
-            });
-        }
+        self.settle();
+        let mut probe = 0;
+        let kind = match self.state {
+            MState::Closed { .. } => Kind::Closed,
+            MState::Disabled => Kind::Untracked,
+            MState::MetricsOnly => Kind::MetricsOnly,
+            MState::ForcedOpen => return Err(Rejection::ForcedOpen),
+            MState::Open { until, .. } => {
+                return Err(Rejection::Open {
+                    retry_after_ms: until - self.now,
+                })
+            }
+            MState::HalfOpen { .. } if self.probes.len() as u32 >= self.cfg.half_open_max_calls => {
+                return Err(Rejection::HalfOpenFull)
+            }
+            MState::HalfOpen { .. } => {
+                self.next_probe += 1;
+                probe = self.next_probe;
+                self.probes.push((probe, self.now));
+                Kind::HalfOpen
+            }
+        };
+        Ok(Ticket {
+            generation: self.generation,
+            kind,
+            started: self.now,
+            probe,
+        })
     }
 
     fn record(&mut self, t: Ticket, outcome: Outcome, timed_out: bool) {
@@ -592,6 +601,8 @@ impl Model {
             Outcome::Cancelled => self.counts.cancelled += 1,
         }
         self.counts.slow_calls += slow as u64;
+        // A probe whose phase timed out before it answered is late too.
+        self.settle();
         // A result from an older generation touches nothing but the counts.
         if t.generation != self.generation {
             return;
@@ -601,14 +612,14 @@ impl Model {
                 if self.has_window() {
                     self.window_record(failed, slow);
                     if self.tripped() {
-                        self.open();
+                        self.open(self.now);
                         return;
                     }
                 }
                 if failed {
                     if let Some(threshold) = self.threshold() {
                         if failures + 1 >= threshold {
-                            self.open();
+                            self.open(self.now);
                         } else {
                             self.state = MState::Closed {
                                 failures: failures + 1,
@@ -619,38 +630,25 @@ impl Model {
                     self.state = MState::Closed { failures: 0 };
                 }
             }
-            (
-                Kind::HalfOpen,
-                MState::HalfOpen {
-                    level,
-                    successes,
-                    in_flight,
-                    since,
-                },
-            ) => match outcome {
-                Outcome::Failure => self.open(),
-                Outcome::Success if successes + 1 >= self.cfg.success_threshold => {
-                    self.generation += 1;
-                    self.state = MState::Closed { failures: 0 };
-                    self.window.clear();
-                }
-                Outcome::Success => {
-                    self.state = MState::HalfOpen {
-                        level,
-                        successes: successes + 1,
-                        in_flight: in_flight - 1,
-                        since: since.max(self.now),
+            (Kind::HalfOpen, MState::HalfOpen { level, successes }) => {
+                self.probes.retain(|&(id, _)| id != t.probe);
+                match outcome {
+                    // A slow probe counts against the phase when slowness can open it.
+                    Outcome::Failure => self.open(self.now),
+                    Outcome::Success if slow => self.open(self.now),
+                    Outcome::Success if successes + 1 >= self.cfg.success_threshold => {
+                        self.enter(MState::Closed { failures: 0 });
+                        self.window.clear();
                     }
-                }
-                Outcome::Ignored | Outcome::Cancelled => {
-                    self.state = MState::HalfOpen {
-                        level,
-                        successes,
-                        in_flight: in_flight - 1,
-                        since,
+                    Outcome::Success => {
+                        self.state = MState::HalfOpen {
+                            level,
+                            successes: successes + 1,
+                        }
                     }
+                    Outcome::Ignored | Outcome::Cancelled => {}
                 }
-            },
+            }
             (Kind::MetricsOnly, MState::MetricsOnly) if verdict && self.has_window() => {
                 self.window_record(failed, slow);
             }
@@ -666,8 +664,7 @@ impl Model {
             }
             (a, b) if a == b => {}
             (_, next) => {
-                self.generation += 1;
-                self.state = next;
+                self.enter(next);
                 if matches!(next, MState::Closed { .. }) {
                     self.window.clear();
                 }
@@ -676,13 +673,13 @@ impl Model {
     }
 
     fn reset(&mut self) {
-        self.generation += 1;
-        self.state = MState::Closed { failures: 0 };
+        self.enter(MState::Closed { failures: 0 });
         self.window.clear();
         self.counts = Counts::default();
     }
 
-    fn metrics(&self) -> Metrics {
+    fn metrics(&mut self) -> Metrics {
+        let state = self.view();
         let c = &self.counts;
         let (failure_rate, slow_call_rate) = if self.has_window() {
             let (calls, failures, slow) = self.window_stats();
@@ -711,7 +708,7 @@ impl Model {
         m.slow_calls = c.slow_calls;
         m.failure_rate = failure_rate;
         m.slow_call_rate = slow_call_rate;
-        m.state = self.view();
+        m.state = state;
         m.opened_count = c.opened;
         m
     }

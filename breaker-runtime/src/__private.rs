@@ -238,3 +238,10 @@ impl<T, E> ReturnsResult for Result<T, E> {
 /// Compiles only for a `Result`; never called at run time (it sits in a dead branch).
 #[inline(always)]
 pub fn returns_result<R: ReturnsResult>(_: &R) {}
+
+/// Starts `breaker`'s generation counter at `bits` (of 60), so tests can drive it across its
+/// whole range and past the wrap without 2^60 transitions.
+#[cfg(feature = "test-util")]
+pub fn start_generation_at(breaker: &CircuitBreaker, bits: u64) {
+    breaker.start_generation_at(bits);
+}

@@ -40,32 +40,35 @@ pub(crate) enum TicketKind {
 /// copied, stalled every call on store forwarding.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ticket {
-    /// The generation (low 16 bits) and the kind (the next 8).
+    /// The generation (bits 59..0), the kind (61..60) and the panicked flag (62).
     meta: u64,
-    /// A [`clock::stamp`](crate::clock::stamp), or 0 when the call is not timed.
+    /// A [`clock::stamp`](crate::clock::stamp), or 0 when the call is not timed. Probes are
+    /// always timed: the stamp is also how the breaker finds the probe among those in flight.
     started: u64,
 }
+
+const KIND_SHIFT: u32 = 60;
 
 impl Ticket {
     #[inline]
     pub(crate) fn new(generation: Generation, kind: TicketKind, started: u64) -> Ticket {
         Ticket {
-            meta: generation.bits() as u64 | (kind as u64) << 16,
+            meta: generation.bits() | (kind as u64) << KIND_SHIFT,
             started,
         }
     }
 
     /// Set on a permit whose call panicked while an executor was polling it.
-    const PANICKED: u64 = 1 << 24;
+    const PANICKED: u64 = 1 << 62;
 
     #[inline]
     pub(crate) fn generation(self) -> Generation {
-        Generation::from_bits(self.meta as u16)
+        Generation::from_bits(self.meta)
     }
 
     #[inline]
     pub(crate) fn kind(self) -> TicketKind {
-        match (self.meta >> 16) as u8 {
+        match (self.meta >> KIND_SHIFT) & 3 {
             0 => TicketKind::Closed,
             1 => TicketKind::HalfOpen,
             2 => TicketKind::MetricsOnly,

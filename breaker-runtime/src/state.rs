@@ -1,17 +1,18 @@
-//! The packed state word: the whole state machine's position in one `AtomicU64`.
+//! The hot word: the state and generation every call reads, in one `AtomicU64`.
 //!
 //! ```text
-//!  63..61  60..48      47..40   39..20        19..0
-//!  state   generation  level    (payload, by state)
-//!  Closed:                      consecutive failures (bits 31..0)
-//!  Open:                        open-until in clock milliseconds (bits 39..0)
-//!  HalfOpen:                    successes     in flight
+//!  63..61  60       59..0
+//!  state   streak   generation
 //! ```
 //!
+//! The word is a published view of the breaker's [`Machine`](crate::breaker::machine), which
+//! only changes under the breaker's lock; the lock-free paths (a closed call, a rejection well
+//! before the deadline) read the word alone. `streak` is set while a closed breaker has a run
+//! of failures, so a success that finds it clear has nothing to reset.
+//!
 //! Every transition bumps the generation, so a permit can tell whether the breaker moved on
-//! since it was admitted (a late result then changes nothing). `level` counts re-opens without
-//! a close in between and drives the backoff; it lives in the word so the transition that
-//! reads it is the one that writes it.
+//! since it was admitted (a late result then changes nothing). At 60 bits it does not wrap in
+//! the life of a process: a billion transitions a second would take 36 years.
 
 use std::fmt;
 
@@ -101,80 +102,51 @@ impl fmt::Display for State {
 }
 
 const STATE_SHIFT: u32 = 61;
-const GEN_SHIFT: u32 = 48;
-const GEN_BITS: u32 = 13;
+const STREAK_BIT: u64 = 1 << 60;
+const GEN_BITS: u32 = 60;
 const GEN_MASK: u64 = (1 << GEN_BITS) - 1;
-const LEVEL_SHIFT: u32 = 40;
-const LEVEL_MASK: u64 = 0xff;
-const PAYLOAD_MASK: u64 = (1 << LEVEL_SHIFT) - 1;
-const COUNT_BITS: u32 = 20;
-const COUNT_MASK: u64 = (1 << COUNT_BITS) - 1;
 
-/// The largest in-flight or success count half-open can hold.
-pub(crate) const MAX_HALF_OPEN_COUNT: u32 = COUNT_MASK as u32;
-/// The largest open-until value (ms) the word holds: 34 years of clock.
-pub(crate) const MAX_UNTIL_MS: u64 = PAYLOAD_MASK;
+/// The largest in-flight or success count half-open can hold: the settings' limit.
+pub(crate) const MAX_HALF_OPEN_COUNT: u32 = 65_535;
 
-/// A generation: which epoch of the state machine a permit was admitted in. Wraps around.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Generation(u16);
+/// A generation: which epoch of the state machine a permit was admitted in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Generation(u64);
 
 impl Generation {
-    /// All bits a generation can hold.
-    pub(crate) const MASK: u16 = GEN_MASK as u16;
+    /// The first generation of every breaker.
+    pub(crate) const FIRST: Generation = Generation(0);
 
-    pub(crate) fn from_bits(bits: u16) -> Generation {
-        Generation(bits & Self::MASK)
+    pub(crate) fn from_bits(bits: u64) -> Generation {
+        Generation(bits & GEN_MASK)
     }
 
-    pub(crate) fn bits(self) -> u16 {
+    pub(crate) fn bits(self) -> u64 {
         self.0
     }
 
+    /// The next generation; after 2^60 transitions it starts again at 0 (comparisons are for
+    /// equality only, so that would take a permit held across all of them to matter).
     pub(crate) fn next(self) -> Generation {
-        Generation(((self.0 as u64 + 1) & GEN_MASK) as u16)
+        Generation(self.0.wrapping_add(1) & GEN_MASK)
     }
 }
 
-/// One decoded reading of the state word.
+/// One reading of the hot word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Word(pub(crate) u64);
 
 impl Word {
-    fn pack(state: State, gen: Generation, level: u8, payload: u64) -> Word {
-        debug_assert!(payload <= PAYLOAD_MASK);
-        Word(
-            (state.code() << STATE_SHIFT)
-                | ((gen.0 as u64) << GEN_SHIFT)
-                | ((level as u64) << LEVEL_SHIFT)
-                | (payload & PAYLOAD_MASK),
-        )
+    /// The word for a breaker in `state` at `gen`; `streak` only means something in Closed.
+    #[inline]
+    pub(crate) fn new(state: State, gen: Generation, streak: bool) -> Word {
+        Word((state.code() << STATE_SHIFT) | if streak { STREAK_BIT } else { 0 } | gen.0)
     }
 
-    pub(crate) fn initial() -> Word {
-        Word::closed(Generation(0), 0)
-    }
-
-    pub(crate) fn closed(gen: Generation, failures: u32) -> Word {
-        Word::pack(State::Closed, gen, 0, failures as u64)
-    }
-
-    pub(crate) fn open(gen: Generation, level: u8, until_ms: u64) -> Word {
-        Word::pack(State::Open, gen, level, until_ms.min(MAX_UNTIL_MS))
-    }
-
-    pub(crate) fn half_open(gen: Generation, level: u8, successes: u32, in_flight: u32) -> Word {
-        debug_assert!(successes <= MAX_HALF_OPEN_COUNT && in_flight <= MAX_HALF_OPEN_COUNT);
-        Word::pack(
-            State::HalfOpen,
-            gen,
-            level,
-            ((successes as u64) << COUNT_BITS) | in_flight as u64,
-        )
-    }
-
-    pub(crate) fn manual(state: State, gen: Generation) -> Word {
-        Word::pack(state, gen, 0, 0)
+    /// Closed at `gen` with no failure streak: what a success finds when it has nothing to do.
+    #[inline]
+    pub(crate) fn quiet_closed(gen: Generation) -> Word {
+        Word::new(State::Closed, gen, false)
     }
 
     #[inline]
@@ -184,36 +156,12 @@ impl Word {
 
     #[inline]
     pub(crate) fn generation(self) -> Generation {
-        Generation(((self.0 >> GEN_SHIFT) & GEN_MASK) as u16)
+        Generation(self.0 & GEN_MASK)
     }
 
-    pub(crate) fn level(self) -> u8 {
-        ((self.0 >> LEVEL_SHIFT) & LEVEL_MASK) as u8
-    }
-
-    fn payload(self) -> u64 {
-        self.0 & PAYLOAD_MASK
-    }
-
-    /// Closed: the current run of consecutive failures.
-    #[inline]
-    pub(crate) fn failures(self) -> u32 {
-        self.payload() as u32
-    }
-
-    /// Open: the clock millisecond from which probes are let through.
-    pub(crate) fn until_ms(self) -> u64 {
-        self.payload()
-    }
-
-    /// HalfOpen: probes admitted and not yet recorded.
-    pub(crate) fn in_flight(self) -> u32 {
-        (self.payload() & COUNT_MASK) as u32
-    }
-
-    /// HalfOpen: successful probes so far.
-    pub(crate) fn successes(self) -> u32 {
-        ((self.payload() >> COUNT_BITS) & COUNT_MASK) as u32
+    /// Closed: whether a run of failures is going on.
+    pub(crate) fn streak(self) -> bool {
+        self.0 & STREAK_BIT != 0
     }
 }
 
@@ -223,28 +171,28 @@ mod tests {
 
     #[test]
     fn fields_round_trip_at_their_limits() {
-        let gen = Generation(GEN_MASK as u16);
-        let w = Word::half_open(gen, u8::MAX, MAX_HALF_OPEN_COUNT, 7);
-        assert_eq!(w.state(), State::HalfOpen);
-        assert_eq!(w.generation(), gen);
-        assert_eq!(w.level(), u8::MAX);
-        assert_eq!(w.successes(), MAX_HALF_OPEN_COUNT);
-        assert_eq!(w.in_flight(), 7);
-
-        let w = Word::open(Generation(3), 2, MAX_UNTIL_MS);
+        let gen = Generation(GEN_MASK);
+        let w = Word::new(State::HalfOpen, gen, false);
         assert_eq!(
-            (w.state(), w.level(), w.until_ms()),
-            (State::Open, 2, MAX_UNTIL_MS)
+            (w.state(), w.generation(), w.streak()),
+            (State::HalfOpen, gen, false)
         );
-
-        let w = Word::closed(Generation(1), u32::MAX);
-        assert_eq!((w.state(), w.failures()), (State::Closed, u32::MAX));
+        let w = Word::new(State::Closed, Generation(0), true);
+        assert_eq!(
+            (w.state(), w.generation(), w.streak()),
+            (State::Closed, Generation(0), true)
+        );
+        assert_ne!(
+            Word::quiet_closed(Generation(1)),
+            Word::new(State::Closed, Generation(1), true)
+        );
     }
 
     #[test]
-    fn generation_wraps_to_zero() {
-        assert_eq!(Generation(GEN_MASK as u16).next(), Generation(0));
+    fn generation_wraps_to_zero_only_after_its_full_range() {
+        assert_eq!(Generation(GEN_MASK).next(), Generation(0));
         assert_eq!(Generation(4).next(), Generation(5));
+        assert_eq!(Generation(1 << 40).next(), Generation((1 << 40) + 1));
     }
 
     #[test]
@@ -257,7 +205,7 @@ mod tests {
             State::Disabled,
             State::MetricsOnly,
         ] {
-            assert_eq!(Word::manual(s, Generation(9)).state(), s);
+            assert_eq!(Word::new(s, Generation(9), false).state(), s);
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The atomics the state machine runs on: std's normally, loom's under `--cfg loom` so the
+//! The atomics and the lock the state machine runs on: std's normally, loom's under `--cfg loom` so the
 //! model checker can explore every interleaving (see `tests/loom_*.rs`).
 //!
 //! Only per-breaker state goes through here. Process-wide statics (the thread index of the
@@ -6,9 +6,15 @@
 //! cannot outlive one model run.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+pub(crate) use loom::sync::{
+    atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering},
+    Mutex,
+};
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering};
+pub(crate) use std::sync::{
+    atomic::{AtomicPtr, AtomicU32, AtomicU64, Ordering},
+    Mutex,
+};
 
 /// The pointer in an atomic the caller owns exclusively (std's `get_mut`; loom has no such
 /// method, only `with_mut`).

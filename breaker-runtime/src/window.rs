@@ -1,11 +1,12 @@
 //! Rate windows: the recent calls a failure rate or slow-call rate is measured over.
 //!
-//! Both kinds are lock-free. A count window is a ring of outcome bits with running totals; a
-//! time window is ten buckets, each one packed `u64` updated by compare-and-swap. A plain
-//! success that overwrites a plain success writes only the ring position.
+//! Both kinds are lock-free. A count window is a ring of outcome bits whose totals are counted
+//! from the bits themselves, so they can never disagree with its contents, whatever races with
+//! a clear; a time window is ten buckets, each one packed `u64` updated by compare-and-swap.
+//! A plain success that overwrites a plain success writes only the ring position.
 
 use crate::config::Window;
-use crate::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use crate::sync::{AtomicU64, Ordering::Relaxed};
 
 /// Totals over a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -96,8 +97,6 @@ pub(crate) struct CountWindow {
     head: AtomicU64,
     failed_bits: Box<[AtomicU64]>,
     slow_bits: Box<[AtomicU64]>,
-    failures: AtomicU32,
-    slow: AtomicU32,
 }
 
 const FULL: u64 = 1 << 32;
@@ -111,8 +110,6 @@ impl CountWindow {
             head: AtomicU64::new(0),
             failed_bits: bits(),
             slow_bits: bits(),
-            failures: AtomicU32::new(0),
-            slow: AtomicU32::new(0),
         }
     }
 
@@ -137,8 +134,8 @@ impl CountWindow {
             }
         };
         let (word, mask) = (slot / 64, 1u64 << (slot % 64));
-        set_bit(&self.failed_bits[word], mask, failed, &self.failures);
-        set_bit(&self.slow_bits[word], mask, slow, &self.slow);
+        set_bit(&self.failed_bits[word], mask, failed);
+        set_bit(&self.slow_bits[word], mask, slow);
         if head & FULL != 0 {
             self.size
         } else {
@@ -155,32 +152,43 @@ impl CountWindow {
         };
         WindowStats {
             calls,
-            failures: self.failures.load(Relaxed).min(calls),
-            slow: self.slow.load(Relaxed).min(calls),
+            failures: count_first(&self.failed_bits, calls),
+            slow: count_first(&self.slow_bits, calls),
         }
     }
 
+    /// Empties the window: the bits first, then the position, so a late writer racing with
+    /// the clear leaves at most its own bit behind, in a slot the next lap overwrites.
     fn clear(&self) {
-        self.head.store(0, Relaxed);
         for w in self.failed_bits.iter().chain(self.slow_bits.iter()) {
             w.store(0, Relaxed);
         }
-        self.failures.store(0, Relaxed);
-        self.slow.store(0, Relaxed);
+        self.head.store(0, Relaxed);
     }
 }
 
-/// Sets or clears one outcome bit and keeps its running total in step. Only a bit that really
-/// flips changes the total, so racing writers cannot skew it.
+/// Sets or clears one outcome bit, writing only when it changes.
 #[inline]
-fn set_bit(bits: &AtomicU64, mask: u64, value: bool, total: &AtomicU32) {
-    if value {
-        if bits.fetch_or(mask, Relaxed) & mask == 0 {
-            total.fetch_add(1, Relaxed);
-        }
-    } else if bits.load(Relaxed) & mask != 0 && bits.fetch_and(!mask, Relaxed) & mask != 0 {
-        total.fetch_sub(1, Relaxed);
+fn set_bit(bits: &AtomicU64, mask: u64, value: bool) {
+    let set = bits.load(Relaxed) & mask != 0;
+    if value && !set {
+        bits.fetch_or(mask, Relaxed);
+    } else if !value && set {
+        bits.fetch_and(!mask, Relaxed);
     }
+}
+
+/// The bits set among the first `n` slots: the calls the window holds, never more.
+fn count_first(bits: &[AtomicU64], n: u32) -> u32 {
+    let (whole, rest) = ((n / 64) as usize, n % 64);
+    let mut total: u32 = bits[..whole]
+        .iter()
+        .map(|w| w.load(Relaxed).count_ones())
+        .sum();
+    if rest != 0 {
+        total += (bits[whole].load(Relaxed) & ((1u64 << rest) - 1)).count_ones();
+    }
+    total
 }
 
 /// The calls of the last `span`, in [`BUCKETS`] buckets of `span / BUCKETS` each.
@@ -230,9 +238,11 @@ impl TimeWindow {
                 // A bucket from an older lap: start it afresh.
                 tag | add
             } else if cur >> (3 * FIELD) == FIELD_MASK {
-                // Full: further calls in this bucket are left out of the rate; the first
-                // 65,535 are a fair sample of it.
-                return;
+                // Full: halve the bucket's counts and go on counting. Its rates stay what
+                // they were, with the newest calls weighing a little more, so a burst of
+                // failures in a busy bucket still shows; its calls stay above 32,767.
+                let halved = |shift: u32| (((cur >> shift) & FIELD_MASK) / 2) << shift;
+                tag | halved(3 * FIELD) | halved(2 * FIELD) | halved(FIELD) | add
             } else {
                 cur + add
             };
@@ -350,7 +360,52 @@ mod tests {
             .map(|b| b.load(Relaxed).count_ones())
             .sum();
         assert_eq!(s.calls, 64);
-        assert_eq!(s.failures, set, "running total must equal the bits set");
+        assert_eq!(s.failures, set, "totals must equal the bits set");
+    }
+
+    #[test]
+    fn a_clear_racing_with_records_never_skews_the_totals() {
+        // Clears used to reset running totals that racing records then moved past zero
+        // (wrapping to u32::MAX, read as a 100 % failure rate).
+        let w = std::sync::Arc::new(CountWindow::new(100));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let clearer = {
+            let (w, stop) = (w.clone(), stop.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Relaxed) {
+                    w.clear();
+                }
+            })
+        };
+        for i in 0..200_000u32 {
+            w.record(i % 8 == 0, false);
+            let s = w.stats();
+            assert!(s.failures <= s.calls && s.calls <= 100, "{s:?}");
+        }
+        stop.store(true, Relaxed);
+        clearer.join().unwrap();
+        w.clear();
+        for _ in 0..100 {
+            w.record(false, false);
+        }
+        assert_eq!(w.stats(), stats(100, 0, 0));
+    }
+
+    #[test]
+    fn a_time_bucket_keeps_counting_past_its_field_limit() {
+        // 70,000 successes then 70,000 failures in one bucket: the failures must show.
+        let w = TimeWindow::new(Duration::from_secs(60));
+        let t0 = 6_000_000;
+        for _ in 0..70_000 {
+            w.record(t0, false, false);
+        }
+        for _ in 0..70_000 {
+            w.record(t0, true, false);
+        }
+        let s = w.stats(t0);
+        assert!(s.calls > 32_767 && s.failures <= s.calls, "{s:?}");
+        let rate = s.failures as f64 / s.calls as f64;
+        assert!(rate > 0.5, "the burst of failures is visible: {s:?}");
     }
 
     #[test]

@@ -415,7 +415,7 @@ impl BreakerConfig {
             ("success_threshold", self.success_threshold),
             ("half_open_max_calls", self.half_open_max_calls),
         ] {
-            if let Some(n) = v.filter(|&n| n > MAX_HALF_OPEN_COUNT.min(65_535)) {
+            if let Some(n) = v.filter(|&n| n > MAX_HALF_OPEN_COUNT) {
                 return Err(bad(key, &n, "must be at most 65535"));
             }
         }

@@ -1,0 +1,418 @@
+//! The state machine itself: a plain struct, changed only under its breaker's lock, with every
+//! rule of the README's "States" section written once here.
+//!
+//! Nothing in this file reads a clock or touches an atomic: each operation takes the time it
+//! runs at, so the rules can be tested alone, at any instant, and time-driven moves are dated
+//! at the instant they fall due rather than when somebody notices them.
+
+use crate::backoff::random_unit;
+use crate::clock::ceil_ms;
+use crate::config::Settings;
+use crate::events::TransitionReason;
+use crate::state::{Generation, State, Word};
+
+/// Where a breaker's state machine stands.
+#[derive(Debug)]
+pub(crate) struct Machine {
+    state: State,
+    gen: Generation,
+    /// Re-opens without a close in between: drives the backoff.
+    level: u8,
+    /// Closed: the current run of consecutive failures.
+    streak: u32,
+    /// Open: the clock millisecond from which probes are let in.
+    until_ms: u64,
+    /// HalfOpen: probes that succeeded in this phase.
+    successes: u32,
+    /// HalfOpen: the admission stamps (ns) of the probes in flight. Each probe's half-open
+    /// timeout runs from its own admission; the oldest decides when the phase times out.
+    probes: Vec<u64>,
+    /// Set when a close must empty the rate window before calls see the new generation.
+    clear_window: bool,
+}
+
+/// A state change to announce once the lock is released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Move {
+    pub(crate) from: State,
+    pub(crate) to: State,
+    pub(crate) reason: TransitionReason,
+}
+
+/// The moves one locked operation made: at most a timed-out phase re-opening, its open
+/// period passing, and the operation's own move.
+#[derive(Debug, Default)]
+pub(crate) struct Moves {
+    list: [Option<Move>; 4],
+}
+
+impl Moves {
+    fn push(&mut self, m: Move) {
+        if let Some(slot) = self.list.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(m);
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = Move> + '_ {
+        self.list.iter().map_while(|m| *m)
+    }
+}
+
+/// What admission decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Admit {
+    Closed,
+    MetricsOnly,
+    Untracked,
+    /// A half-open probe, stamped at its admission.
+    Probe,
+    RejectOpen {
+        retry_ms: u64,
+    },
+    RejectHalfOpenFull,
+    RejectForcedOpen,
+}
+
+/// A finished probe's verdict, as half-open sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    Success,
+    /// A failure, or a slow probe of a breaker with a `slow_call` threshold.
+    Failure,
+    /// Ignored or cancelled: the slot comes back and nothing else changes.
+    None,
+}
+
+impl Machine {
+    pub(crate) fn new() -> Machine {
+        Machine {
+            state: State::Closed,
+            gen: Generation::FIRST,
+            level: 0,
+            streak: 0,
+            until_ms: 0,
+            successes: 0,
+            probes: Vec::new(),
+            clear_window: false,
+        }
+    }
+
+    pub(crate) fn state(&self) -> State {
+        self.state
+    }
+
+    pub(crate) fn generation(&self) -> Generation {
+        self.gen
+    }
+
+    /// The hot word that publishes this position.
+    pub(crate) fn word(&self) -> Word {
+        Word::new(self.state, self.gen, self.streak > 0)
+    }
+
+    /// Open: when probes are let in.
+    pub(crate) fn until_ms(&self) -> u64 {
+        self.until_ms
+    }
+
+    /// Whether the window must be emptied before the new position is published; resets it.
+    pub(crate) fn take_clear_window(&mut self) -> bool {
+        std::mem::take(&mut self.clear_window)
+    }
+
+    /// Applies every time-driven move due by `now_ms`, each dated at the instant it fell due:
+    /// an open period that ended half-opens at its end; a probe with no verdict
+    /// `half_open_timeout` after its admission re-opens the breaker at that instant, and the
+    /// new open period counts from then.
+    pub(crate) fn advance(&mut self, now_ms: u64, s: &Settings, moves: &mut Moves) {
+        loop {
+            match self.state {
+                State::Open if now_ms >= self.until_ms => {
+                    self.enter(
+                        State::HalfOpen,
+                        TransitionReason::ResetTimeoutElapsed,
+                        moves,
+                    );
+                }
+                State::HalfOpen => match self.oldest_probe_deadline(s) {
+                    Some(due) if now_ms >= due => {
+                        self.open(due, TransitionReason::HalfOpenTimeout, s, moves);
+                    }
+                    _ => return,
+                },
+                _ => return,
+            }
+        }
+    }
+
+    fn oldest_probe_deadline(&self, s: &Settings) -> Option<u64> {
+        let oldest = self.probes.iter().min()?;
+        Some((oldest / 1_000_000).saturating_add(ceil_ms(s.half_open_timeout)))
+    }
+
+    /// Decides on a call at `now_ms` (after [`advance`](Self::advance)); a probe is recorded
+    /// as admitted at `stamp`.
+    pub(crate) fn admit(&mut self, now_ms: u64, stamp: u64, s: &Settings) -> Admit {
+        match self.state {
+            State::Closed => Admit::Closed,
+            State::MetricsOnly => Admit::MetricsOnly,
+            State::Disabled => Admit::Untracked,
+            State::ForcedOpen => Admit::RejectForcedOpen,
+            State::Open => Admit::RejectOpen {
+                retry_ms: self.until_ms.saturating_sub(now_ms),
+            },
+            State::HalfOpen if self.probes.len() < s.half_open_max_calls as usize => {
+                self.probes.push(stamp);
+                Admit::Probe
+            }
+            State::HalfOpen => Admit::RejectHalfOpenFull,
+        }
+    }
+
+    /// A failure admitted in Closed at `gen`: extends the streak, and opens at
+    /// `failure_threshold`.
+    pub(crate) fn closed_failure(
+        &mut self,
+        gen: Generation,
+        now_ms: u64,
+        s: &Settings,
+        moves: &mut Moves,
+    ) {
+        if self.state != State::Closed || self.gen != gen {
+            return;
+        }
+        self.streak = self.streak.saturating_add(1);
+        if s.failure_threshold.is_some_and(|t| self.streak >= t) {
+            self.open(now_ms, TransitionReason::FailureThreshold, s, moves);
+        }
+    }
+
+    /// A success admitted in Closed at `gen`: ends the failure streak.
+    pub(crate) fn closed_success(&mut self, gen: Generation) {
+        if self.state == State::Closed && self.gen == gen {
+            self.streak = 0;
+        }
+    }
+
+    /// A rate over the window of Closed at `gen` was reached.
+    pub(crate) fn rate_tripped(
+        &mut self,
+        gen: Generation,
+        reason: TransitionReason,
+        now_ms: u64,
+        s: &Settings,
+        moves: &mut Moves,
+    ) {
+        if self.state == State::Closed && self.gen == gen {
+            self.open(now_ms, reason, s, moves);
+        }
+    }
+
+    /// A probe admitted at `gen` with `stamp` finished at `now_ms` (after
+    /// [`advance`](Self::advance), so a probe whose phase already timed out is late).
+    pub(crate) fn probe_finished(
+        &mut self,
+        gen: Generation,
+        stamp: u64,
+        verdict: Verdict,
+        now_ms: u64,
+        s: &Settings,
+        moves: &mut Moves,
+    ) {
+        if self.state != State::HalfOpen || self.gen != gen {
+            return;
+        }
+        if let Some(i) = self.probes.iter().position(|&p| p == stamp) {
+            self.probes.swap_remove(i);
+        }
+        match verdict {
+            Verdict::Failure => self.open(now_ms, TransitionReason::ProbeFailed, s, moves),
+            Verdict::Success => {
+                self.successes = self.successes.saturating_add(1);
+                if self.successes >= s.success_threshold {
+                    self.close(TransitionReason::ProbesSucceeded, moves);
+                }
+            }
+            Verdict::None => {}
+        }
+    }
+
+    /// A manual control. Closing a closed breaker keeps its generation (calls admitted
+    /// before still count) but clears the streak and the window.
+    pub(crate) fn set_manual(&mut self, target: State, moves: &mut Moves) {
+        match (self.state, target) {
+            (State::Closed, State::Closed) => {
+                self.streak = 0;
+                self.clear_window = true;
+            }
+            (from, to) if from == to => {}
+            (_, State::Closed) => self.close(TransitionReason::Manual, moves),
+            (_, to) => {
+                self.enter(to, TransitionReason::Manual, moves);
+                self.level = 0;
+            }
+        }
+    }
+
+    /// Closes from any state into a new generation, as `reset()` does: calls admitted before
+    /// no longer count, even when it was closed already.
+    pub(crate) fn reset(&mut self, moves: &mut Moves) {
+        if self.state == State::Closed {
+            self.gen = self.gen.next();
+            self.streak = 0;
+            self.clear_window = true;
+        } else {
+            self.close(TransitionReason::Manual, moves);
+        }
+    }
+
+    /// Opens at `at_ms` (Closed or HalfOpen): the wait grows with each re-open in a row.
+    fn open(&mut self, at_ms: u64, reason: TransitionReason, s: &Settings, moves: &mut Moves) {
+        let level = match self.state {
+            State::Closed => 0,
+            // Saturates at 255 re-opens, far past any cap a backoff reaches.
+            _ => self.level.saturating_add(1),
+        };
+        let wait = s.backoff.wait(s.reset_timeout, level, random_unit());
+        self.until_ms = at_ms.saturating_add(ceil_ms(wait));
+        self.enter(State::Open, reason, moves);
+        self.level = level;
+    }
+
+    /// Closes into a new generation: clears the streak, the window and the backoff.
+    fn close(&mut self, reason: TransitionReason, moves: &mut Moves) {
+        self.enter(State::Closed, reason, moves);
+        self.level = 0;
+        self.clear_window = true;
+    }
+
+    /// Moves to `to` in a new generation, with the phase's counts at zero.
+    fn enter(&mut self, to: State, reason: TransitionReason, moves: &mut Moves) {
+        moves.push(Move {
+            from: self.state,
+            to,
+            reason,
+        });
+        self.state = to;
+        self.gen = self.gen.next();
+        self.streak = 0;
+        self.successes = 0;
+        self.probes.clear();
+    }
+
+    /// Starts the generation counter at `gen`, so tests can drive it across its whole range.
+    #[cfg(any(test, feature = "test-util"))]
+    pub(crate) fn set_generation(&mut self, gen: Generation) {
+        self.gen = gen;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::BreakerConfig;
+    use std::time::Duration;
+
+    const MS: u64 = 1_000_000;
+
+    fn settings(b: crate::config::BreakerConfigBuilder) -> Settings {
+        b.build().resolve("machine").unwrap()
+    }
+
+    fn half_open(s: &Settings, at_ms: u64) -> Machine {
+        let mut m = Machine::new();
+        let mut moves = Moves::default();
+        for _ in 0..s.failure_threshold.unwrap() {
+            m.closed_failure(m.gen, 0, s, &mut moves);
+        }
+        m.advance(at_ms, s, &mut moves);
+        assert_eq!(m.state, State::HalfOpen);
+        m
+    }
+
+    #[test]
+    fn each_probe_times_out_from_its_own_admission() {
+        // Probe 1 succeeds, 300 s pass, probe 2 is let in: it has the whole timeout.
+        let s = settings(
+            BreakerConfig::builder()
+                .failure_threshold(1)
+                .success_threshold(2)
+                .half_open_max_calls(1)
+                .reset_timeout(Duration::from_secs(10))
+                .half_open_timeout(Duration::from_secs(60)),
+        );
+        let mut m = half_open(&s, 10_000);
+        let mut moves = Moves::default();
+        assert_eq!(m.admit(10_000, 10_000 * MS, &s), Admit::Probe);
+        let gen = m.gen;
+        m.probe_finished(gen, 10_000 * MS, Verdict::Success, 10_001, &s, &mut moves);
+        m.advance(310_000, &s, &mut moves);
+        assert_eq!(m.admit(310_000, 310_000 * MS, &s), Admit::Probe);
+        m.advance(369_999, &s, &mut moves);
+        assert_eq!(m.state, State::HalfOpen);
+        m.advance(370_000, &s, &mut moves);
+        assert_eq!(m.state, State::Open);
+    }
+
+    #[test]
+    fn a_timed_out_probe_reopens_at_its_deadline_not_when_noticed() {
+        let s = settings(
+            BreakerConfig::builder()
+                .failure_threshold(1)
+                .reset_timeout(Duration::from_secs(10))
+                .half_open_timeout(Duration::from_secs(1)),
+        );
+        let mut m = half_open(&s, 10_000);
+        assert_eq!(m.admit(10_000, 10_000 * MS, &s), Admit::Probe);
+        // An hour later: it re-opened at 11 s, half-opened again at 21 s.
+        let mut moves = Moves::default();
+        m.advance(3_610_000, &s, &mut moves);
+        assert_eq!(m.state, State::HalfOpen);
+        let reasons: Vec<_> = moves.iter().map(|m| m.reason).collect();
+        assert_eq!(
+            reasons,
+            [
+                TransitionReason::HalfOpenTimeout,
+                TransitionReason::ResetTimeoutElapsed
+            ]
+        );
+    }
+
+    #[test]
+    fn the_oldest_probe_decides_the_timeout() {
+        let s = settings(
+            BreakerConfig::builder()
+                .failure_threshold(1)
+                .success_threshold(3)
+                .half_open_max_calls(2)
+                .reset_timeout(Duration::from_secs(10))
+                .half_open_timeout(Duration::from_secs(60)),
+        );
+        let mut m = half_open(&s, 10_000);
+        let mut moves = Moves::default();
+        assert_eq!(m.admit(10_000, 10_000 * MS, &s), Admit::Probe);
+        assert_eq!(m.admit(40_000, 40_000 * MS, &s), Admit::Probe);
+        let gen = m.gen;
+        // The older probe answers; the younger one keeps its own 60 s.
+        m.probe_finished(gen, 10_000 * MS, Verdict::Success, 50_000, &s, &mut moves);
+        m.advance(99_999, &s, &mut moves);
+        assert_eq!(m.state, State::HalfOpen);
+        m.advance(100_000, &s, &mut moves);
+        assert_eq!(m.state, State::Open);
+        assert_eq!(m.until_ms, 110_000);
+    }
+
+    #[test]
+    fn a_late_verdict_moves_nothing() {
+        let s = settings(BreakerConfig::builder().failure_threshold(1));
+        let mut m = half_open(&s, 30_000);
+        assert_eq!(m.admit(30_000, 30_000 * MS, &s), Admit::Probe);
+        let old = m.gen;
+        let mut moves = Moves::default();
+        m.set_manual(State::ForcedOpen, &mut moves);
+        m.set_manual(State::Closed, &mut moves);
+        m.probe_finished(old, 30_000 * MS, Verdict::Failure, 30_001, &s, &mut moves);
+        m.closed_failure(old, 30_001, &s, &mut moves);
+        assert_eq!((m.state, m.streak), (State::Closed, 0));
+    }
+}

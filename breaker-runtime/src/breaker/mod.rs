@@ -1,0 +1,517 @@
+//! [`CircuitBreaker`]: the struct, its controls and its views.
+//!
+//! The state machine ([`machine`]) lives under a lock and changes only there; each change is
+//! published in the hot word ([`Word`]), which is all that a closed call and a rejection well
+//! before the deadline read ([`admit`], [`record`]). Results carry the generation they were
+//! admitted in and touch the state only while that generation is current.
+
+mod admit;
+pub(crate) mod machine;
+mod record;
+
+use crate::clock;
+use crate::config::{setters, BreakerConfig, Settings};
+use crate::counters::Counters;
+use crate::error::ConfigError;
+use crate::events::{trace_transition, BreakerEvent, EventReceiver, Events};
+use crate::metrics::Metrics;
+use crate::observe::Observer;
+use crate::state::{State, Word};
+use crate::sync::{exclusive_ptr, AtomicPtr, AtomicU64, Mutex, Ordering::*};
+use crate::window::RateWindow;
+use machine::{Machine, Move, Moves};
+use std::fmt;
+use std::sync::{Arc, PoisonError};
+use std::time::Duration;
+
+/// A circuit breaker: lets calls through while the dependency behind it is healthy, rejects
+/// them at once while it is not, and probes now and then to see whether it recovered.
+///
+/// ```
+/// use breaker_runtime::{CallError, CircuitBreaker, State};
+/// use std::time::Duration;
+///
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// let breaker = CircuitBreaker::builder("docs-breaker")
+///     .failure_threshold(2)
+///     .reset_timeout(Duration::from_secs(30))
+///     .build();
+///
+/// for _ in 0..2 {
+///     let r: Result<(), CallError<&str>> = breaker.call(|| async { Err("down") }).await;
+///     assert!(matches!(r, Err(CallError::Inner("down"))));
+/// }
+/// assert_eq!(breaker.state(), State::Open);
+///
+/// // Rejected without running the call.
+/// let r = breaker.call(|| async { Ok::<_, &str>(unreachable!()) }).await;
+/// assert!(r.unwrap_err().is_circuit_open());
+/// # }
+/// ```
+pub struct CircuitBreaker {
+    name: &'static str,
+    /// The published [`Word`]: written only under `machine`'s lock.
+    word: AtomicU64,
+    /// Open: the clock millisecond from which probes are let in, published with the word so
+    /// that a rejection needs no lock.
+    open_until: AtomicU64,
+    /// From `Arc::into_raw`, never null; replaced settings are kept in `cold` until the
+    /// breaker is dropped, so a reader on the hot path needs neither a lock nor a reference
+    /// count. Breakers with equal settings share one allocation.
+    settings: AtomicPtr<Settings>,
+    /// Null when no rate needs a window.
+    window: AtomicPtr<RateWindow>,
+    cold: std::sync::Mutex<Cold>,
+    /// The state machine; every transition happens under this lock.
+    machine: Mutex<Machine>,
+    counters: Counters,
+    events: Events,
+    observer: Observer,
+}
+
+/// What only reconfiguration touches.
+struct Cold {
+    /// The layer the code gave (attribute or builder), kept to re-resolve on reload; shared
+    /// by every breaker given an equal config.
+    code: Arc<BreakerConfig>,
+    /// Settings and windows replaced by a reconfiguration; rare, hence boxed.
+    retired: Option<Box<Retired>>,
+}
+
+/// Allocations, not values: late readers hold pointers into them, so they must never move.
+#[derive(Default)]
+#[allow(clippy::vec_box)]
+struct Retired {
+    settings: Vec<Arc<Settings>>,
+    windows: Vec<Box<RateWindow>>,
+}
+
+// SAFETY: the raw pointers are owned boxes (from `Arc::into_raw` / `Box::into_raw`), only read
+// while shared, and replaced ones are kept alive in `cold` until the breaker is dropped.
+unsafe impl Send for CircuitBreaker {}
+// SAFETY: as for Send; every other field is Sync.
+unsafe impl Sync for CircuitBreaker {}
+
+impl Drop for CircuitBreaker {
+    fn drop(&mut self) {
+        // SAFETY: the pointers came from Arc::into_raw and Box::into_raw, and nobody else can
+        // read them now.
+        unsafe {
+            drop(Arc::from_raw(exclusive_ptr(&mut self.settings)));
+            let w = exclusive_ptr(&mut self.window);
+            if !w.is_null() {
+                drop(Box::from_raw(w));
+            }
+        }
+    }
+}
+
+impl fmt::Debug for CircuitBreaker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CircuitBreaker")
+            .field("name", &self.name)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`CircuitBreaker`]; every `#[circuit_breaker]` argument is a method of the same
+/// name.
+///
+/// ```
+/// use breaker_runtime::{Backoff, CircuitBreaker};
+/// use std::time::Duration;
+///
+/// let breaker = CircuitBreaker::builder("payments")
+///     .failure_rate(0.5)
+///     .minimum_calls(20)
+///     .window(Duration::from_secs(60))
+///     .slow_call(Duration::from_secs(2))
+///     .reset_timeout(Duration::from_secs(10))
+///     .backoff(Backoff::exponential(2.0).max(Duration::from_secs(300)).jitter(0.1))
+///     .build();
+/// assert_eq!(breaker.name(), "payments");
+/// ```
+#[derive(Debug, Clone)]
+pub struct CircuitBreakerBuilder {
+    name: String,
+    config: BreakerConfig,
+}
+
+impl CircuitBreakerBuilder {
+    setters!(config);
+
+    /// The breaker, outside the registry.
+    ///
+    /// # Panics
+    /// When a setting is out of range, with the message of [`try_build`](Self::try_build)'s
+    /// error. Settings from files and the environment never get here unchecked.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-build").build();
+    /// assert_eq!(breaker.name(), "docs-build");
+    /// ```
+    pub fn build(self) -> Arc<CircuitBreaker> {
+        self.try_build().unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The breaker, or an error naming the setting that is out of range.
+    ///
+    /// ```
+    /// let err = breaker_runtime::CircuitBreaker::builder("x").failure_threshold(0).try_build();
+    /// assert!(err.unwrap_err().to_string().contains("`failure_threshold` = 0"));
+    /// ```
+    pub fn try_build(self) -> Result<Arc<CircuitBreaker>, ConfigError> {
+        CircuitBreaker::new(&self.name, self.config.clone(), &self.config).map(Arc::new)
+    }
+
+    /// The settings made so far, e.g. to register them with
+    /// [`Registry::get_or_create`](crate::Registry::get_or_create).
+    ///
+    /// ```
+    /// let config = breaker_runtime::CircuitBreaker::builder("x").failure_threshold(3).config();
+    /// assert_eq!(config.get_failure_threshold(), Some(3));
+    /// ```
+    pub fn config(self) -> BreakerConfig {
+        self.config
+    }
+}
+
+impl CircuitBreaker {
+    /// Starts a breaker named `name`; see [`CircuitBreakerBuilder`].
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("inventory").build();
+    /// assert_eq!(breaker.state(), breaker_runtime::State::Closed);
+    /// ```
+    pub fn builder(name: impl Into<String>) -> CircuitBreakerBuilder {
+        CircuitBreakerBuilder {
+            name: name.into(),
+            config: BreakerConfig::default(),
+        }
+    }
+
+    /// A breaker running `effective`, remembering `code` as the layer its code gave.
+    pub(crate) fn new(
+        name: &str,
+        code: BreakerConfig,
+        effective: &BreakerConfig,
+    ) -> Result<CircuitBreaker, ConfigError> {
+        let settings = effective.resolve(name)?;
+        let window = settings.window.map_or(std::ptr::null_mut(), |w| {
+            Box::into_raw(Box::new(RateWindow::new(w)))
+        });
+        let name = crate::registry::intern(name);
+        Ok(CircuitBreaker {
+            name,
+            observer: Observer::new(name),
+            word: AtomicU64::new(Machine::new().word().0),
+            open_until: AtomicU64::new(0),
+            machine: Mutex::new(Machine::new()),
+            settings: AtomicPtr::new(Arc::into_raw(crate::share::settings(settings)).cast_mut()),
+            window: AtomicPtr::new(window),
+            cold: std::sync::Mutex::new(Cold {
+                code: crate::share::config(code),
+                retired: None,
+            }),
+            counters: Counters::default(),
+            events: Events::default(),
+        })
+    }
+
+    /// The breaker's name, as registered and as shown in errors and events.
+    ///
+    /// ```
+    /// assert_eq!(breaker_runtime::CircuitBreaker::builder("db").build().name(), "db");
+    /// ```
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    #[inline]
+    pub(crate) fn settings(&self) -> &Settings {
+        // SAFETY: never null, and a replaced Settings lives until `self` is dropped.
+        unsafe { &*self.settings.load(Acquire) }
+    }
+
+    #[inline]
+    fn window(&self) -> Option<&RateWindow> {
+        // SAFETY: as for settings; null means no window.
+        unsafe { self.window.load(Acquire).as_ref() }
+    }
+
+    #[inline]
+    fn load(&self) -> Word {
+        Word(self.word.load(Acquire))
+    }
+
+    /// Runs `f` on the state machine under its lock, publishes where it ends up, and then,
+    /// outside the lock, announces the moves it made.
+    fn locked<R>(&self, f: impl FnOnce(&mut Machine, &Settings, &mut Moves) -> R) -> R {
+        let mut moves = Moves::default();
+        let r = {
+            let mut m = self.machine.lock().unwrap_or_else(PoisonError::into_inner);
+            let r = f(&mut m, self.settings(), &mut moves);
+            // Before the word lets calls of a new closed generation in, so that none of them
+            // lands in the window it is about to lose.
+            if m.take_clear_window() {
+                self.clear_window();
+            }
+            self.open_until.store(m.until_ms(), Relaxed);
+            self.word.store(m.word().0, Release);
+            r
+        };
+        for m in moves.iter() {
+            self.announce(m);
+        }
+        r
+    }
+
+    /// Applies the time-driven moves due now and returns the state they lead to.
+    fn current(&self) -> (State, Option<Duration>) {
+        let now = clock::now_ms();
+        self.locked(|m, s, moves| {
+            m.advance(now, s, moves);
+            let retry = (m.state() == State::Open)
+                .then(|| Duration::from_millis(m.until_ms().saturating_sub(now)));
+            (m.state(), retry)
+        })
+    }
+
+    fn announce(&self, m: Move) {
+        if m.to == State::Open {
+            self.counters.opened.fetch_add(1, Relaxed);
+        }
+        trace_transition(self.name, m.from, m.to, m.reason);
+        self.observer.transition(m.from, m.to, m.reason);
+        self.events.send(BreakerEvent::StateTransition {
+            name: self.name,
+            from: m.from,
+            to: m.to,
+            reason: m.reason,
+        });
+    }
+
+    fn clear_window(&self) {
+        if let Some(w) = self.window() {
+            w.clear();
+        }
+    }
+
+    fn set_manual(&self, target: State) {
+        self.locked(|m, _, moves| m.set_manual(target, moves));
+    }
+
+    /// Starts the generation counter at `bits`, so tests can drive it across its whole range.
+    #[cfg(feature = "test-util")]
+    pub(crate) fn start_generation_at(&self, bits: u64) {
+        self.locked(|m, _, _| m.set_generation(crate::state::Generation::from_bits(bits)));
+    }
+
+    // ----- public controls and views -------------------------------------------------
+
+    /// The current state. Time-based moves are applied as they fall due: once
+    /// `reset_timeout` has passed an open breaker already says [`State::HalfOpen`], without
+    /// waiting for a call.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-state-fn").build();
+    /// assert_eq!(breaker.state(), breaker_runtime::State::Closed);
+    /// ```
+    pub fn state(&self) -> State {
+        let w = self.load();
+        match w.state() {
+            State::Open if clock::now_ms() < self.open_until.load(Relaxed) => State::Open,
+            State::Open | State::HalfOpen => self.current().0,
+            s => s,
+        }
+    }
+
+    /// Opens the breaker until [`close`](Self::close) or [`reset`](Self::reset): every call
+    /// is rejected with [`BreakerError::ForcedOpen`](crate::BreakerError::ForcedOpen).
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-force").build();
+    /// breaker.force_open();
+    /// assert!(breaker.try_acquire().is_err());
+    /// ```
+    pub fn force_open(&self) {
+        self.set_manual(State::ForcedOpen);
+    }
+
+    /// Lets every call through and records nothing, until another control is used.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-disable").failure_threshold(1).build();
+    /// breaker.disable();
+    /// let _ = breaker.call_sync(|| Err::<(), _>("down"));
+    /// assert_eq!(breaker.metrics().calls, 0);
+    /// assert_eq!(breaker.state(), breaker_runtime::State::Disabled);
+    /// ```
+    pub fn disable(&self) {
+        self.set_manual(State::Disabled);
+    }
+
+    /// Records every call but never rejects one, e.g. to watch a new breaker's settings in
+    /// production before letting it act.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-mo").failure_threshold(1).build();
+    /// breaker.metrics_only();
+    /// for _ in 0..3 {
+    ///     let _ = breaker.call_sync(|| Err::<(), _>("down"));
+    /// }
+    /// assert_eq!(breaker.metrics().failures, 3);
+    /// assert_eq!(breaker.state(), breaker_runtime::State::MetricsOnly);
+    /// ```
+    pub fn metrics_only(&self) {
+        self.set_manual(State::MetricsOnly);
+    }
+
+    /// Closes the breaker: clears the failure streak, the window and the backoff. If it was
+    /// in another state, calls admitted before keep running but their results no longer move
+    /// the state; if it was already closed, they still count in the (fresh) streak and window.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-close").build();
+    /// breaker.force_open();
+    /// breaker.close();
+    /// assert_eq!(breaker.state(), breaker_runtime::State::Closed);
+    /// ```
+    pub fn close(&self) {
+        self.set_manual(State::Closed);
+    }
+
+    /// Closes the breaker as [`close`](Self::close) does and zeroes its metrics.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-reset").build();
+    /// let _ = breaker.call_sync(|| Ok::<_, ()>(()));
+    /// breaker.reset();
+    /// assert_eq!(breaker.metrics().calls, 0);
+    /// ```
+    pub fn reset(&self) {
+        self.locked(|m, _, moves| m.reset(moves));
+        self.counters.clear();
+    }
+
+    /// The breaker's counts and rates now.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-metrics-fn").build();
+    /// assert_eq!(breaker.metrics().calls, 0);
+    /// ```
+    pub fn metrics(&self) -> Metrics {
+        let t = self.counters.totals();
+        let s = self.settings();
+        let (failure_rate, slow_call_rate) = match self.window() {
+            Some(window) => {
+                let st = window.stats();
+                if st.calls == 0 || st.calls < s.minimum_calls {
+                    (None, None)
+                } else {
+                    let calls = st.calls as f64;
+                    (
+                        Some(st.failures as f64 / calls),
+                        s.slow_call.map(|_| st.slow as f64 / calls),
+                    )
+                }
+            }
+            None => {
+                let recorded = t.successes + t.failures;
+                let rate = (recorded > 0 && recorded >= s.minimum_calls as u64)
+                    .then(|| t.failures as f64 / recorded as f64);
+                (rate, None)
+            }
+        };
+        Metrics {
+            calls: t.successes + t.failures + t.ignored + t.rejected + t.cancelled,
+            successes: t.successes,
+            failures: t.failures,
+            ignored: t.ignored,
+            rejected: t.rejected,
+            cancelled: t.cancelled,
+            timeouts: t.timeouts,
+            slow_calls: t.slow_calls,
+            failure_rate,
+            slow_call_rate,
+            state: self.state(),
+            opened_count: t.opened,
+        }
+    }
+
+    /// Receives this breaker's state transitions and rejections from now on.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-subscribe").build();
+    /// let mut events = breaker.subscribe();
+    /// breaker.force_open();
+    /// assert!(events.try_recv().is_some());
+    /// ```
+    pub fn subscribe(&self) -> EventReceiver {
+        self.events.subscribe()
+    }
+
+    /// Applies `config` as it is, keeping the state, the metrics and, when its shape is the
+    /// same, the window. It becomes the layer the code gave. Settings from config files and
+    /// the environment are not laid over it here: for a breaker in a registry use
+    /// [`Registry::reconfigure`](crate::Registry::reconfigure), which does.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-reconf").build();
+    /// let config = breaker_runtime::BreakerConfig::builder().failure_threshold(1).build();
+    /// breaker.reconfigure(config).unwrap();
+    /// let _ = breaker.call_sync(|| Err::<(), _>("down"));
+    /// assert_eq!(breaker.state(), breaker_runtime::State::Open);
+    /// ```
+    pub fn reconfigure(&self, config: BreakerConfig) -> Result<(), ConfigError> {
+        self.apply(&config)?;
+        self.set_code_config(config);
+        Ok(())
+    }
+
+    fn cold(&self) -> std::sync::MutexGuard<'_, Cold> {
+        self.cold.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn set_code_config(&self, config: BreakerConfig) {
+        self.cold().code = crate::share::config(config);
+    }
+
+    pub(crate) fn code_config(&self) -> BreakerConfig {
+        (*self.cold().code).clone()
+    }
+
+    /// Swaps in the settings `effective` resolves to.
+    pub(crate) fn apply(&self, effective: &BreakerConfig) -> Result<(), ConfigError> {
+        let next = effective.resolve(self.name)?;
+        let mut cold = self.cold();
+        if *self.settings() == next {
+            return Ok(());
+        }
+        let retired = cold.retired.get_or_insert_with(Box::default);
+        if self.window().map(RateWindow::spec) != next.window {
+            let fresh = next.window.map_or(std::ptr::null_mut(), |w| {
+                Box::into_raw(Box::new(RateWindow::new(w)))
+            });
+            let old = self.window.swap(fresh, AcqRel);
+            if !old.is_null() {
+                // SAFETY: from Box::into_raw; kept alive in `retired` for late readers.
+                retired.windows.push(unsafe { Box::from_raw(old) });
+            }
+        }
+        let next = Arc::into_raw(crate::share::settings(next)).cast_mut();
+        let old = self.settings.swap(next, AcqRel);
+        // SAFETY: from Arc::into_raw; kept alive in `retired` for late readers.
+        retired.settings.push(unsafe { Arc::from_raw(old) });
+        Ok(())
+    }
+
+    /// Time until an open breaker lets a probe in, if it is open.
+    pub(crate) fn retry_after(&self) -> Option<Duration> {
+        match self.load().state() {
+            State::Open | State::HalfOpen => self.current().1,
+            _ => None,
+        }
+    }
+}

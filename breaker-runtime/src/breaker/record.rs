@@ -1,0 +1,157 @@
+//! Recording: a finished call's outcome, counted always, and applied to the state only while
+//! the generation it was admitted in is current.
+
+use super::machine::Verdict;
+use super::CircuitBreaker;
+use crate::clock;
+use crate::events::TransitionReason;
+use crate::permit::{Outcome, Ticket, TicketKind};
+use crate::state::{Generation, State, Word};
+use crate::sync::Ordering::*;
+use crate::window::WindowStats;
+
+impl CircuitBreaker {
+    /// Applies a finished call's outcome. Counts it first: every call is counted, even one
+    /// whose generation has passed.
+    #[inline]
+    pub(crate) fn record(&self, ticket: Ticket, outcome: Outcome, timed_out: bool) {
+        // The common case: an untimed success in Closed, with no window to feed and no
+        // failure streak to end, is one counter increment and one load.
+        if outcome == Outcome::Success
+            && ticket.kind() == TicketKind::Closed
+            && ticket.started().is_none()
+        {
+            self.counters.hot().successes.fetch_add(1, Relaxed);
+            if self.word.load(Acquire) == Word::quiet_closed(ticket.generation()).0
+                && self.window.load(Acquire).is_null()
+            {
+                return;
+            }
+            return self.record_closed(ticket.generation(), outcome, false);
+        }
+        self.record_slow(ticket, outcome, timed_out);
+    }
+
+    /// Gives an admitted call's slot back without counting it: a protected stream that ends
+    /// had no call to count for the item it was waiting for.
+    pub(crate) fn release(&self, ticket: Ticket) {
+        if ticket.kind() == TicketKind::HalfOpen {
+            self.record_probe(ticket, Verdict::None);
+        }
+    }
+
+    fn record_slow(&self, ticket: Ticket, outcome: Outcome, timed_out: bool) {
+        if ticket.kind() == TicketKind::Untracked {
+            return;
+        }
+        let elapsed = ticket.started().map(clock::since);
+        let slow = match (elapsed, self.settings().slow_call) {
+            (Some(took), Some(threshold)) => outcome.is_verdict() && took >= threshold,
+            _ => false,
+        };
+        self.observer
+            .call_finished(outcome, slow, timed_out, elapsed);
+        let c = &self.counters;
+        match outcome {
+            Outcome::Success => {
+                c.hot().successes.fetch_add(1, Relaxed);
+            }
+            Outcome::Failure => {
+                c.failures.fetch_add(1, Relaxed);
+                if timed_out {
+                    c.timeouts.fetch_add(1, Relaxed);
+                }
+            }
+            Outcome::Ignored => {
+                c.ignored.fetch_add(1, Relaxed);
+            }
+            Outcome::Cancelled => {
+                c.cancelled.fetch_add(1, Relaxed);
+            }
+        }
+        if slow {
+            c.slow_calls.fetch_add(1, Relaxed);
+        }
+        match ticket.kind() {
+            TicketKind::Closed => self.record_closed(ticket.generation(), outcome, slow),
+            TicketKind::HalfOpen => {
+                // A slow probe of a breaker that slowness can open counts against the phase:
+                // otherwise a breaker opened by slow calls would close on slow calls.
+                let verdict = match outcome {
+                    Outcome::Failure => Verdict::Failure,
+                    Outcome::Success if slow => Verdict::Failure,
+                    Outcome::Success => Verdict::Success,
+                    Outcome::Ignored | Outcome::Cancelled => Verdict::None,
+                };
+                self.record_probe(ticket, verdict);
+            }
+            TicketKind::MetricsOnly => {
+                if let (Some(window), true) = (self.window(), outcome.is_verdict()) {
+                    // Like every late result, one from before a control moved the breaker
+                    // on stays out of the new state's window.
+                    let w = self.load();
+                    if w.state() == State::MetricsOnly && w.generation() == ticket.generation() {
+                        window.record(outcome == Outcome::Failure, slow);
+                    }
+                }
+            }
+            TicketKind::Untracked => {}
+        }
+    }
+
+    fn record_closed(&self, gen: Generation, outcome: Outcome, slow: bool) {
+        let w = self.load();
+        if w.state() != State::Closed || w.generation() != gen || !outcome.is_verdict() {
+            return;
+        }
+        let failed = outcome == Outcome::Failure;
+        if let Some(window) = self.window() {
+            // Not only failures can trip a rate: the call that brings the window up to
+            // `minimum_calls` may be a success with the rate already reached.
+            let minimum_calls = self.settings().minimum_calls;
+            if let Some(stats) = window.record_and_check(failed, slow, minimum_calls) {
+                if let Some(reason) = self.rate_tripped(stats) {
+                    let now = clock::now_ms();
+                    self.locked(|m, s, moves| m.rate_tripped(gen, reason, now, s, moves));
+                    return;
+                }
+            }
+        }
+        if failed && self.settings().failure_threshold.is_some() {
+            let now = clock::now_ms();
+            self.locked(|m, s, moves| m.closed_failure(gen, now, s, moves));
+        } else if !failed && w.streak() {
+            self.locked(|m, _, _| m.closed_success(gen));
+        }
+    }
+
+    fn rate_tripped(&self, stats: WindowStats) -> Option<TransitionReason> {
+        let s = self.settings();
+        if stats.calls == 0 || stats.calls < s.minimum_calls {
+            return None;
+        }
+        let calls = stats.calls as f64;
+        if s.failure_rate
+            .is_some_and(|r| stats.failures as f64 / calls >= r)
+        {
+            return Some(TransitionReason::FailureRate);
+        }
+        if s.slow_call_rate
+            .is_some_and(|r| stats.slow as f64 / calls >= r)
+        {
+            return Some(TransitionReason::SlowCallRate);
+        }
+        None
+    }
+
+    /// A probe's verdict, applied after any time-driven move due now: a probe whose phase
+    /// timed out before it answered is late and moves nothing.
+    fn record_probe(&self, ticket: Ticket, verdict: Verdict) {
+        let now = clock::now_ms();
+        let stamp = ticket.started().unwrap_or(0);
+        self.locked(|m, s, moves| {
+            m.advance(now, s, moves);
+            m.probe_finished(ticket.generation(), stamp, verdict, now, s, moves);
+        });
+    }
+}
