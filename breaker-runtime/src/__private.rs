@@ -245,3 +245,9 @@ pub fn returns_result<R: ReturnsResult>(_: &R) {}
 pub fn start_generation_at(breaker: &CircuitBreaker, bits: u64) {
     breaker.start_generation_at(bits);
 }
+
+/// Sets loom's clock to `ms` after the start (loom models only: outside the racing threads).
+#[cfg(loom)]
+pub fn loom_set_clock_ms(ms: u64) {
+    crate::clock::set_now_ms(crate::clock::START_MS + ms);
+}

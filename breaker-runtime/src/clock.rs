@@ -122,14 +122,26 @@ mod source {
     }
 }
 
-/// Under loom time stands still: the model checker replays each interleaving and needs every
-/// run to take the same path, which a clock read deciding a compare-and-swap would break.
+/// Under loom time moves only when a model sets it, outside the threads it races: the model
+/// checker replays each interleaving and needs every run to take the same path, which a clock
+/// moving between two reads would break. A plain static, not a loom object, so it outlives
+/// each run; every model that depends on time sets it first.
 #[cfg(loom)]
 mod source {
+    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+
     pub(crate) const COARSE_SLACK_MS: u64 = 0;
 
+    pub(crate) const START_MS: u64 = 1 << 32;
+
+    static NOW_MS: AtomicU64 = AtomicU64::new(START_MS);
+
+    pub(crate) fn set_now_ms(ms: u64) {
+        NOW_MS.store(ms, SeqCst);
+    }
+
     pub(crate) fn now_ms() -> u64 {
-        1 << 32
+        NOW_MS.load(SeqCst)
     }
 
     pub(crate) fn now_ns() -> u64 {
@@ -141,6 +153,8 @@ mod source {
     }
 }
 
+#[cfg(loom)]
+pub(crate) use source::{set_now_ms, START_MS};
 pub(crate) use source::{coarse_now_ms, now_ms, now_ns};
 
 /// Rounds a duration up to whole milliseconds, so a timeout never fires early.

@@ -8,10 +8,10 @@
 //!     cargo test -p breaker-runtime --release --test loom_state
 //! ```
 //!
-//! Loom cannot move the millisecond clock, so every scenario is one where time does not
-//! matter: reset timeouts are either an hour (Open stays Open) or zero (the first call after
-//! opening deterministically moves Open → HalfOpen), and the half-open timeout (60 s) never
-//! fires within a model run.
+//! Loom's clock moves only where a model sets it, outside the threads it races (so every run
+//! of an interleaving takes the same path): most scenarios use reset timeouts of an hour (Open
+//! stays Open) or zero (the first call after opening moves Open → HalfOpen); the half-open
+//! timeout scenarios set the clock to the deadline before their threads start.
 #![cfg(loom)]
 
 use breaker_runtime::{
@@ -32,7 +32,12 @@ where
     if builder.preemption_bound.is_none() {
         builder.preemption_bound = Some(3);
     }
-    builder.check(f);
+    builder.check(move || {
+        // Every run starts at the same instant; models that need time move it themselves,
+        // before or after their threads race.
+        breaker_runtime::__private::loom_set_clock_ms(0);
+        f()
+    });
 }
 
 /// A breaker that opens on one failure and lets probes through as soon as it is open.
@@ -402,5 +407,157 @@ fn no_count_is_lost() {
         // The window saw the two verdicts; one more success fills it to its minimum.
         b.try_acquire().expect("closed").success();
         assert_eq!(b.metrics().failure_rate, Some(1.0 / 3.0));
+    });
+}
+
+/// A close (which empties the rate window) races with a call recording into it: the window
+/// never reads more failures than calls, and once the race is over, successes bring the rate
+/// to zero.
+#[test]
+fn a_window_clear_racing_a_record_keeps_the_totals_true() {
+    model(|| {
+        let b = CircuitBreaker::builder("loom-window-clear")
+            .failure_rate(0.5)
+            .minimum_calls(1)
+            .window(4)
+            .reset_timeout(Duration::from_secs(3600))
+            .build();
+        b.try_acquire().expect("closed").success();
+        let caller = {
+            let b = b.clone();
+            thread::spawn(move || {
+                if let Ok(p) = b.try_acquire() {
+                    p.failure();
+                }
+            })
+        };
+        let closer = {
+            let b = b.clone();
+            thread::spawn(move || {
+                b.close();
+                let rate = b.metrics().failure_rate.unwrap_or(0.0);
+                assert!((0.0..=1.0).contains(&rate), "{rate}");
+            })
+        };
+        caller.join().unwrap();
+        closer.join().unwrap();
+        b.close();
+        for _ in 0..4 {
+            b.try_acquire().expect("closed").success();
+        }
+        assert_eq!(b.metrics().failure_rate, Some(0.0));
+        assert_eq!(b.state(), State::Closed);
+    });
+}
+
+/// A reconfiguration that swaps the window races with a call recording into it: the call is
+/// counted once, and the breaker works on with the new window.
+#[test]
+fn a_reconfigure_racing_a_record_loses_no_count() {
+    model(|| {
+        let b = CircuitBreaker::builder("loom-reconfigure")
+            .failure_rate(1.0)
+            .minimum_calls(2)
+            .window(2)
+            .build();
+        let caller = {
+            let b = b.clone();
+            thread::spawn(move || b.try_acquire().expect("closed").failure())
+        };
+        let reconfigure = {
+            let b = b.clone();
+            thread::spawn(move || {
+                let config = breaker_runtime::BreakerConfig::builder()
+                    .failure_rate(1.0)
+                    .minimum_calls(2)
+                    .window(3)
+                    .build();
+                b.reconfigure(config).unwrap();
+            })
+        };
+        caller.join().unwrap();
+        reconfigure.join().unwrap();
+        let m = b.metrics();
+        assert_eq!((m.calls, m.failures), (1, 1));
+        assert_eq!(b.state(), State::Closed, "one failure is below minimum_calls");
+        for _ in 0..2 {
+            b.try_acquire().expect("closed").failure();
+        }
+        assert_eq!(b.state(), State::Open, "the new window trips");
+    });
+}
+
+/// A probe's success races with a call that finds the probe's half-open timeout passed: in
+/// every order the phase timed out first (at its deadline), so the late success never closes
+/// the breaker, and the caller becomes the next phase's probe.
+#[test]
+fn a_probe_verdict_racing_its_timeout_is_late_in_every_order() {
+    model(|| {
+        let b: &'static CircuitBreaker = Box::leak(Box::new(
+            CircuitBreaker::builder("loom-probe-timeout")
+                .failure_threshold(1)
+                .reset_timeout(Duration::ZERO)
+                .half_open_timeout(Duration::from_secs(1))
+                .success_threshold(1)
+                .half_open_max_calls(1)
+                .build(),
+        ));
+        b.try_acquire().expect("closed").failure();
+        let probe = b.try_acquire().expect("a probe");
+        breaker_runtime::__private::loom_set_clock_ms(1_000);
+        let verdict = thread::spawn(move || probe.success());
+        let caller = thread::spawn(move || {
+            let next = b.try_acquire().expect("the next phase's probe");
+            drop(next);
+        });
+        verdict.join().unwrap();
+        caller.join().unwrap();
+        assert_eq!(b.state(), State::HalfOpen, "a late success closed the breaker");
+        assert_eq!(b.metrics().opened_count, 2, "opened, then timed out once");
+    });
+}
+
+/// The open period ends while two callers and a `state()` race into half-open: one probe is
+/// let in (`half_open_max_calls = 1`), the other caller is told `HalfOpenFull`, and the
+/// breaker half-opens exactly once.
+#[test]
+fn half_open_entry_racing_callers_and_state_lets_one_probe_in() {
+    model(|| {
+        let b = CircuitBreaker::builder("loom-half-open-entry")
+            .failure_threshold(1)
+            .reset_timeout(Duration::from_secs(1))
+            .half_open_max_calls(1)
+            .success_threshold(1)
+            .build();
+        let mut events = b.subscribe();
+        b.try_acquire().expect("closed").failure();
+        breaker_runtime::__private::loom_set_clock_ms(1_000);
+        let admitted = Arc::new(AtomicUsize::new(0));
+        let callers: Vec<_> = (0..2)
+            .map(|_| {
+                let (b, admitted) = (b.clone(), admitted.clone());
+                thread::spawn(move || match b.try_acquire() {
+                    Ok(p) => {
+                        admitted.fetch_add(1, SeqCst);
+                        std::mem::forget(p); // held for the rest of the run
+                    }
+                    Err(e) => assert!(matches!(e, BreakerError::HalfOpenFull { .. }), "{e}"),
+                })
+            })
+            .collect();
+        let looker = {
+            let b = b.clone();
+            thread::spawn(move || assert_eq!(b.state(), State::HalfOpen))
+        };
+        for t in callers {
+            t.join().unwrap();
+        }
+        looker.join().unwrap();
+        assert_eq!(admitted.load(SeqCst), 1);
+        let half_opened = transitions(&mut events)
+            .into_iter()
+            .filter(|&(_, to, _)| to == State::HalfOpen)
+            .count();
+        assert_eq!(half_opened, 1);
     });
 }
