@@ -14,6 +14,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use std::net::SocketAddr;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
 use std::sync::Arc;
@@ -116,6 +117,51 @@ async fn the_end_of_a_stream_is_not_a_call_and_gives_a_half_open_slot_back() {
         .expect("the slot was given back")
         .success();
     assert_eq!(breaker.state(), State::Closed);
+}
+
+/// Regression: the breaker's predicates ran after the stream's unwind guard was disarmed, so
+/// when one panicked and the caller caught it and polled on, the item's permit stayed in the
+/// stream and the next item was recorded on it: 4 items taken, 3 calls counted, 0 failures.
+/// A panicking predicate, like a panicking body, makes its item one failed call.
+#[test]
+fn a_panicking_predicate_counts_its_item_as_one_failed_call() {
+    /// Panics on "poison"; otherwise says `answer`.
+    fn buggy(answer: bool) -> impl Fn(&&str) -> bool + Send + Sync + 'static {
+        move |e| {
+            assert_ne!(*e, "poison", "predicate bug");
+            answer
+        }
+    }
+    let breakers = [
+        CircuitBreaker::builder("eco-stream-failure-if-panics")
+            .failure_if(buggy(true))
+            .build(),
+        CircuitBreaker::builder("eco-stream-ignore-if-panics")
+            .ignore_if(buggy(false))
+            .build(),
+    ];
+    for breaker in breakers {
+        let mut feed = breaker.protect_stream(stream::iter([Ok(1), Err("poison"), Ok(3), Ok(4)]));
+        let mut cx = Context::from_waker(futures_util::task::noop_waker_ref());
+        let (mut items, mut panics) = (Vec::new(), 0);
+        loop {
+            match catch_unwind(AssertUnwindSafe(|| feed.poll_next_unpin(&mut cx))) {
+                Ok(Poll::Ready(Some(item))) => items.push(item),
+                Ok(Poll::Ready(None)) => break,
+                Ok(Poll::Pending) => unreachable!("the source is always ready"),
+                Err(_) => panics += 1,
+            }
+        }
+        assert_eq!(panics, 1, "{}", breaker.name());
+        assert_eq!(items, [Ok(1), Ok(3), Ok(4)], "{}", breaker.name());
+        let m = breaker.metrics();
+        assert_eq!(
+            (m.calls, m.successes, m.failures, m.cancelled),
+            (4, 3, 1, 0),
+            "{}: every item taken from the source is exactly one call",
+            breaker.name()
+        );
+    }
 }
 
 #[tokio::test(start_paused = true)]

@@ -204,6 +204,74 @@ async fn server_side_route_answers_503_with_retry_after_once_open() {
     );
 }
 
+/// Regression: at 4,488 ms left the error's message said "retry in 4s" (rounded to nearest)
+/// while the `Retry-After` header said 5 (rounded up). Every place that shows the wait rounds
+/// it up, the same way: the header and the message give the same whole seconds, and
+/// `retry_after_ms` (body and snapshot) the same milliseconds.
+#[cfg(feature = "axum")]
+#[tokio::test(start_paused = true)]
+async fn retry_after_header_message_and_milliseconds_round_up_alike() {
+    use axum::body::{to_bytes, Body};
+    use axum::error_handling::HandleErrorLayer;
+
+    let breaker = CircuitBreaker::builder("eco-tower-retry-rounding")
+        .failure_threshold(1)
+        .reset_timeout(Duration::from_millis(4_488))
+        .build();
+    let app = Router::new()
+        .route(
+            "/flaky",
+            get(|| async { StatusCode::INTERNAL_SERVER_ERROR }),
+        )
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(
+                    |e: CallError<Infallible>| async move { e },
+                ))
+                .layer(CircuitBreakerLayer::new(breaker.clone()).http()),
+        );
+    let request = || Request::get("/flaky").body(Body::empty()).unwrap();
+    assert_eq!(app.clone().oneshot(request()).await.unwrap().status(), 500);
+    assert_eq!(breaker.state(), State::Open);
+
+    let opened = tokio::time::Instant::now();
+
+    // (ms since it opened, ms left, Retry-After and the message's seconds)
+    for (elapsed, left, secs) in [
+        (0, 4_488, 5),
+        (487, 4_001, 5),
+        (488, 4_000, 4),
+        (489, 3_999, 4),
+        (3_487, 1_001, 2),
+        (4_487, 1, 1),
+    ] {
+        let at = opened + Duration::from_millis(elapsed);
+        tokio::time::advance(at - tokio::time::Instant::now()).await;
+        let rejected = app.clone().oneshot(request()).await.unwrap();
+        assert_eq!(rejected.status(), 503, "{elapsed} ms");
+        assert_eq!(
+            rejected.headers()["retry-after"],
+            secs.to_string().as_str(),
+            "{elapsed} ms"
+        );
+        let body = to_bytes(rejected.into_body(), usize::MAX).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            body["error"],
+            format!("circuit breaker `eco-tower-retry-rounding` is open; retry in {secs}s"),
+            "{elapsed} ms"
+        );
+        assert_eq!(body["retry_after_ms"], left, "{elapsed} ms");
+        assert_eq!(
+            breaker.snapshot().retry_after_ms,
+            Some(left),
+            "{elapsed} ms"
+        );
+    }
+    tokio::time::advance(opened + Duration::from_millis(4_488) - tokio::time::Instant::now()).await;
+    assert_eq!(breaker.state(), State::HalfOpen);
+}
+
 #[tokio::test(start_paused = true)]
 async fn poll_ready_takes_no_permit_and_a_dropped_response_gives_its_slot_back() {
     let breaker = CircuitBreaker::builder("eco-tower-ready")

@@ -71,6 +71,34 @@ async fn exponential_backoff_multiplies_per_reopen_up_to_its_max() {
     assert_eq!(waits, [100, 200, 400, 500, 500].map(Duration::from_millis));
 }
 
+/// Regression: with a zero reset timeout, `0 s × 1e200^n` was NaN from n = 2 (1e400 is
+/// infinite) and fell back to the one-year cap, so from the second failed probe on the breaker
+/// stayed open for a year ("retry in 8760h"). Any multiple of zero is zero: every re-open's
+/// wait is zero, and the next call is a probe at once.
+#[tokio::test(start_paused = true)]
+async fn a_zero_reset_timeout_stays_zero_under_a_huge_exponential_backoff() {
+    let b = CircuitBreaker::builder("b-zero-huge-exponential")
+        .failure_threshold(1)
+        .reset_timeout(Duration::ZERO)
+        .backoff(Backoff::exponential(1e200))
+        .build();
+    b.try_acquire().unwrap().failure();
+    for reopen in 1..=5u64 {
+        assert_eq!(b.state(), State::HalfOpen, "after re-open {reopen}");
+        let retry_ms = b.snapshot().retry_after_ms;
+        assert!(
+            retry_ms.unwrap_or(0) == 0,
+            "re-open {reopen}: retry_after_ms {retry_ms:?} exceeds the zero reset timeout"
+        );
+        // The next call is a probe, at once; it fails and re-opens the breaker.
+        fail_probe(&b);
+        assert_eq!(b.metrics().opened_count, reopen + 1);
+    }
+    assert_eq!(b.state(), State::HalfOpen);
+    let m = b.metrics();
+    assert_eq!((m.failures, m.rejected), (6, 0));
+}
+
 #[tokio::test(start_paused = true)]
 async fn jitter_shortens_waits_within_its_fraction() {
     let b = breaker("b-jitter", Backoff::exponential(2.0).jitter(0.5));

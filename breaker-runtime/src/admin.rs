@@ -32,7 +32,7 @@
 //! Gateway Timeout` for a `call_timeout`, and the inner error's own response otherwise.
 
 use crate::breaker::CircuitBreaker;
-use crate::error::{BreakerError, CallError};
+use crate::error::{retry_after_ms, retry_after_secs, BreakerError, CallError};
 use crate::registry::{registry, BreakerSnapshot, Health, Registry};
 use crate::state::State;
 use axum::extract::{Path, State as Shared};
@@ -294,8 +294,8 @@ struct RejectionBody {
     retry_after_ms: Option<u64>,
 }
 
-/// `503 Service Unavailable` for a rejection, with `Retry-After` (whole seconds, rounded up)
-/// while the breaker is open; `504 Gateway Timeout` for a call cut by `call_timeout`. The
+/// `503 Service Unavailable` for a rejection, with `Retry-After` (whole seconds, rounded up:
+/// the figure the error's `Display` shows) while the breaker is open; `504 Gateway Timeout` for a call cut by `call_timeout`. The
 /// body is JSON: `{"error": "…", "breaker": "…", "retry_after_ms": …}`.
 ///
 /// ```
@@ -319,14 +319,14 @@ impl IntoResponse for BreakerError {
         let body = RejectionBody {
             error: self.to_string(),
             breaker: self.name(),
-            retry_after_ms: retry_after.map(|d| d.as_millis() as u64),
+            retry_after_ms: retry_after.map(retry_after_ms),
         };
         let mut response = (status, Json(body)).into_response();
         if let Some(after) = retry_after {
-            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(retry_after_secs(after)),
+            );
         }
         response
     }

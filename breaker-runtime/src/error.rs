@@ -17,11 +17,28 @@ use std::time::Duration;
 /// assert_eq!(err.name(), "quotes");
 /// assert!(err.is_circuit_open());
 /// ```
+///
+/// The wait is shown in whole seconds, rounded up, the same figure as the `Retry-After`
+/// header of the rejection's HTTP response (feature `axum`): never earlier than the breaker
+/// will let a probe in, and never a smaller number than the header. Above a minute it is
+/// written in hours, minutes and seconds. `snapshot().retry_after_ms` and the response body's
+/// `retry_after_ms` round the same duration up to whole milliseconds.
+///
+/// ```
+/// use breaker_runtime::BreakerError;
+/// use std::time::Duration;
+///
+/// let open = |ms| BreakerError::Open { name: "quotes", retry_after: Duration::from_millis(ms) };
+/// assert_eq!(open(4_488).to_string(), "circuit breaker `quotes` is open; retry in 5s");
+/// assert_eq!(open(250).to_string(), "circuit breaker `quotes` is open; retry in 1s");
+/// assert_eq!(open(90_001).to_string(), "circuit breaker `quotes` is open; retry in 1m31s");
+/// assert_eq!(open(0).to_string(), "circuit breaker `quotes` is open; retry in 0s");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum BreakerError {
     /// The breaker is open; probes are let through after `retry_after`.
-    #[error("circuit breaker `{name}` is open; retry in {}", HumanDuration(*retry_after))]
+    #[error("circuit breaker `{name}` is open; retry in {}", RetryIn(*retry_after))]
     Open {
         /// The breaker's name.
         name: &'static str,
@@ -308,7 +325,8 @@ impl fmt::Display for Suggestion<'_> {
     }
 }
 
-/// Formats a duration the way people write them: `12s`, `250ms`, `1m30s`.
+/// Formats a duration the way people write them: `12s`, `250ms`, `1m30s`. For settings shown
+/// as written; a retry hint goes through [`RetryIn`].
 pub(crate) struct HumanDuration(pub(crate) Duration);
 
 impl fmt::Display for HumanDuration {
@@ -325,20 +343,45 @@ impl fmt::Display for HumanDuration {
         if ms < 1_000 {
             return write!(f, "{ms}ms");
         }
-        // Round to whole seconds above a second: a retry hint needs no more precision.
-        let secs = (ms + 500) / 1_000;
-        let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
-        if h > 0 {
-            write!(f, "{h}h")?;
-        }
-        if m > 0 {
-            write!(f, "{m}m")?;
-        }
-        if s > 0 || (h == 0 && m == 0) {
-            write!(f, "{s}s")?;
-        }
-        Ok(())
+        // Round to whole seconds above a second: a setting needs no more precision here.
+        write_hms(f, (ms + 500) / 1_000)
     }
+}
+
+/// A retry wait in whole seconds, rounded up: what `Retry-After` says and what
+/// [`BreakerError`]'s `Display` shows. The one place that rounds a retry to seconds.
+pub(crate) fn retry_after_secs(d: Duration) -> u64 {
+    d.as_secs().saturating_add(u64::from(d.subsec_nanos() > 0))
+}
+
+/// A retry wait in whole milliseconds, rounded up: `retry_after_ms` of snapshots and of
+/// rejection bodies. The one place that rounds a retry to milliseconds.
+pub(crate) fn retry_after_ms(d: Duration) -> u64 {
+    crate::clock::ceil_ms(d)
+}
+
+/// Shows a retry wait as [`retry_after_secs`] rounds it: `5s`, `1m31s`, `8760h`.
+pub(crate) struct RetryIn(pub(crate) Duration);
+
+impl fmt::Display for RetryIn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_hms(f, u128::from(retry_after_secs(self.0)))
+    }
+}
+
+/// Whole seconds as hours, minutes and seconds, leaving out zero parts: `1h`, `1m30s`, `0s`.
+fn write_hms(f: &mut fmt::Formatter<'_>, secs: u128) -> fmt::Result {
+    let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+    if h > 0 {
+        write!(f, "{h}h")?;
+    }
+    if m > 0 {
+        write!(f, "{m}m")?;
+    }
+    if s > 0 || (h == 0 && m == 0) {
+        write!(f, "{s}s")?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -374,6 +417,58 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "call through circuit breaker `db` timed out after 500ms"
+        );
+    }
+
+    const MS: u64 = 1;
+
+    /// The edges of the one rounding: (milliseconds, whole seconds up, milliseconds up).
+    const ROUNDING: [(u64, u64, u64); 7] = [
+        (0, 0, 0),
+        (MS, 1, 1),
+        (999, 1, 999),
+        (1_000, 1, 1_000),
+        (4_488, 5, 4_488),
+        (5_000, 5, 5_000),
+        (5_001, 6, 5_001),
+    ];
+
+    #[test]
+    fn a_retry_rounds_up_to_whole_seconds_and_milliseconds() {
+        for (ms, secs, ms_up) in ROUNDING {
+            let d = Duration::from_millis(ms);
+            assert_eq!(retry_after_secs(d), secs, "{ms} ms");
+            assert_eq!(retry_after_ms(d), ms_up, "{ms} ms");
+        }
+        // Below a millisecond, and at the very end of the range: up, and saturating.
+        assert_eq!(retry_after_ms(Duration::from_nanos(1)), 1);
+        assert_eq!(retry_after_secs(Duration::from_nanos(1)), 1);
+        assert_eq!(retry_after_ms(Duration::from_nanos(4_488_000_001)), 4_489);
+        assert_eq!(retry_after_secs(Duration::MAX), u64::MAX);
+        assert_eq!(retry_after_ms(Duration::MAX), u64::MAX);
+    }
+
+    #[test]
+    fn display_shows_the_same_whole_seconds_as_the_header() {
+        for (ms, secs, _) in ROUNDING {
+            let err = BreakerError::Open {
+                name: "db",
+                retry_after: Duration::from_millis(ms),
+            };
+            assert_eq!(
+                err.to_string(),
+                format!("circuit breaker `db` is open; retry in {secs}s"),
+                "{ms} ms"
+            );
+        }
+        let retry_in = |ms| RetryIn(Duration::from_millis(ms)).to_string();
+        assert_eq!(retry_in(59_001), "1m");
+        assert_eq!(retry_in(90_001), "1m31s");
+        assert_eq!(retry_in(3_599_001), "1h");
+        assert_eq!(retry_in(365 * 24 * 3_600_000), "8760h");
+        assert_eq!(
+            RetryIn(Duration::MAX).to_string(),
+            format!("{}h15s", u64::MAX / 3600)
         );
     }
 }

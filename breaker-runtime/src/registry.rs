@@ -88,7 +88,8 @@ pub struct BreakerSnapshot {
     pub name: String,
     /// Its state.
     pub state: State,
-    /// Milliseconds until an open breaker lets probes through.
+    /// Milliseconds until an open breaker lets probes through, rounded up (as every place
+    /// that shows a retry wait rounds it; see [`BreakerError`](crate::BreakerError)).
     pub retry_after_ms: Option<u64>,
     /// Its counts and rates.
     pub metrics: Metrics,
@@ -382,7 +383,7 @@ impl CircuitBreaker {
         BreakerSnapshot {
             name: self.name().to_owned(),
             state: metrics.state,
-            retry_after_ms: self.retry_after().map(|d| d.as_millis() as u64),
+            retry_after_ms: self.retry_after().map(crate::error::retry_after_ms),
             metrics,
         }
     }

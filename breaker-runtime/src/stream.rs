@@ -22,8 +22,11 @@ pin_project! {
     /// `ignore_if` say otherwise, and passed on, errors wrapped in [`CallError::Inner`]. The
     /// time to wait for an item is the call's duration (for `slow_call`).
     ///
-    /// The end of the inner stream is not a call: the permit taken for it is given back
-    /// uncounted. Dropping the stream while it waits for an item counts that call as
+    /// Every item taken from the inner stream is exactly one call. A panic while polling the
+    /// inner stream, or in a `failure_if` / `ignore_if` predicate classifying an item, records
+    /// that call as a failure and keeps unwinding; a caller that catches it and polls on
+    /// starts the next item as a new call. The end of the inner stream is not a call: the
+    /// permit taken for it is given back uncounted. Dropping the stream while it waits for an item counts that call as
     /// cancelled. `call_timeout` is not applied: how long a feed may stay quiet is the
     /// caller's to say. A half-open breaker keeps its probe slot while the stream waits, so
     /// a quiet stream can run into `half_open_timeout`.
@@ -150,11 +153,16 @@ where
                 Poll::Ready(None)
             }
             Poll::Ready(Some(item)) => {
+                // Out of the stream before the predicates run: if one panics, unwinding drops
+                // this local and records the item as a failure (as a panicking body is on
+                // `call`). Left in the stream, the permit would carry over to the next item,
+                // so two items would make one call.
+                let permit = this.permit.take();
                 let outcome = match &item {
                     Ok(_) => Outcome::Success,
                     Err(e) => this.breaker.classify_erased(e),
                 };
-                if let Some(permit) = this.permit.take() {
+                if let Some(permit) = permit {
                     permit.finish(outcome, false);
                 }
                 Poll::Ready(Some(item.map_err(CallError::Inner)))
