@@ -124,24 +124,25 @@ mod source {
 
 /// Under loom time moves only when a model sets it, outside the threads it races: the model
 /// checker replays each interleaving and needs every run to take the same path, which a clock
-/// moving between two reads would break. A plain static, not a loom object, so it outlives
-/// each run; every model that depends on time sets it first.
+/// moving between two reads would break. Loom runs a model's threads as coroutines on the test's
+/// own thread, so a thread-local keeps tests that run side by side apart; not a loom object, so
+/// it outlives each run, and every model sets it first.
 #[cfg(loom)]
 mod source {
-    use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+    use std::cell::Cell;
 
     pub(crate) const COARSE_SLACK_MS: u64 = 0;
 
     pub(crate) const START_MS: u64 = 1 << 32;
 
-    static NOW_MS: AtomicU64 = AtomicU64::new(START_MS);
+    std::thread_local!(static NOW_MS: Cell<u64> = const { Cell::new(START_MS) });
 
     pub(crate) fn set_now_ms(ms: u64) {
-        NOW_MS.store(ms, SeqCst);
+        NOW_MS.with(|n| n.set(ms));
     }
 
     pub(crate) fn now_ms() -> u64 {
-        NOW_MS.load(SeqCst)
+        NOW_MS.with(Cell::get)
     }
 
     pub(crate) fn now_ns() -> u64 {
@@ -153,9 +154,9 @@ mod source {
     }
 }
 
+pub(crate) use source::{coarse_now_ms, now_ms, now_ns};
 #[cfg(loom)]
 pub(crate) use source::{set_now_ms, START_MS};
-pub(crate) use source::{coarse_now_ms, now_ms, now_ns};
 
 /// Rounds a duration up to whole milliseconds, so a timeout never fires early.
 pub(crate) fn ceil_ms(d: std::time::Duration) -> u64 {

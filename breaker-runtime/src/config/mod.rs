@@ -229,6 +229,8 @@ macro_rules! setters {
             self
         }
         /// How long the breaker stays open before letting probes through (default 30 s).
+        /// Breakers keep time in whole milliseconds: a wait with a fraction of a millisecond
+        /// (after the backoff) is rounded up to the next one, so it never ends early.
         ///
         /// ```
         /// let config = breaker_runtime::BreakerConfig::builder().reset_timeout(std::time::Duration::from_secs(10)).build();
