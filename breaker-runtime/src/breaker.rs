@@ -12,6 +12,7 @@ use crate::counters::Counters;
 use crate::error::{BreakerError, ConfigError};
 use crate::events::{trace_transition, BreakerEvent, EventReceiver, Events, TransitionReason};
 use crate::metrics::Metrics;
+use crate::name::Name;
 use crate::observe::Observer;
 use crate::permit::{Outcome, Permit, Ticket, TicketKind};
 use crate::state::{Generation, State, Word};
@@ -46,7 +47,7 @@ use std::time::Duration;
 /// # }
 /// ```
 pub struct CircuitBreaker {
-    name: &'static str,
+    name: Name,
     word: AtomicU64,
     /// Half-open: when the current phase last saw a verdict, tagged with its generation.
     verdict_at: AtomicU64,
@@ -125,7 +126,7 @@ impl fmt::Debug for CircuitBreaker {
 /// ```
 #[derive(Debug, Clone)]
 pub struct CircuitBreakerBuilder {
-    name: String,
+    name: Name,
     config: BreakerConfig,
 }
 
@@ -153,7 +154,7 @@ impl CircuitBreakerBuilder {
     /// assert!(err.unwrap_err().to_string().contains("`failure_threshold` = 0"));
     /// ```
     pub fn try_build(self) -> Result<Arc<CircuitBreaker>, ConfigError> {
-        CircuitBreaker::new(&self.name, self.config.clone(), &self.config).map(Arc::new)
+        CircuitBreaker::new(self.name, self.config.clone(), &self.config).map(Arc::new)
     }
 
     /// The settings made so far, e.g. to register them with
@@ -183,6 +184,19 @@ impl CircuitBreaker {
     /// assert_eq!(breaker.state(), breaker_runtime::State::Closed);
     /// ```
     pub fn builder(name: impl Into<String>) -> CircuitBreakerBuilder {
+        CircuitBreaker::builder_named(name.into())
+    }
+
+    /// Like [`builder`](Self::builder), for a [`Name`]: a string literal is taken as it is,
+    /// without a copy, and so is an `Arc<str>` shared with the caller.
+    ///
+    /// ```
+    /// use breaker_runtime::CircuitBreaker;
+    ///
+    /// let breaker = CircuitBreaker::builder_named("inventory").build();
+    /// assert_eq!(breaker.name(), "inventory");
+    /// ```
+    pub fn builder_named(name: impl Into<Name>) -> CircuitBreakerBuilder {
         CircuitBreakerBuilder {
             name: name.into(),
             config: BreakerConfig::default(),
@@ -191,18 +205,17 @@ impl CircuitBreaker {
 
     /// A breaker running `effective`, remembering `code` as the layer its code gave.
     pub(crate) fn new(
-        name: &str,
+        name: Name,
         code: BreakerConfig,
         effective: &BreakerConfig,
     ) -> Result<CircuitBreaker, ConfigError> {
-        let settings = effective.resolve(name)?;
+        let settings = effective.resolve(&name)?;
         let window = settings.window.map_or(std::ptr::null_mut(), |w| {
             Box::into_raw(Box::new(RateWindow::new(w)))
         });
-        let name = crate::registry::intern(name);
         Ok(CircuitBreaker {
+            observer: Observer::new(&name),
             name,
-            observer: Observer::new(name),
             word: AtomicU64::new(Word::initial().0),
             verdict_at: AtomicU64::new(0),
             settings: AtomicPtr::new(Arc::into_raw(crate::share::settings(settings)).cast_mut()),
@@ -221,8 +234,14 @@ impl CircuitBreaker {
     /// ```
     /// assert_eq!(breaker_runtime::CircuitBreaker::builder("db").build().name(), "db");
     /// ```
-    pub fn name(&self) -> &'static str {
-        self.name
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The name, to put in an error or event.
+    #[inline]
+    pub(crate) fn shared_name(&self) -> &Name {
+        &self.name
     }
 
     #[inline]
@@ -279,7 +298,7 @@ impl CircuitBreaker {
             // caller cost more than the rest of the rejection.
             if let Some(retry_ms) = self.reject_while_open(w) {
                 return Err(BreakerError::Open {
-                    name: self.name,
+                    name: self.name.clone(),
                     retry_after: Duration::from_millis(retry_ms),
                 });
             }
@@ -315,7 +334,7 @@ impl CircuitBreaker {
         self.observer.rejected(state);
         if self.events.observed() {
             self.events.send(BreakerEvent::Rejected {
-                name: self.name,
+                name: self.name.clone(),
                 state,
             });
         }
@@ -347,7 +366,9 @@ impl CircuitBreaker {
             State::Closed => Admission::Admit(self.ticket(gen, TicketKind::Closed)),
             State::Disabled => Admission::Admit(self.ticket(gen, TicketKind::Untracked)),
             State::MetricsOnly => Admission::Admit(self.ticket(gen, TicketKind::MetricsOnly)),
-            State::ForcedOpen => Admission::Reject(BreakerError::ForcedOpen { name: self.name }),
+            State::ForcedOpen => Admission::Reject(BreakerError::ForcedOpen {
+                name: self.name.clone(),
+            }),
             State::Open => {
                 let until = w.until_ms();
                 // The coarse clock never runs ahead, so "well before the deadline" is safe
@@ -360,7 +381,7 @@ impl CircuitBreaker {
                 };
                 if now < until {
                     return Admission::Reject(BreakerError::Open {
-                        name: self.name,
+                        name: self.name.clone(),
                         retry_after: Duration::from_millis(until - now),
                     });
                 }
@@ -386,7 +407,9 @@ impl CircuitBreaker {
                     return Admission::Retry;
                 }
                 if in_flight >= self.settings().half_open_max_calls {
-                    return Admission::Reject(BreakerError::HalfOpenFull { name: self.name });
+                    return Admission::Reject(BreakerError::HalfOpenFull {
+                        name: self.name.clone(),
+                    });
                 }
                 let next = Word::half_open(gen, w.level(), w.successes(), in_flight + 1);
                 if self.swap(w, next) {
@@ -646,10 +669,10 @@ impl CircuitBreaker {
     }
 
     fn announce(&self, from: State, to: State, reason: TransitionReason) {
-        trace_transition(self.name, from, to, reason);
+        trace_transition(&self.name, from, to, reason);
         self.observer.transition(from, to, reason);
         self.events.send(BreakerEvent::StateTransition {
-            name: self.name,
+            name: self.name.clone(),
             from,
             to,
             reason,
@@ -879,7 +902,7 @@ impl CircuitBreaker {
 
     /// Swaps in the settings `effective` resolves to.
     pub(crate) fn apply(&self, effective: &BreakerConfig) -> Result<(), ConfigError> {
-        let next = effective.resolve(self.name)?;
+        let next = effective.resolve(&self.name)?;
         let mut cold = self.cold();
         if *self.settings() == next {
             return Ok(());

@@ -1,6 +1,7 @@
 //! The errors a breaker returns: [`BreakerError`] when it does not run a call, [`CallError`]
 //! around the call's own error, and [`ConfigError`] for settings that make no sense.
 
+use crate::name::Name;
 use std::fmt;
 use std::time::Duration;
 
@@ -12,10 +13,19 @@ use std::time::Duration;
 /// use breaker_runtime::BreakerError;
 /// use std::time::Duration;
 ///
-/// let err = BreakerError::Open { name: "quotes", retry_after: Duration::from_secs(12) };
+/// let err = BreakerError::Open { name: "quotes".into(), retry_after: Duration::from_secs(12) };
 /// assert_eq!(err.to_string(), "circuit breaker `quotes` is open; retry in 12s");
 /// assert_eq!(err.name(), "quotes");
 /// assert!(err.is_circuit_open());
+/// ```
+///
+/// The `name` fields are [`Name`]s, which compare with a `str`, also in a pattern's guard:
+///
+/// ```
+/// # use breaker_runtime::BreakerError;
+/// let err = BreakerError::ForcedOpen { name: String::from("quotes").into() };
+/// assert!(matches!(&err, BreakerError::ForcedOpen { name } if name == "quotes"));
+/// assert_eq!(err, BreakerError::ForcedOpen { name: "quotes".into() });
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
@@ -24,7 +34,7 @@ pub enum BreakerError {
     #[error("circuit breaker `{name}` is open; retry in {}", HumanDuration(*retry_after))]
     Open {
         /// The breaker's name.
-        name: &'static str,
+        name: Name,
         /// How long until the breaker lets a probe through.
         retry_after: Duration,
     },
@@ -32,19 +42,19 @@ pub enum BreakerError {
     #[error("circuit breaker `{name}` is half-open and its probe slots are taken; retry shortly")]
     HalfOpenFull {
         /// The breaker's name.
-        name: &'static str,
+        name: Name,
     },
     /// The breaker was opened by hand and stays open until closed or reset.
     #[error("circuit breaker `{name}` is forced open; it stays open until closed or reset")]
     ForcedOpen {
         /// The breaker's name.
-        name: &'static str,
+        name: Name,
     },
     /// The call ran longer than the breaker's `call_timeout` and was cut.
     #[error("call through circuit breaker `{name}` timed out after {}", HumanDuration(*after))]
     TimedOut {
         /// The breaker's name.
-        name: &'static str,
+        name: Name,
         /// The `call_timeout` that elapsed.
         after: Duration,
     },
@@ -54,10 +64,10 @@ impl BreakerError {
     /// The name of the breaker that produced this error.
     ///
     /// ```
-    /// let err = breaker_runtime::BreakerError::ForcedOpen { name: "db" };
+    /// let err = breaker_runtime::BreakerError::ForcedOpen { name: "db".into() };
     /// assert_eq!(err.name(), "db");
     /// ```
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             BreakerError::Open { name, .. }
             | BreakerError::HalfOpenFull { name }
@@ -70,7 +80,7 @@ impl BreakerError {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let err = breaker_runtime::BreakerError::Open { name: "db", retry_after: Duration::from_secs(3) };
+    /// let err = breaker_runtime::BreakerError::Open { name: "db".into(), retry_after: Duration::from_secs(3) };
     /// assert_eq!(err.retry_after(), Some(Duration::from_secs(3)));
     /// ```
     pub fn retry_after(&self) -> Option<Duration> {
@@ -85,7 +95,7 @@ impl BreakerError {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let err = breaker_runtime::BreakerError::TimedOut { name: "db", after: Duration::from_secs(1) };
+    /// let err = breaker_runtime::BreakerError::TimedOut { name: "db".into(), after: Duration::from_secs(1) };
     /// assert!(!err.is_circuit_open());
     /// ```
     pub fn is_circuit_open(&self) -> bool {
@@ -95,7 +105,7 @@ impl BreakerError {
     /// Whether the call was cut by the breaker's `call_timeout`.
     ///
     /// ```
-    /// let err = breaker_runtime::BreakerError::HalfOpenFull { name: "db" };
+    /// let err = breaker_runtime::BreakerError::HalfOpenFull { name: "db".into() };
     /// assert!(!err.is_timeout());
     /// ```
     pub fn is_timeout(&self) -> bool {
@@ -111,10 +121,10 @@ impl BreakerError {
 /// ```
 /// use breaker_runtime::BreakerError;
 ///
-/// let io: std::io::Error = BreakerError::ForcedOpen { name: "disk" }.into();
+/// let io: std::io::Error = BreakerError::ForcedOpen { name: "disk".into() }.into();
 /// assert_eq!(io.kind(), std::io::ErrorKind::Other);
 /// let inner = io.get_ref().and_then(|e| e.downcast_ref::<BreakerError>());
-/// assert_eq!(inner, Some(&BreakerError::ForcedOpen { name: "disk" }));
+/// assert_eq!(inner, Some(&BreakerError::ForcedOpen { name: "disk".into() }));
 /// ```
 impl From<BreakerError> for std::io::Error {
     fn from(err: BreakerError) -> Self {
@@ -136,7 +146,7 @@ impl From<BreakerError> for std::io::Error {
 /// assert!(!inner.is_circuit_open());
 /// assert_eq!(inner.into_inner().unwrap().to_string(), "boom");
 ///
-/// let rejected: CallError<std::io::Error> = BreakerError::ForcedOpen { name: "db" }.into();
+/// let rejected: CallError<std::io::Error> = BreakerError::ForcedOpen { name: "db".into() }.into();
 /// assert!(rejected.is_circuit_open());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -191,7 +201,7 @@ impl<E> CallError<E> {
     /// ```
     /// use breaker_runtime::{BreakerError, CallError};
     /// let err: CallError<Box<dyn std::error::Error + Send + Sync>> =
-    ///     CallError::Breaker(BreakerError::ForcedOpen { name: "db" });
+    ///     CallError::Breaker(BreakerError::ForcedOpen { name: "db".into() });
     /// assert!(err.flatten().to_string().contains("forced open"));
     /// ```
     pub fn flatten(self) -> E
@@ -368,7 +378,7 @@ mod tests {
             "breaker `quotes`: unknown key `timeout`; did you mean `reset_timeout`?"
         );
         let e = BreakerError::TimedOut {
-            name: "db",
+            name: "db".into(),
             after: Duration::from_millis(500),
         };
         assert_eq!(
