@@ -1,9 +1,10 @@
-//! Breaker names: what a dropped breaker leaves behind (nothing), and that errors and events
-//! carry the breaker's name whatever it was made from (a literal, a `String`, an `Arc<str>`;
-//! short or long).
+//! Breaker names: what a dropped or removed breaker leaves behind (nothing), what
+//! `Registry::remove` does, and that errors and events carry the breaker's name whatever it
+//! was made from (a literal, a `String`, an `Arc<str>`; short or long).
 
 use breaker_runtime::{
-    BreakerConfig, BreakerError, BreakerEvent, CallError, CircuitBreaker, Name, Registry, State,
+    circuit_breaker, registry, BreakerConfig, BreakerError, BreakerEvent, CallError,
+    CircuitBreaker, Name, Registry, State,
 };
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
@@ -104,9 +105,172 @@ fn built_and_dropped_breakers_leave_nothing_behind() {
     );
 }
 
+#[test]
+fn removed_breakers_leave_nothing_behind() {
+    let config = BreakerConfig::builder().failure_threshold(5).build();
+    let kept = left_behind(|round| {
+        for i in 0..BREAKERS / 4 {
+            let name = format!("names-removed-{}", host_name(round, i));
+            let b = registry().get_or_create(&name, config.clone());
+            // A rejection and its error, so the name has been handed out too.
+            b.force_open();
+            let err = b.call_sync(|| Ok::<_, ()>(())).unwrap_err();
+            assert!(err.is_circuit_open());
+            drop(err);
+            let removed = registry().remove(&name).expect("registered");
+            assert!(Arc::ptr_eq(&b, &removed));
+        }
+    });
+    assert!(
+        kept < 64 * 1024,
+        "{} breakers registered and removed left {kept} bytes behind",
+        BREAKERS / 4
+    );
+}
+
+// ----- Registry::remove ----------------------------------------------------------------------
+
+fn opens_after_one() -> BreakerConfig {
+    BreakerConfig::builder()
+        .failure_threshold(1)
+        .reset_timeout(Duration::from_secs(3600))
+        .build()
+}
+
 fn fail(b: &CircuitBreaker) {
     let r = b.call_sync(|| Err::<(), _>("down"));
     assert!(matches!(r, Err(CallError::Inner("down"))), "{r:?}");
+}
+
+#[test]
+fn remove_forgets_the_name_and_a_later_get_or_create_starts_afresh() {
+    let old = registry().get_or_create("names-remove", opens_after_one());
+    fail(&old);
+    assert_eq!(old.state(), State::Open);
+
+    let removed = registry()
+        .remove("names-remove")
+        .expect("it was registered");
+    assert!(Arc::ptr_eq(&old, &removed));
+    drop(removed);
+    assert!(registry().get("names-remove").is_none());
+    assert!(!registry().names().iter().any(|n| n == "names-remove"));
+    assert!(!registry()
+        .snapshot()
+        .iter()
+        .any(|s| s.name == "names-remove"));
+    assert!(registry().remove("names-remove").is_none(), "removed twice");
+
+    let fresh = registry().get_or_create("names-remove", opens_after_one());
+    assert!(!Arc::ptr_eq(&old, &fresh));
+    assert_eq!(fresh.state(), State::Closed);
+    let m = fresh.metrics();
+    assert_eq!(
+        (m.calls, m.failures, m.rejected, m.opened_count),
+        (0, 0, 0, 0)
+    );
+    assert!(Arc::ptr_eq(
+        &fresh,
+        &registry().get("names-remove").unwrap()
+    ));
+
+    // The old breaker still works for whoever holds it, apart from the new one.
+    let err = old.call_sync(|| Ok::<_, ()>(())).unwrap_err();
+    assert!(
+        matches!(&err, CallError::Breaker(BreakerError::Open { name, .. }) if name == "names-remove")
+    );
+    assert_eq!(old.metrics().rejected, 1);
+    old.close();
+    assert_eq!(old.call_sync(|| Ok::<_, ()>(7)), Ok(7));
+    fail(&fresh);
+    assert_eq!(fresh.state(), State::Open);
+    assert_eq!(old.state(), State::Closed);
+}
+
+#[test]
+fn remove_of_an_unknown_name_is_none() {
+    assert!(registry().remove("names-never-registered").is_none());
+    assert!(Registry::new().remove("").is_none());
+}
+
+#[test]
+fn a_removed_breaker_is_not_counted_or_listed() {
+    let r = Registry::new();
+    r.get_or_create("names-a", opens_after_one());
+    fail(&r.get_or_create("names-b", opens_after_one()));
+    assert_eq!((r.len(), r.health().total, r.health().open), (2, 2, 1));
+
+    let b = r.remove("names-b").unwrap();
+    assert_eq!(b.state(), State::Open);
+    assert_eq!(r.names(), ["names-a"]);
+    assert_eq!((r.len(), r.health().total, r.health().open), (1, 1, 0));
+    let snapshot = r.snapshot();
+    assert_eq!(snapshot.len(), 1);
+    assert_eq!(snapshot[0].name, "names-a");
+}
+
+#[cfg(feature = "config")]
+#[test]
+fn loads_skip_a_removed_breaker_and_reach_the_next_one_of_that_name() {
+    use breaker_runtime::config::load_str_into;
+
+    let r = Registry::new();
+    let code = BreakerConfig::builder().failure_threshold(3).build();
+    let old = r.get_or_create("names-cfg", code.clone());
+    r.remove("names-cfg").unwrap();
+    load_str_into(&r, "[breakers.\"names-cfg\"]\nfailure_threshold = 1\n").unwrap();
+
+    fail(&old);
+    assert_eq!(
+        old.state(),
+        State::Closed,
+        "the removed breaker kept its settings"
+    );
+    let fresh = r.get_or_create("names-cfg", code);
+    fail(&fresh);
+    assert_eq!(
+        fresh.state(),
+        State::Open,
+        "the loaded table applies to the new one"
+    );
+}
+
+#[circuit_breaker(name = "names-macro", failure_threshold = 1, reset_timeout = "1h")]
+fn annotated(fail: bool) -> Result<u32, BreakerError> {
+    if fail {
+        Err(BreakerError::ForcedOpen {
+            name: "downstream".into(),
+        })
+    } else {
+        Ok(1)
+    }
+}
+
+/// As `Registry::remove` documents it: an annotated function keeps the breaker it reached
+/// first; the registry makes another one under the same name.
+#[test]
+fn an_annotated_function_keeps_its_breaker_after_remove() {
+    assert!(annotated(true).is_err());
+    let err = annotated(false).unwrap_err();
+    assert_eq!(err.name(), "names-macro");
+    assert!(err.is_circuit_open());
+
+    let removed = registry()
+        .remove("names-macro")
+        .expect("registered on first call");
+    assert_eq!(removed.state(), State::Open);
+    assert!(registry().get("names-macro").is_none());
+
+    let other = registry().get_or_create("names-macro", BreakerConfig::default());
+    assert_eq!(other.state(), State::Closed);
+    let err = annotated(false).unwrap_err();
+    assert_eq!(
+        err.name(),
+        "names-macro",
+        "still the function's first breaker"
+    );
+    assert_eq!(removed.metrics().rejected, 2);
+    assert_eq!(other.metrics().calls, 0);
 }
 
 // ----- the name in errors and events -----------------------------------------------------

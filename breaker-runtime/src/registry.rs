@@ -163,6 +163,45 @@ impl Registry {
         self.read().breakers.get(name).cloned()
     }
 
+    /// Forgets the breaker registered as `name` and returns it; `None` if there is none.
+    ///
+    /// From then on [`get`](Self::get) does not find it, [`names`](Self::names),
+    /// [`snapshot`](Self::snapshot), [`health`](Self::health) and the admin routes do not
+    /// list it, and config loads no longer reconfigure it; a later
+    /// [`get_or_create`](Self::get_or_create) makes a fresh breaker, closed and with no
+    /// counts. Settings loaded from files and the environment for `name` stay loaded, so
+    /// that fresh breaker gets them too.
+    ///
+    /// Whoever still holds an `Arc` of the old breaker (a tower layer, a task, the value
+    /// returned here) keeps using it as before, outside the registry; its memory, its name included,
+    /// comes back when the last `Arc` goes. A `#[circuit_breaker]` function keeps the breaker
+    /// it reached on its first call for the rest of the program, so removing that name
+    /// leaves the function on its old, now unlisted breaker, while `get_or_create` under the
+    /// same name makes another one: remove only the breakers you made yourself. With the
+    /// `metrics` feature, the old breaker's state gauge is taken back when it is dropped; the
+    /// series it already exported stay with the recorder (the Prometheus exporter, for one,
+    /// keeps them until its idle timeout, if one is set).
+    ///
+    /// ```
+    /// use breaker_runtime::{registry, BreakerConfig, State};
+    ///
+    /// let config = BreakerConfig::builder().failure_threshold(1).build();
+    /// let old = registry().get_or_create("docs-remove", config.clone());
+    /// old.force_open();
+    ///
+    /// let removed = registry().remove("docs-remove").unwrap();
+    /// assert!(std::sync::Arc::ptr_eq(&old, &removed));
+    /// assert!(registry().get("docs-remove").is_none());
+    /// assert!(registry().remove("docs-remove").is_none());
+    ///
+    /// let fresh = registry().get_or_create("docs-remove", config);
+    /// assert_eq!(fresh.state(), State::Closed);
+    /// assert_eq!(old.state(), State::ForcedOpen);
+    /// ```
+    pub fn remove(&self, name: &str) -> Option<Arc<CircuitBreaker>> {
+        self.write().breakers.remove(name)
+    }
+
     /// The breaker registered as `name`, created with `config` if there is none.
     ///
     /// The first config wins: asking again with a different config returns the existing
