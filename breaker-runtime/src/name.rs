@@ -21,9 +21,12 @@ use std::sync::Arc;
 ///
 /// Each rejection puts a clone in its [`BreakerError`](crate::BreakerError), so the first two
 /// forms keep rejections as cheap as they get, even with many threads rejecting on one
-/// breaker; a long run-time name costs two atomic operations on one shared counter per
-/// rejection. [`CircuitBreaker::builder`](crate::CircuitBreaker::builder) takes any
-/// `Into<String>`, so a literal given to it is a name made at run time.
+/// breaker. A long run-time name costs two atomic operations on its reference count per
+/// rejection, and threads rejecting on one breaker contend for that count: for a breaker
+/// whose rejections are hot, keep its name within 23 bytes, or give a `&'static str` to
+/// [`CircuitBreaker::builder_named`](crate::CircuitBreaker::builder_named).
+/// [`CircuitBreaker::builder`](crate::CircuitBreaker::builder) takes any `Into<String>`, so a
+/// literal given to it counts as a name made at run time.
 ///
 /// It derefs to `str`, and compares, orders and hashes as its text, whatever its form; it
 /// prints (`Display` and `Debug`) as a `str` does, and serializes as a string with the `serde`
