@@ -96,7 +96,7 @@ async fn main() {
     let mut names = registry().names();
     names.sort();
     for name in names {
-        let breaker = registry().get(name).expect("listed");
+        let breaker = registry().get(&name).expect("listed");
         println!("  {name}: {:?}", breaker.state());
     }
 }

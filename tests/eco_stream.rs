@@ -73,7 +73,7 @@ async fn each_item_is_a_call_and_a_rejection_ends_the_stream_and_drops_the_sourc
             Err(CallError::Inner("reset")),
             Err(CallError::Inner("reset")),
             Err(CallError::Breaker(BreakerError::Open {
-                name: "eco-stream-items",
+                name: "eco-stream-items".into(),
                 retry_after: Duration::from_secs(30)
             })),
         ]

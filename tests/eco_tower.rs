@@ -325,7 +325,10 @@ async fn call_timeout_cuts_slow_responses() {
     let started = tokio::time::Instant::now();
     match slow.clone().oneshot(10).await {
         Err(CallError::Breaker(BreakerError::TimedOut { name, after })) => {
-            assert_eq!((name, after), ("eco-tower-timeout", Duration::from_secs(2)));
+            assert_eq!(
+                (name.as_str(), after),
+                ("eco-tower-timeout", Duration::from_secs(2))
+            );
         }
         other => panic!("expected a timeout, got {other:?}"),
     }

@@ -114,7 +114,7 @@ async fn call_timeout_cuts_the_call() {
     match slow_plain(60).await {
         Err(Error::Breaker(BreakerError::TimedOut { name, after })) => {
             assert_eq!(
-                (name, after),
+                (name.as_str(), after),
                 ("timeout-no-fallback", Duration::from_millis(50))
             );
         }

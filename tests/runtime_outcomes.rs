@@ -144,7 +144,10 @@ async fn call_timeout_cuts_the_call_and_counts_a_failure() {
     let r = b.call(pending::<Result<(), AppError>>).await;
     match r {
         Err(CallError::Breaker(BreakerError::TimedOut { name, after })) => {
-            assert_eq!((name, after), ("o-timeout", Duration::from_millis(200)));
+            assert_eq!(
+                (name.as_str(), after),
+                ("o-timeout", Duration::from_millis(200))
+            );
         }
         other => panic!("expected TimedOut, got {other:?}"),
     }

@@ -151,13 +151,20 @@ fn rejected(c: &mut Criterion) {
     let mut g = c.benchmark_group("rejected");
     let hour = Duration::from_secs(3600);
 
-    let ours = CircuitBreaker::builder("bench-rejected")
-        .failure_threshold(1)
-        .reset_timeout(hour)
-        .build();
-    let _ = ours.call_sync(fail);
-    assert!(ours.call_sync(ok).is_err(), "ours must be open");
+    let ours = open_breaker("bench-rejected", hour);
     g.bench_function("ours", |b| b.iter(|| black_box(ours.call_sync(ok))));
+    // Names made at run time (`builder(String)`, `get_or_create(&str)`): one as short as
+    // most host or service names, one longer than any inline storage.
+    for (case, name) in [
+        ("ours_runtime_name", format!("host-{}:443", 10)),
+        (
+            "ours_long_runtime_name",
+            format!("api-{}.eu-west-1.example.com:443", 10),
+        ),
+    ] {
+        let ours = open_breaker(name, hour);
+        g.bench_function(case, |b| b.iter(|| black_box(ours.call_sync(ok))));
+    }
 
     let rc = recloser::Recloser::custom()
         .closed_len(1)
@@ -184,6 +191,17 @@ fn rejected(c: &mut Criterion) {
     );
     g.bench_function("failsafe", |b| b.iter(|| black_box(fs_call(&fs, ok))));
     g.finish();
+}
+
+/// Ours, open for `reset_timeout` from now.
+fn open_breaker(name: impl Into<String>, reset_timeout: Duration) -> Arc<CircuitBreaker> {
+    let b = CircuitBreaker::builder(name)
+        .failure_threshold(1)
+        .reset_timeout(reset_timeout)
+        .build();
+    let _ = b.call_sync(fail);
+    assert!(b.call_sync(ok).is_err(), "must be open");
+    b
 }
 
 // ----- our policies in Closed --------------------------------------------------------------
@@ -355,6 +373,34 @@ fn threads(c: &mut Criterion) {
         }),
         ("failsafe", &|| {
             black_box(fs_call(&fs, ok)).ok();
+        }),
+    ];
+    for (name, call) in cases {
+        for n in [1usize, 2] {
+            g.throughput(Throughput::Elements(n as u64));
+            g.bench_function(format!("{name}/{n}"), |b| {
+                b.iter_custom(|iters| hammer(n, iters, call))
+            });
+        }
+    }
+    g.finish();
+
+    // Rejections on one open breaker from 2 threads: each error carries the breaker's name,
+    // so whatever it takes to hand the name out must not make the threads fight.
+    let mut g = c.benchmark_group("threads_rejected");
+    let hour = Duration::from_secs(3600);
+    let literal = open_breaker("bench-threads-rejected", hour);
+    let runtime = open_breaker(format!("host-{}:443", 11), hour);
+    let long = open_breaker(format!("api-{}.eu-west-1.example.com:443", 11), hour);
+    let cases: [(&str, &(dyn Fn() + Sync)); 3] = [
+        ("ours", &|| {
+            black_box(literal.call_sync(ok)).ok();
+        }),
+        ("ours_runtime_name", &|| {
+            black_box(runtime.call_sync(ok)).ok();
+        }),
+        ("ours_long_runtime_name", &|| {
+            black_box(long.call_sync(ok)).ok();
         }),
     ];
     for (name, call) in cases {

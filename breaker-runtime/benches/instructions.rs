@@ -19,8 +19,8 @@ fn breaker(config: BreakerConfig) -> Arc<CircuitBreaker> {
     Registry::new().get_or_create("instructions", config)
 }
 
-fn open_breaker() -> Arc<CircuitBreaker> {
-    let b = CircuitBreaker::builder("instructions-open")
+fn open_breaker(name: impl Into<String>) -> Arc<CircuitBreaker> {
+    let b = CircuitBreaker::builder(name)
         .failure_threshold(1)
         .reset_timeout(Duration::from_secs(3600))
         .build();
@@ -37,6 +37,8 @@ const CASES: &[&str] = &[
     "closed_async_poll/recloser",
     "closed_async_poll/failsafe",
     "rejected/ours",
+    "rejected/ours_runtime_name",
+    "rejected/ours_long_runtime_name",
     "rejected/recloser",
     "rejected/failsafe",
     "policy/count_window",
@@ -98,8 +100,13 @@ fn run(case: &str, n: u64) {
                 black_box(poll_once(&mut cx, fut)).ok();
             })
         }
-        "rejected/ours" => {
-            let b = open_breaker();
+        "rejected/ours" | "rejected/ours_runtime_name" | "rejected/ours_long_runtime_name" => {
+            // As in `calls.rs`: a literal, a short name made at run time and a long one.
+            let b = match case {
+                "rejected/ours" => open_breaker("instructions-open"),
+                "rejected/ours_runtime_name" => open_breaker(format!("host-{}:443", 10)),
+                _ => open_breaker(format!("api-{}.eu-west-1.example.com:443", 10)),
+            };
             (0..n).for_each(|_| {
                 black_box(b.call_sync(ok)).ok();
             })

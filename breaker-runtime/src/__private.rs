@@ -51,8 +51,11 @@ impl BreakerCell {
         name: &'static str,
         config: fn() -> BreakerConfig,
     ) -> &'static CircuitBreaker {
-        self.cell
-            .get_or_init(|| crate::registry().get_or_create(name, config()))
+        // The name is a literal, `concat!` or a default name from below: kept as it is, with
+        // no copy, so errors and events carry it at no cost.
+        self.cell.get_or_init(|| {
+            crate::registry().get_or_create_named(&crate::Name::from_static(name), config())
+        })
     }
 }
 
@@ -154,6 +157,12 @@ impl BreakerCell {
 /// The default name of a method: `type::path::Type::method`, from `type_name::<T>()` without
 /// generic arguments (all instantiations share one breaker, so they share one name).
 /// Allocates once per function, on its first call.
+///
+/// The name is leaked on purpose: it is made at most once per annotated method (the
+/// `BreakerCell` caches the breaker after the first call), so what stays is bounded by the
+/// program's code, not by what it does at run time, and a `&'static str` keeps the name free
+/// to hand out in every error and event, like a literal's. Breakers a program makes at run
+/// time never come here; their names are [`Name`](crate::Name)s and are freed with them.
 pub fn method_name<T: ?Sized>(method: &'static str) -> &'static str {
     let type_name = ::core::any::type_name::<T>();
     let path = type_name.split('<').next().unwrap_or(type_name);
@@ -163,7 +172,8 @@ pub fn method_name<T: ?Sized>(method: &'static str) -> &'static str {
 /// Reserves a default name for the function at `site`. Two different functions that derive
 /// the same default name (say an inherent and a trait method of one type, both `get`) must
 /// not share a breaker by accident: the first keeps the name, the later one gets
-/// `name@site` and a warning.
+/// `name@site` and a warning. The renamed `name@site` is leaked for the reason
+/// [`method_name`] gives: once per annotated function at most.
 pub fn claim_name(name: &'static str, site: &'static str) -> &'static str {
     use std::collections::HashMap;
     use std::sync::Mutex;

@@ -287,9 +287,9 @@ async fn health(Shared(admin): AdminState) -> Response {
 }
 
 #[derive(Serialize)]
-struct RejectionBody {
+struct RejectionBody<'a> {
     error: String,
-    breaker: &'static str,
+    breaker: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     retry_after_ms: Option<u64>,
 }
@@ -303,7 +303,7 @@ struct RejectionBody {
 /// use breaker_runtime::BreakerError;
 /// use std::time::Duration;
 ///
-/// let rejected = BreakerError::Open { name: "db", retry_after: Duration::from_millis(1500) };
+/// let rejected = BreakerError::Open { name: "db".into(), retry_after: Duration::from_millis(1500) };
 /// let response = rejected.into_response();
 /// assert_eq!(response.status(), 503);
 /// assert_eq!(response.headers()["retry-after"], "2");
@@ -341,7 +341,7 @@ impl IntoResponse for BreakerError {
 /// use breaker_runtime::{BreakerError, CallError};
 ///
 /// let err: CallError<(axum::http::StatusCode, &str)> =
-///     CallError::Breaker(BreakerError::ForcedOpen { name: "db" });
+///     CallError::Breaker(BreakerError::ForcedOpen { name: "db".into() });
 /// assert_eq!(err.into_response().status(), 503);
 /// let err: CallError<_> = CallError::Inner((axum::http::StatusCode::BAD_GATEWAY, "upstream"));
 /// assert_eq!(err.into_response().status(), 502);

@@ -110,7 +110,7 @@ impl CircuitBreaker {
                 None => {
                     permit.finish(Outcome::Failure, true);
                     return Err(CallError::Breaker(BreakerError::TimedOut {
-                        name: self.name(),
+                        name: self.shared_name().clone(),
                         after: call_timeout.unwrap_or_default(),
                     }));
                 }

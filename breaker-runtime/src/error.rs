@@ -1,6 +1,7 @@
 //! The errors a breaker returns: [`BreakerError`] when it does not run a call, [`CallError`]
 //! around the call's own error, and [`ConfigError`] for settings that make no sense.
 
+use crate::name::Name;
 use std::fmt;
 use std::time::Duration;
 
@@ -12,7 +13,7 @@ use std::time::Duration;
 /// use breaker_runtime::BreakerError;
 /// use std::time::Duration;
 ///
-/// let err = BreakerError::Open { name: "quotes", retry_after: Duration::from_secs(12) };
+/// let err = BreakerError::Open { name: "quotes".into(), retry_after: Duration::from_secs(12) };
 /// assert_eq!(err.to_string(), "circuit breaker `quotes` is open; retry in 12s");
 /// assert_eq!(err.name(), "quotes");
 /// assert!(err.is_circuit_open());
@@ -28,11 +29,20 @@ use std::time::Duration;
 /// use breaker_runtime::BreakerError;
 /// use std::time::Duration;
 ///
-/// let open = |ms| BreakerError::Open { name: "quotes", retry_after: Duration::from_millis(ms) };
+/// let open = |ms| BreakerError::Open { name: "quotes".into(), retry_after: Duration::from_millis(ms) };
 /// assert_eq!(open(4_488).to_string(), "circuit breaker `quotes` is open; retry in 5s");
 /// assert_eq!(open(250).to_string(), "circuit breaker `quotes` is open; retry in 1s");
 /// assert_eq!(open(90_001).to_string(), "circuit breaker `quotes` is open; retry in 1m31s");
 /// assert_eq!(open(0).to_string(), "circuit breaker `quotes` is open; retry in 0s");
+/// ```
+///
+/// The `name` fields are [`Name`]s, which compare with a `str`, also in a pattern's guard:
+///
+/// ```
+/// # use breaker_runtime::BreakerError;
+/// let err = BreakerError::ForcedOpen { name: String::from("quotes").into() };
+/// assert!(matches!(&err, BreakerError::ForcedOpen { name } if name == "quotes"));
+/// assert_eq!(err, BreakerError::ForcedOpen { name: "quotes".into() });
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
@@ -41,7 +51,7 @@ pub enum BreakerError {
     #[error("circuit breaker `{name}` is open; retry in {}", RetryIn(*retry_after))]
     Open {
         /// The breaker's name.
-        name: &'static str,
+        name: Name,
         /// How long until the breaker lets a probe through.
         retry_after: Duration,
     },
@@ -49,19 +59,19 @@ pub enum BreakerError {
     #[error("circuit breaker `{name}` is half-open and its probe slots are taken; retry shortly")]
     HalfOpenFull {
         /// The breaker's name.
-        name: &'static str,
+        name: Name,
     },
     /// The breaker was opened by hand and stays open until closed or reset.
     #[error("circuit breaker `{name}` is forced open; it stays open until closed or reset")]
     ForcedOpen {
         /// The breaker's name.
-        name: &'static str,
+        name: Name,
     },
     /// The call ran longer than the breaker's `call_timeout` and was cut.
     #[error("call through circuit breaker `{name}` timed out after {}", HumanDuration(*after))]
     TimedOut {
         /// The breaker's name.
-        name: &'static str,
+        name: Name,
         /// The `call_timeout` that elapsed.
         after: Duration,
     },
@@ -71,10 +81,10 @@ impl BreakerError {
     /// The name of the breaker that produced this error.
     ///
     /// ```
-    /// let err = breaker_runtime::BreakerError::ForcedOpen { name: "db" };
+    /// let err = breaker_runtime::BreakerError::ForcedOpen { name: "db".into() };
     /// assert_eq!(err.name(), "db");
     /// ```
-    pub fn name(&self) -> &'static str {
+    pub fn name(&self) -> &str {
         match self {
             BreakerError::Open { name, .. }
             | BreakerError::HalfOpenFull { name }
@@ -87,7 +97,7 @@ impl BreakerError {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let err = breaker_runtime::BreakerError::Open { name: "db", retry_after: Duration::from_secs(3) };
+    /// let err = breaker_runtime::BreakerError::Open { name: "db".into(), retry_after: Duration::from_secs(3) };
     /// assert_eq!(err.retry_after(), Some(Duration::from_secs(3)));
     /// ```
     pub fn retry_after(&self) -> Option<Duration> {
@@ -102,7 +112,7 @@ impl BreakerError {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let err = breaker_runtime::BreakerError::TimedOut { name: "db", after: Duration::from_secs(1) };
+    /// let err = breaker_runtime::BreakerError::TimedOut { name: "db".into(), after: Duration::from_secs(1) };
     /// assert!(!err.is_circuit_open());
     /// ```
     pub fn is_circuit_open(&self) -> bool {
@@ -112,7 +122,7 @@ impl BreakerError {
     /// Whether the call was cut by the breaker's `call_timeout`.
     ///
     /// ```
-    /// let err = breaker_runtime::BreakerError::HalfOpenFull { name: "db" };
+    /// let err = breaker_runtime::BreakerError::HalfOpenFull { name: "db".into() };
     /// assert!(!err.is_timeout());
     /// ```
     pub fn is_timeout(&self) -> bool {
@@ -128,10 +138,10 @@ impl BreakerError {
 /// ```
 /// use breaker_runtime::BreakerError;
 ///
-/// let io: std::io::Error = BreakerError::ForcedOpen { name: "disk" }.into();
+/// let io: std::io::Error = BreakerError::ForcedOpen { name: "disk".into() }.into();
 /// assert_eq!(io.kind(), std::io::ErrorKind::Other);
 /// let inner = io.get_ref().and_then(|e| e.downcast_ref::<BreakerError>());
-/// assert_eq!(inner, Some(&BreakerError::ForcedOpen { name: "disk" }));
+/// assert_eq!(inner, Some(&BreakerError::ForcedOpen { name: "disk".into() }));
 /// ```
 impl From<BreakerError> for std::io::Error {
     fn from(err: BreakerError) -> Self {
@@ -153,7 +163,7 @@ impl From<BreakerError> for std::io::Error {
 /// assert!(!inner.is_circuit_open());
 /// assert_eq!(inner.into_inner().unwrap().to_string(), "boom");
 ///
-/// let rejected: CallError<std::io::Error> = BreakerError::ForcedOpen { name: "db" }.into();
+/// let rejected: CallError<std::io::Error> = BreakerError::ForcedOpen { name: "db".into() }.into();
 /// assert!(rejected.is_circuit_open());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -208,7 +218,7 @@ impl<E> CallError<E> {
     /// ```
     /// use breaker_runtime::{BreakerError, CallError};
     /// let err: CallError<Box<dyn std::error::Error + Send + Sync>> =
-    ///     CallError::Breaker(BreakerError::ForcedOpen { name: "db" });
+    ///     CallError::Breaker(BreakerError::ForcedOpen { name: "db".into() });
     /// assert!(err.flatten().to_string().contains("forced open"));
     /// ```
     pub fn flatten(self) -> E
@@ -411,7 +421,7 @@ mod tests {
             "breaker `quotes`: unknown key `timeout`; did you mean `reset_timeout`?"
         );
         let e = BreakerError::TimedOut {
-            name: "db",
+            name: "db".into(),
             after: Duration::from_millis(500),
         };
         assert_eq!(
@@ -452,7 +462,7 @@ mod tests {
     fn display_shows_the_same_whole_seconds_as_the_header() {
         for (ms, secs, _) in ROUNDING {
             let err = BreakerError::Open {
-                name: "db",
+                name: "db".into(),
                 retry_after: Duration::from_millis(ms),
             };
             assert_eq!(

@@ -3,6 +3,7 @@
 //! Events are sent after the state word changed, never under a lock of ours. Rejections are
 //! sent only while someone is subscribed, so an unobserved breaker pays one load for them.
 
+use crate::name::Name;
 use crate::state::State;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -83,7 +84,7 @@ pub enum BreakerEvent {
     /// The breaker moved from one state to another.
     StateTransition {
         /// The breaker's name.
-        name: &'static str,
+        name: Name,
         /// The state it left.
         from: State,
         /// The state it entered.
@@ -94,7 +95,7 @@ pub enum BreakerEvent {
     /// A call was rejected without running.
     Rejected {
         /// The breaker's name.
-        name: &'static str,
+        name: Name,
         /// The state that rejected it.
         state: State,
     },

@@ -71,6 +71,7 @@ mod events;
 mod metrics;
 #[cfg(feature = "metrics")]
 pub mod metrics_export;
+mod name;
 mod observe;
 mod owned;
 mod permit;
@@ -92,6 +93,7 @@ pub use config::{BreakerConfig, BreakerConfigBuilder, Window};
 pub use error::{BreakerError, CallError, ConfigError};
 pub use events::{BreakerEvent, EventReceiver, TransitionReason};
 pub use metrics::Metrics;
+pub use name::Name;
 pub use permit::{Outcome, Permit};
 pub use registry::{registry, BreakerSnapshot, Health, Registry};
 pub use state::State;

@@ -44,11 +44,13 @@
 //! ```
 
 use crate::events::TransitionReason;
+use crate::name::Name;
 use crate::permit::Outcome;
 use crate::state::State;
-use ::metrics::{Counter, Gauge, Histogram, Unit};
+use ::metrics::{Counter, Gauge, Histogram, SharedString, Unit};
 use std::fmt;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// `breaker_calls_total{breaker, outcome}`: calls by outcome (counter).
@@ -148,7 +150,8 @@ fn state_index(state: State) -> usize {
 
 /// A breaker's metric handles, registered once when the breaker is created.
 pub(crate) struct Observer {
-    name: &'static str,
+    /// The `breaker` label: the name itself if static, else one copy shared by every series.
+    name: SharedString,
     calls: [Counter; 5],
     slow: Counter,
     timeouts: Counter,
@@ -163,7 +166,7 @@ pub(crate) struct Observer {
 impl fmt::Debug for Observer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Observer")
-            .field("name", &self.name)
+            .field("name", &&*self.name)
             .finish_non_exhaustive()
     }
 }
@@ -201,25 +204,29 @@ fn describe() {
 }
 
 impl Observer {
-    pub(crate) fn new(name: &'static str) -> Observer {
+    pub(crate) fn new(name: &Name) -> Observer {
         describe();
-        let states =
-            STATES.map(|s| ::metrics::gauge!(STATE, "breaker" => name, "state" => s.as_str()));
+        let name = match name.as_static() {
+            Some(s) => SharedString::const_str(s),
+            None => SharedString::from(Arc::<str>::from(name.as_str())),
+        };
+        let states = STATES
+            .map(|s| ::metrics::gauge!(STATE, "breaker" => name.clone(), "state" => s.as_str()));
         // A new breaker starts closed.
         states[state_index(State::Closed)].increment(1.0);
         let state_marks = [1, 0, 0, 0, 0, 0].map(AtomicI64::new);
         Observer {
-            name,
-            calls: OUTCOMES.map(|o| ::metrics::counter!(CALLS_TOTAL, "breaker" => name, "outcome" => o)),
-            slow: ::metrics::counter!(SLOW_CALLS_TOTAL, "breaker" => name),
-            timeouts: ::metrics::counter!(TIMEOUTS_TOTAL, "breaker" => name),
+            calls: OUTCOMES.map(|o| ::metrics::counter!(CALLS_TOTAL, "breaker" => name.clone(), "outcome" => o)),
+            slow: ::metrics::counter!(SLOW_CALLS_TOTAL, "breaker" => name.clone()),
+            timeouts: ::metrics::counter!(TIMEOUTS_TOTAL, "breaker" => name.clone()),
             durations: [OUTCOMES[0], OUTCOMES[1], OUTCOMES[2]]
-                .map(|o| ::metrics::histogram!(CALL_DURATION_SECONDS, "breaker" => name, "outcome" => o)),
+                .map(|o| ::metrics::histogram!(CALL_DURATION_SECONDS, "breaker" => name.clone(), "outcome" => o)),
             states,
             state_marks,
             transitions: TRANSITIONS.map(|(to, reason)| {
-                ::metrics::counter!(TRANSITIONS_TOTAL, "breaker" => name, "to" => to.as_str(), "reason" => reason.as_str())
+                ::metrics::counter!(TRANSITIONS_TOTAL, "breaker" => name.clone(), "to" => to.as_str(), "reason" => reason.as_str())
             }),
+            name,
         }
     }
 
@@ -265,7 +272,7 @@ impl Observer {
         self.state_marks[t].fetch_add(1, Relaxed);
         match TRANSITIONS.iter().position(|&(s, r)| s == to && r == reason) {
             Some(k) => self.transitions[k].increment(1),
-            None => ::metrics::counter!(TRANSITIONS_TOTAL, "breaker" => self.name, "to" => to.as_str(), "reason" => reason.as_str())
+            None => ::metrics::counter!(TRANSITIONS_TOTAL, "breaker" => self.name.clone(), "to" => to.as_str(), "reason" => reason.as_str())
                 .increment(1),
         }
     }

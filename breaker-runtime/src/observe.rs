@@ -15,6 +15,7 @@ pub(crate) use noop::Observer;
 #[cfg(not(feature = "metrics"))]
 mod noop {
     use crate::events::TransitionReason;
+    use crate::name::Name;
     use crate::permit::Outcome;
     use crate::state::State;
     use std::time::Duration;
@@ -24,7 +25,7 @@ mod noop {
     pub(crate) struct Observer {}
 
     impl Observer {
-        pub(crate) fn new(_name: &'static str) -> Observer {
+        pub(crate) fn new(_name: &Name) -> Observer {
             Observer {}
         }
 

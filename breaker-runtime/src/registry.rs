@@ -4,9 +4,10 @@ use crate::breaker::CircuitBreaker;
 use crate::config::BreakerConfig;
 use crate::error::ConfigError;
 use crate::metrics::Metrics;
+use crate::name::Name;
 use crate::state::State;
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// The process-wide registry every `#[circuit_breaker]` function registers in.
 ///
@@ -31,7 +32,7 @@ pub struct Registry {
 
 #[derive(Debug, Default)]
 struct Inner {
-    breakers: HashMap<&'static str, Arc<CircuitBreaker>>,
+    breakers: HashMap<Name, Arc<CircuitBreaker>>,
     layers: Layers,
 }
 
@@ -163,6 +164,45 @@ impl Registry {
         self.read().breakers.get(name).cloned()
     }
 
+    /// Forgets the breaker registered as `name` and returns it; `None` if there is none.
+    ///
+    /// From then on [`get`](Self::get) does not find it, [`names`](Self::names),
+    /// [`snapshot`](Self::snapshot), [`health`](Self::health) and the admin routes do not
+    /// list it, and config loads no longer reconfigure it; a later
+    /// [`get_or_create`](Self::get_or_create) makes a fresh breaker, closed and with no
+    /// counts. Settings loaded from files and the environment for `name` stay loaded, so
+    /// that fresh breaker gets them too.
+    ///
+    /// Whoever still holds an `Arc` of the old breaker (a tower layer, a task, the value
+    /// returned here) keeps using it as before, outside the registry; its memory, its name included,
+    /// comes back when the last `Arc` goes. A `#[circuit_breaker]` function keeps the breaker
+    /// it reached on its first call for the rest of the program, so removing that name
+    /// leaves the function on its old, now unlisted breaker, while `get_or_create` under the
+    /// same name makes another one: remove only the breakers you made yourself. With the
+    /// `metrics` feature, the old breaker's state gauge is taken back when it is dropped; the
+    /// series it already exported stay with the recorder (the Prometheus exporter, for one,
+    /// keeps them until its idle timeout, if one is set).
+    ///
+    /// ```
+    /// use breaker_runtime::{registry, BreakerConfig, State};
+    ///
+    /// let config = BreakerConfig::builder().failure_threshold(1).build();
+    /// let old = registry().get_or_create("docs-remove", config.clone());
+    /// old.force_open();
+    ///
+    /// let removed = registry().remove("docs-remove").unwrap();
+    /// assert!(std::sync::Arc::ptr_eq(&old, &removed));
+    /// assert!(registry().get("docs-remove").is_none());
+    /// assert!(registry().remove("docs-remove").is_none());
+    ///
+    /// let fresh = registry().get_or_create("docs-remove", config);
+    /// assert_eq!(fresh.state(), State::Closed);
+    /// assert_eq!(old.state(), State::ForcedOpen);
+    /// ```
+    pub fn remove(&self, name: &str) -> Option<Arc<CircuitBreaker>> {
+        self.write().breakers.remove(name)
+    }
+
     /// The breaker registered as `name`, created with `config` if there is none.
     ///
     /// The first config wins: asking again with a different config returns the existing
@@ -179,11 +219,30 @@ impl Registry {
     /// assert_eq!(breaker.name(), "docs-goc");
     /// ```
     pub fn get_or_create(&self, name: &str, config: BreakerConfig) -> Arc<CircuitBreaker> {
-        match self.create(name, config, true) {
+        self.get_or_create_as(name, None, config)
+    }
+
+    /// [`get_or_create`](Self::get_or_create) under a name that may live as long as the
+    /// program, as `#[circuit_breaker]`'s do: it is kept as it is, not copied.
+    pub(crate) fn get_or_create_named(
+        &self,
+        name: &Name,
+        config: BreakerConfig,
+    ) -> Arc<CircuitBreaker> {
+        self.get_or_create_as(name, Some(name), config)
+    }
+
+    fn get_or_create_as(
+        &self,
+        name: &str,
+        owned: Option<&Name>,
+        config: BreakerConfig,
+    ) -> Arc<CircuitBreaker> {
+        match self.create(name, owned, config, true) {
             Ok(b) => b,
             Err(e) => {
                 tracing::error!(target: "breaker_runtime", name, error = %e, "invalid circuit breaker settings; using the defaults");
-                self.create(name, BreakerConfig::default(), true)
+                self.create(name, owned, BreakerConfig::default(), true)
                     .expect("the default settings are valid")
             }
         }
@@ -201,12 +260,14 @@ impl Registry {
         name: &str,
         config: BreakerConfig,
     ) -> Result<Arc<CircuitBreaker>, ConfigError> {
-        self.create(name, config, false)
+        self.create(name, None, config, false)
     }
 
+    /// The breaker `name`, or a new one under `owned` (a copy of `name` if `None`).
     fn create(
         &self,
         name: &str,
+        owned: Option<&Name>,
         config: BreakerConfig,
         forgive_layers: bool,
     ) -> Result<Arc<CircuitBreaker>, ConfigError> {
@@ -220,16 +281,17 @@ impl Registry {
             return Ok(existing.clone());
         }
         let effective = inner.layers.effective(name, &config);
-        let breaker = match CircuitBreaker::new(name, config.clone(), &effective) {
+        let owned = owned.cloned().unwrap_or_else(|| Name::new(name));
+        let breaker = match CircuitBreaker::new(owned.clone(), config.clone(), &effective) {
             Ok(b) => b,
             Err(e) if forgive_layers && effective != config => {
                 tracing::error!(target: "breaker_runtime", name, error = %e, "settings from config files or the environment do not fit this breaker; ignoring them");
-                CircuitBreaker::new(name, config.clone(), &config)?
+                CircuitBreaker::new(owned.clone(), config.clone(), &config)?
             }
             Err(e) => return Err(e),
         };
         let breaker = Arc::new(breaker);
-        inner.breakers.insert(breaker.name(), breaker.clone());
+        inner.breakers.insert(owned, breaker.clone());
         Ok(breaker)
     }
 
@@ -261,11 +323,15 @@ impl Registry {
     /// The names of every registered breaker, sorted.
     ///
     /// ```
-    /// let names = breaker_runtime::registry().names();
+    /// use breaker_runtime::{registry, BreakerConfig};
+    ///
+    /// registry().get_or_create("docs-names", BreakerConfig::default());
+    /// let names = registry().names();
+    /// assert!(names.iter().any(|n| n == "docs-names"));
     /// assert!(names.windows(2).all(|w| w[0] <= w[1]));
     /// ```
-    pub fn names(&self) -> Vec<&'static str> {
-        let mut names: Vec<_> = self.read().breakers.keys().copied().collect();
+    pub fn names(&self) -> Vec<Name> {
+        let mut names: Vec<_> = self.read().breakers.keys().cloned().collect();
         names.sort_unstable();
         names
     }
@@ -337,10 +403,10 @@ impl Registry {
     #[cfg_attr(not(feature = "config"), allow(dead_code))]
     pub(crate) fn update_layers(
         &self,
-        next: impl FnOnce(&Layers, &[&'static str]) -> Result<Layers, ConfigError>,
+        next: impl FnOnce(&Layers, &[&str]) -> Result<Layers, ConfigError>,
     ) -> Result<(), ConfigError> {
         let mut inner = self.write();
-        let mut names: Vec<&'static str> = inner.breakers.keys().copied().collect();
+        let mut names: Vec<&str> = inner.breakers.keys().map(|n| n.as_str()).collect();
         names.sort_unstable();
         let layers = next(&inner.layers, &names)?;
         let mut planned = Vec::with_capacity(names.len());
@@ -387,20 +453,4 @@ impl CircuitBreaker {
             metrics,
         }
     }
-}
-
-/// Names live as long as the process, so errors and events can carry them without a
-/// reference count or an allocation. Each distinct name is stored once.
-pub(crate) fn intern(name: &str) -> &'static str {
-    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
-    let mut names = NAMES
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
-    if let Some(n) = names.get(name) {
-        return n;
-    }
-    let leaked: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    names.insert(leaked);
-    leaked
 }

@@ -566,7 +566,7 @@ where
                 // The call is over: drop it before recording, so it cannot outlive its permit.
                 this.inner.set(None);
                 let permit = this.permit.take().expect("a running call holds its permit");
-                let name = permit.breaker().name();
+                let name = permit.breaker().shared_name().clone();
                 permit.finish(Outcome::Failure, true);
                 Poll::Ready(Err(CallError::Breaker(BreakerError::TimedOut {
                     name,

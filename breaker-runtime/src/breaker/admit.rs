@@ -42,7 +42,7 @@ impl CircuitBreaker {
             // caller cost more than the rest of the rejection.
             if let Some(retry_ms) = self.reject_while_open() {
                 return Err(BreakerError::Open {
-                    name: self.name,
+                    name: self.name.clone(),
                     retry_after: Duration::from_millis(retry_ms),
                 });
             }
@@ -80,7 +80,9 @@ impl CircuitBreaker {
             State::Disabled => (w.generation(), TicketKind::Untracked),
             State::ForcedOpen => {
                 self.count_rejection(State::ForcedOpen);
-                return Err(BreakerError::ForcedOpen { name: self.name });
+                return Err(BreakerError::ForcedOpen {
+                    name: self.name.clone(),
+                });
             }
             State::Open | State::HalfOpen => return self.acquire_locked(),
         };
@@ -111,7 +113,7 @@ impl CircuitBreaker {
         };
         if let Some(state) = rejected_in {
             self.count_rejection(state);
-            let name = self.name;
+            let name = self.name.clone();
             return Err(match admit {
                 Admit::RejectOpen { retry_ms } => BreakerError::Open {
                     name,
@@ -130,7 +132,7 @@ impl CircuitBreaker {
         self.observer.rejected(state);
         if self.events.observed() {
             self.events.send(BreakerEvent::Rejected {
-                name: self.name,
+                name: self.name.clone(),
                 state,
             });
         }

@@ -15,6 +15,7 @@ use crate::counters::Counters;
 use crate::error::ConfigError;
 use crate::events::{trace_transition, BreakerEvent, EventReceiver, Events};
 use crate::metrics::Metrics;
+use crate::name::Name;
 use crate::observe::Observer;
 use crate::state::{State, Word};
 use crate::sync::{exclusive_ptr, AtomicPtr, AtomicU64, Mutex, Ordering::*};
@@ -49,7 +50,7 @@ use std::time::Duration;
 /// # }
 /// ```
 pub struct CircuitBreaker {
-    name: &'static str,
+    name: Name,
     /// The published [`Word`]: written only under `machine`'s lock.
     word: AtomicU64,
     /// Open: the clock millisecond from which probes are let in, published with the word so
@@ -134,7 +135,7 @@ impl fmt::Debug for CircuitBreaker {
 /// ```
 #[derive(Debug, Clone)]
 pub struct CircuitBreakerBuilder {
-    name: String,
+    name: Name,
     config: BreakerConfig,
 }
 
@@ -162,7 +163,7 @@ impl CircuitBreakerBuilder {
     /// assert!(err.unwrap_err().to_string().contains("`failure_threshold` = 0"));
     /// ```
     pub fn try_build(self) -> Result<Arc<CircuitBreaker>, ConfigError> {
-        CircuitBreaker::new(&self.name, self.config.clone(), &self.config).map(Arc::new)
+        CircuitBreaker::new(self.name, self.config.clone(), &self.config).map(Arc::new)
     }
 
     /// The settings made so far, e.g. to register them with
@@ -185,6 +186,19 @@ impl CircuitBreaker {
     /// assert_eq!(breaker.state(), breaker_runtime::State::Closed);
     /// ```
     pub fn builder(name: impl Into<String>) -> CircuitBreakerBuilder {
+        CircuitBreaker::builder_named(name.into())
+    }
+
+    /// Like [`builder`](Self::builder), for a [`Name`]: a string literal is taken as it is,
+    /// without a copy, and so is an `Arc<str>` shared with the caller.
+    ///
+    /// ```
+    /// use breaker_runtime::CircuitBreaker;
+    ///
+    /// let breaker = CircuitBreaker::builder_named("inventory").build();
+    /// assert_eq!(breaker.name(), "inventory");
+    /// ```
+    pub fn builder_named(name: impl Into<Name>) -> CircuitBreakerBuilder {
         CircuitBreakerBuilder {
             name: name.into(),
             config: BreakerConfig::default(),
@@ -193,18 +207,17 @@ impl CircuitBreaker {
 
     /// A breaker running `effective`, remembering `code` as the layer its code gave.
     pub(crate) fn new(
-        name: &str,
+        name: Name,
         code: BreakerConfig,
         effective: &BreakerConfig,
     ) -> Result<CircuitBreaker, ConfigError> {
-        let settings = effective.resolve(name)?;
+        let settings = effective.resolve(&name)?;
         let window = settings.window.map_or(std::ptr::null_mut(), |w| {
             Box::into_raw(Box::new(RateWindow::new(w)))
         });
-        let name = crate::registry::intern(name);
         Ok(CircuitBreaker {
+            observer: Observer::new(&name),
             name,
-            observer: Observer::new(name),
             word: AtomicU64::new(Machine::new().word().0),
             open_until: AtomicU64::new(0),
             machine: Mutex::new(Machine::new()),
@@ -224,8 +237,14 @@ impl CircuitBreaker {
     /// ```
     /// assert_eq!(breaker_runtime::CircuitBreaker::builder("db").build().name(), "db");
     /// ```
-    pub fn name(&self) -> &'static str {
-        self.name
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The name, to put in an error or event.
+    #[inline]
+    pub(crate) fn shared_name(&self) -> &Name {
+        &self.name
     }
 
     #[inline]
@@ -282,10 +301,10 @@ impl CircuitBreaker {
         if m.to == State::Open {
             self.counters.opened.fetch_add(1, Relaxed);
         }
-        trace_transition(self.name, m.from, m.to, m.reason);
+        trace_transition(&self.name, m.from, m.to, m.reason);
         self.observer.transition(m.from, m.to, m.reason);
         self.events.send(BreakerEvent::StateTransition {
-            name: self.name,
+            name: self.name.clone(),
             from: m.from,
             to: m.to,
             reason: m.reason,
@@ -484,7 +503,7 @@ impl CircuitBreaker {
 
     /// Swaps in the settings `effective` resolves to.
     pub(crate) fn apply(&self, effective: &BreakerConfig) -> Result<(), ConfigError> {
-        let next = effective.resolve(self.name)?;
+        let next = effective.resolve(&self.name)?;
         let mut cold = self.cold();
         if *self.settings() == next {
             return Ok(());
