@@ -672,9 +672,9 @@ impl Model {
         }
     }
 
+    /// `close()` and zeroed counts: on a closed breaker held permits keep counting.
     fn reset(&mut self) {
-        self.enter(MState::Closed { failures: 0 });
-        self.window.clear();
+        self.set_manual(MState::Closed { failures: 0 });
         self.counts = Counts::default();
     }
 

@@ -302,11 +302,13 @@ async fn drive(b: &CircuitBreaker, t: Timing, case: &str) {
         "{case}: a silent probe re-opens it"
     );
     assert!(
-        state == State::Open || (state == State::HalfOpen && in_whole_ms(t.reopen).is_zero())
-            || state == State::HalfOpen && b.try_acquire().is_ok_and(|p| {
-                drop(p);
-                true
-            }),
+        state == State::Open
+            || (state == State::HalfOpen && in_whole_ms(t.reopen).is_zero())
+            || state == State::HalfOpen
+                && b.try_acquire().is_ok_and(|p| {
+                    drop(p);
+                    true
+                }),
         "{case}: {state:?} after a silent probe's timeout"
     );
     let probe = wait_for_probe(b, t.reopen, case).await;

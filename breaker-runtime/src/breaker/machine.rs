@@ -254,18 +254,6 @@ impl Machine {
         }
     }
 
-    /// Closes from any state into a new generation, as `reset()` does: calls admitted before
-    /// no longer count, even when it was closed already.
-    pub(crate) fn reset(&mut self, moves: &mut Moves) {
-        if self.state == State::Closed {
-            self.gen = self.gen.next();
-            self.streak = 0;
-            self.clear_window = true;
-        } else {
-            self.close(TransitionReason::Manual, moves);
-        }
-    }
-
     /// Opens at `at_ms` (Closed or HalfOpen): the wait grows with each re-open in a row.
     fn open(&mut self, at_ms: u64, reason: TransitionReason, s: &Settings, moves: &mut Moves) {
         let level = match self.state {

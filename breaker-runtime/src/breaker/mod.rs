@@ -401,7 +401,8 @@ impl CircuitBreaker {
         self.set_manual(State::Closed);
     }
 
-    /// Closes the breaker as [`close`](Self::close) does and zeroes its metrics.
+    /// Closes the breaker as [`close`](Self::close) does and zeroes its metrics. On a breaker
+    /// that was already closed, calls admitted before keep counting, as for `close`.
     ///
     /// ```
     /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-reset").build();
@@ -410,7 +411,7 @@ impl CircuitBreaker {
     /// assert_eq!(breaker.metrics().calls, 0);
     /// ```
     pub fn reset(&self) {
-        self.locked(|m, _, moves| m.reset(moves));
+        self.set_manual(State::Closed);
         self.counters.clear();
     }
 
