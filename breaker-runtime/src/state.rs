@@ -1,18 +1,21 @@
 //! The hot word: the state and generation every call reads, in one `AtomicU64`.
 //!
 //! ```text
-//!  63..61  60       59..0
-//!  state   streak   generation
+//!  63..61  60       59       58      57..0
+//!  state   streak   window   timed   generation
 //! ```
 //!
 //! The word is a published view of the breaker's [`Machine`](crate::breaker::machine), which
 //! only changes under the breaker's lock; the lock-free paths (a closed call, a rejection well
 //! before the deadline) read the word alone. `streak` is set while a closed breaker has a run
-//! of failures, so a success that finds it clear has nothing to reset.
+//! of failures; `window` while its settings keep a rate window; `timed` while they time calls
+//! (a `slow_call` threshold). A closed success that finds all three clear has nothing to do
+//! but count, and a closed admission reads no settings.
 //!
 //! Every transition bumps the generation, so a permit can tell whether the breaker moved on
-//! since it was admitted (a late result then changes nothing). At 60 bits it does not wrap in
-//! the life of a process: a billion transitions a second would take 36 years.
+//! since it was admitted (a late result then changes nothing). At 58 bits it does not wrap in
+//! the life of a process: transitions take the breaker's lock, and at ten million a second
+//! (more than one lock allows) the wrap would take 900 years.
 
 use std::fmt;
 
@@ -103,7 +106,9 @@ impl fmt::Display for State {
 
 const STATE_SHIFT: u32 = 61;
 const STREAK_BIT: u64 = 1 << 60;
-const GEN_BITS: u32 = 60;
+const WINDOW_BIT: u64 = 1 << 59;
+const TIMED_BIT: u64 = 1 << 58;
+const GEN_BITS: u32 = 58;
 const GEN_MASK: u64 = (1 << GEN_BITS) - 1;
 
 /// The largest in-flight or success count half-open can hold: the settings' limit.
@@ -125,7 +130,7 @@ impl Generation {
         self.0
     }
 
-    /// The next generation; after 2^60 transitions it starts again at 0 (comparisons are for
+    /// The next generation; after 2^58 transitions it starts again at 0 (comparisons are for
     /// equality only, so that would take a permit held across all of them to matter).
     pub(crate) fn next(self) -> Generation {
         Generation(self.0.wrapping_add(1) & GEN_MASK)
@@ -143,10 +148,24 @@ impl Word {
         Word((state.code() << STATE_SHIFT) | if streak { STREAK_BIT } else { 0 } | gen.0)
     }
 
-    /// Closed at `gen` with no failure streak: what a success finds when it has nothing to do.
+    /// The same position, with what the settings ask of every call: a rate window to record
+    /// into, and timing.
+    #[inline]
+    pub(crate) fn with_hints(self, window: bool, timed: bool) -> Word {
+        Word(self.0 | if window { WINDOW_BIT } else { 0 } | if timed { TIMED_BIT } else { 0 })
+    }
+
+    /// Closed at `gen` with no failure streak, no window and no timing: what a success finds
+    /// when it has nothing to do but count.
     #[inline]
     pub(crate) fn quiet_closed(gen: Generation) -> Word {
         Word::new(State::Closed, gen, false)
+    }
+
+    /// Whether calls are to be timed.
+    #[inline]
+    pub(crate) fn timed(self) -> bool {
+        self.0 & TIMED_BIT != 0
     }
 
     #[inline]

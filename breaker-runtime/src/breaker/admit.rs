@@ -31,10 +31,14 @@ impl CircuitBreaker {
     pub fn try_acquire(&self) -> Result<Permit<'_>, BreakerError> {
         let w = self.load();
         if w.state() == State::Closed {
-            return Ok(Permit::new(
-                self,
-                self.ticket(w.generation(), TicketKind::Closed),
-            ));
+            // Whether to time the call is in the word: no settings to read.
+            let started = if w.timed() || Observer::wants_timing() {
+                clock::stamp()
+            } else {
+                0
+            };
+            let ticket = Ticket::new(w.generation(), TicketKind::Closed, started);
+            return Ok(Permit::new(self, ticket));
         }
         if w.state() == State::Open {
             // The error is built here, inlined into the caller, from a number returned in a

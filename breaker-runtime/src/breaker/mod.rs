@@ -215,12 +215,16 @@ impl CircuitBreaker {
         let window = settings.window.map_or(std::ptr::null_mut(), |w| {
             Box::into_raw(Box::new(RateWindow::new(w)))
         });
+        let machine = Machine::new();
+        let word = machine
+            .word()
+            .with_hints(!window.is_null(), settings.slow_call.is_some());
         Ok(CircuitBreaker {
             observer: Observer::new(&name),
             name,
-            word: AtomicU64::new(Machine::new().word().0),
+            word: AtomicU64::new(word.0),
             open_until: AtomicU64::new(0),
-            machine: Mutex::new(Machine::new()),
+            machine: Mutex::new(machine),
             settings: AtomicPtr::new(Arc::into_raw(crate::share::settings(settings)).cast_mut()),
             window: AtomicPtr::new(window),
             cold: std::sync::Mutex::new(Cold {
@@ -276,14 +280,22 @@ impl CircuitBreaker {
             if m.take_clear_window() {
                 self.clear_window();
             }
-            self.open_until.store(m.until_ms(), Relaxed);
-            self.word.store(m.word().0, Release);
+            self.publish(&m);
             r
         };
         for m in moves.iter() {
             self.announce(m);
         }
         r
+    }
+
+    /// Publishes `m`'s position, with the hints of the settings in force, for the lock-free
+    /// paths; only ever under the machine's lock, so publications never cross.
+    fn publish(&self, m: &Machine) {
+        self.open_until.store(m.until_ms(), Relaxed);
+        let timed = self.settings().slow_call.is_some();
+        let word = m.word().with_hints(self.window().is_some(), timed);
+        self.word.store(word.0, Release);
     }
 
     /// Applies the time-driven moves due now and returns the state they lead to.
@@ -524,6 +536,8 @@ impl CircuitBreaker {
         let old = self.settings.swap(next, AcqRel);
         // SAFETY: from Arc::into_raw; kept alive in `retired` for late readers.
         retired.settings.push(unsafe { Arc::from_raw(old) });
+        // The word's hints follow the new settings.
+        self.locked(|_, _, _| ());
         Ok(())
     }
 

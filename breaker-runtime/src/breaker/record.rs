@@ -16,15 +16,13 @@ impl CircuitBreaker {
     #[inline]
     pub(crate) fn record(&self, ticket: Ticket, outcome: Outcome, timed_out: bool) {
         // The common case: an untimed success in Closed, with no window to feed and no
-        // failure streak to end, is one counter increment and one load.
+        // failure streak to end (all said by the word), is one counter increment and one load.
         if outcome == Outcome::Success
             && ticket.kind() == TicketKind::Closed
             && ticket.started().is_none()
         {
             self.counters.hot().successes.fetch_add(1, Relaxed);
-            if self.word.load(Acquire) == Word::quiet_closed(ticket.generation()).0
-                && self.window.load(Acquire).is_null()
-            {
+            if self.word.load(Acquire) == Word::quiet_closed(ticket.generation()).0 {
                 return;
             }
             return self.record_closed(ticket.generation(), outcome, false);
