@@ -250,8 +250,9 @@ macro_rules! setters {
             self.$($path).+.backoff = Some(backoff);
             self
         }
-        /// Half-open with probes in flight and no verdict for this long re-opens
-        /// (default 60 s), so a probe that never finishes cannot wedge the breaker.
+        /// A probe with no verdict this long after it was let in re-opens the breaker at that
+        /// instant (default 60 s), so a probe that never finishes cannot wedge it. Each probe's
+        /// timeout runs from its own admission; the new open period counts from the timeout.
         ///
         /// ```
         /// let config = breaker_runtime::BreakerConfig::builder().half_open_timeout(std::time::Duration::from_secs(30)).build();
