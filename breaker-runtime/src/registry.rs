@@ -275,23 +275,33 @@ impl Registry {
             warn_if_different(&existing, &config);
             return Ok(existing);
         }
-        let mut inner = self.write();
-        if let Some(existing) = inner.breakers.get(name) {
-            warn_if_different(existing, &config);
-            return Ok(existing.clone());
-        }
-        let effective = inner.layers.effective(name, &config);
-        let owned = owned.cloned().unwrap_or_else(|| Name::new(name));
-        let breaker = match CircuitBreaker::new(owned.clone(), config.clone(), &effective) {
-            Ok(b) => b,
-            Err(e) if forgive_layers && effective != config => {
-                tracing::error!(target: "breaker_runtime", name, error = %e, "settings from config files or the environment do not fit this breaker; ignoring them");
-                CircuitBreaker::new(owned.clone(), config.clone(), &config)?
+        // Logs only once the lock is released: a tracing subscriber may read the registry.
+        let (breaker, misfit) = {
+            let mut inner = self.write();
+            if let Some(existing) = inner.breakers.get(name) {
+                let existing = existing.clone();
+                drop(inner);
+                warn_if_different(&existing, &config);
+                return Ok(existing);
             }
-            Err(e) => return Err(e),
+            let effective = inner.layers.effective(name, &config);
+            let owned = owned.cloned().unwrap_or_else(|| Name::new(name));
+            let (breaker, misfit) =
+                match CircuitBreaker::new(owned.clone(), config.clone(), &effective) {
+                    Ok(b) => (b, None),
+                    Err(e) if forgive_layers && effective != config => {
+                        let b = CircuitBreaker::new(owned.clone(), config.clone(), &config)?;
+                        (b, Some(e))
+                    }
+                    Err(e) => return Err(e),
+                };
+            let breaker = Arc::new(breaker);
+            inner.breakers.insert(owned, breaker.clone());
+            (breaker, misfit)
         };
-        let breaker = Arc::new(breaker);
-        inner.breakers.insert(owned, breaker.clone());
+        if let Some(e) = misfit {
+            tracing::error!(target: "breaker_runtime", name, error = %e, "settings from config files or the environment do not fit this breaker; ignoring them");
+        }
         Ok(breaker)
     }
 

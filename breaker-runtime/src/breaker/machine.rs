@@ -237,6 +237,16 @@ impl Machine {
         }
     }
 
+    /// New settings took effect at `now_ms`: an open period lasts no longer than the new
+    /// reset timeout (grown by the backoff at this level) from now, so `retry_after` never
+    /// exceeds the reset timeout in force.
+    pub(crate) fn reconfigured(&mut self, now_ms: u64, s: &Settings) {
+        if self.state == State::Open {
+            let wait = s.backoff.wait(s.reset_timeout, self.level, random_unit());
+            self.until_ms = self.until_ms.min(now_ms.saturating_add(ceil_ms(wait)));
+        }
+    }
+
     /// A manual control. Closing a closed breaker keeps its generation (calls admitted
     /// before still count) but clears the streak and the window.
     pub(crate) fn set_manual(&mut self, target: State, moves: &mut Moves) {

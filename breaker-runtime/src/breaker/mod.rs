@@ -485,7 +485,9 @@ impl CircuitBreaker {
     }
 
     /// Applies `config` as it is, keeping the state, the metrics and, when its shape is the
-    /// same, the window. It becomes the layer the code gave. Settings from config files and
+    /// same, the window. An open period lasts at most the new reset timeout from now, and a
+    /// kept window already past new, lower thresholds opens the breaker at once. It becomes
+    /// the layer the code gave. Settings from config files and
     /// the environment are not laid over it here: for a breaker in a registry use
     /// [`Registry::reconfigure`](crate::Registry::reconfigure), which does.
     ///
@@ -536,8 +538,15 @@ impl CircuitBreaker {
         let old = self.settings.swap(next, AcqRel);
         // SAFETY: from Arc::into_raw; kept alive in `retired` for late readers.
         retired.settings.push(unsafe { Arc::from_raw(old) });
-        // The word's hints follow the new settings.
-        self.locked(|_, _, _| ());
+        drop(cold);
+        // The word's hints follow the new settings, and so does an open period.
+        let now = clock::now_ms();
+        self.locked(|m, s, _| m.reconfigured(now, s));
+        // A window kept across the change may already be past the new thresholds: a success
+        // cannot raise a rate, so no later call would notice.
+        if let Some(reason) = self.window().and_then(|w| self.rate_tripped(w.stats())) {
+            self.locked(|m, s, moves| m.rate_tripped(m.generation(), reason, now, s, moves));
+        }
         Ok(())
     }
 

@@ -123,7 +123,7 @@ impl CircuitBreaker {
         }
     }
 
-    fn rate_tripped(&self, stats: WindowStats) -> Option<TransitionReason> {
+    pub(super) fn rate_tripped(&self, stats: WindowStats) -> Option<TransitionReason> {
         let s = self.settings();
         if stats.calls == 0 || stats.calls < s.minimum_calls {
             return None;

@@ -1,5 +1,7 @@
-//! Adversarial review of the rewritten state machine: each test is a guarantee of the README or
-//! the contract that does not hold. They fail on purpose until the code is fixed.
+//! Found by an adversarial review of the rewritten state machine: each test is a guarantee of
+//! the README or the contract that did not hold (a reconfigure while open or with a window
+//! past the new thresholds; a tracing subscriber reading the registry), now kept as regression
+//! tests.
 
 use breaker_runtime::{BreakerConfig, CallError, CircuitBreaker, State};
 use std::time::Duration;
@@ -19,7 +21,7 @@ async fn fail(b: &CircuitBreaker) -> R {
 /// that shortens `reset_timeout` while the breaker is open leaves the open period (and the
 /// `retry_after` every rejection states) at the old length.
 #[tokio::test(start_paused = true)]
-async fn retry_after_exceeds_the_reset_timeout_in_force_after_a_reconfigure() {
+async fn retry_after_never_exceeds_a_reset_timeout_shortened_while_open() {
     let b = CircuitBreaker::builder("rv-retry-reconf")
         .failure_threshold(1)
         .reset_timeout(Duration::from_secs(60))
@@ -47,7 +49,7 @@ async fn retry_after_exceeds_the_reset_timeout_in_force_after_a_reconfigure() {
 /// Same root cause, seen through the state: the reset timeout in force has passed, the
 /// breaker still says Open (contract: "Open → HalfOpen: once `reset_timeout` ... has passed").
 #[tokio::test(start_paused = true)]
-async fn an_open_breaker_ignores_a_shorter_reset_timeout_given_while_open() {
+async fn a_reset_timeout_shortened_while_open_takes_effect() {
     let b = CircuitBreaker::builder("rv-reset-reconf")
         .failure_threshold(1)
         .reset_timeout(Duration::from_secs(60))
@@ -74,7 +76,7 @@ async fn an_open_breaker_ignores_a_shorter_reset_timeout_given_while_open() {
 /// (the window is kept, same shape), a success with the rate reached opens nothing, where a
 /// time window in the same position opens (see the next test).
 #[tokio::test(start_paused = true)]
-async fn count_window_misses_a_reached_rate_after_a_reconfigure_lowers_it() {
+async fn a_reconfigure_that_lowers_the_rate_below_the_window_opens_a_count_window() {
     let config = |rate: f64| {
         BreakerConfig::builder()
             .failure_rate(rate)
@@ -91,20 +93,17 @@ async fn count_window_misses_a_reached_rate_after_a_reconfigure_lowers_it() {
     ok(&b).await.unwrap();
     assert_eq!(b.state(), State::Closed, "1 of 2 is below 0.9");
 
+    // The window kept across the change already holds 2 >= minimum_calls calls at a failure
+    // rate of 1/2 >= 0.3: the reconfigure itself opens it (no later success would notice).
     b.reconfigure(config(0.3)).unwrap();
-    ok(&b).await.unwrap();
     let m = b.metrics();
-    assert!(m.failure_rate.unwrap() >= 0.3, "{m:?}");
-    assert_eq!(
-        b.state(),
-        State::Open,
-        "the window holds 3 >= minimum_calls calls at a failure rate of 1/3 >= 0.3 ({m:?})"
-    );
+    assert_eq!(b.state(), State::Open, "{m:?}");
+    assert_eq!(m.opened_count, 1);
 }
 
 /// The control for the test above: the same sequence on a time window opens.
 #[tokio::test(start_paused = true)]
-async fn time_window_in_the_same_position_opens() {
+async fn a_reconfigure_that_lowers_the_rate_below_the_window_opens_a_time_window() {
     let config = |rate: f64| {
         BreakerConfig::builder()
             .failure_rate(rate)
@@ -121,7 +120,6 @@ async fn time_window_in_the_same_position_opens() {
     ok(&b).await.unwrap();
     assert_eq!(b.state(), State::Closed);
     b.reconfigure(config(0.3)).unwrap();
-    ok(&b).await.unwrap();
     assert_eq!(b.state(), State::Open);
 }
 
@@ -132,7 +130,7 @@ async fn time_window_in_the_same_position_opens() {
 /// it every later `get`, `get_or_create`, `snapshot` and admin route of that registry.
 #[cfg(feature = "config")]
 #[test]
-fn a_tracing_writer_that_reads_the_registry_deadlocks_get_or_create() {
+fn a_tracing_writer_that_reads_the_registry_never_deadlocks_get_or_create() {
     use breaker_runtime::Registry;
     use std::sync::{mpsc, Arc};
 
@@ -149,11 +147,8 @@ fn a_tracing_writer_that_reads_the_registry_deadlocks_get_or_create() {
 
     let reg = Arc::new(Registry::new());
     // A layer that does not fit the code's window of 10 calls.
-    breaker_runtime::config::load_str_into(
-        &reg,
-        "[breakers.\"rv-layered\"]\nminimum_calls = 50\n",
-    )
-    .unwrap();
+    breaker_runtime::config::load_str_into(&reg, "[breakers.\"rv-layered\"]\nminimum_calls = 50\n")
+        .unwrap();
 
     let (tx, rx) = mpsc::channel();
     let r = reg.clone();
@@ -165,7 +160,10 @@ fn a_tracing_writer_that_reads_the_registry_deadlocks_get_or_create() {
         tracing::subscriber::with_default(subscriber, || {
             let b = r.get_or_create(
                 "rv-layered",
-                BreakerConfig::builder().failure_rate(0.5).window(10).build(),
+                BreakerConfig::builder()
+                    .failure_rate(0.5)
+                    .window(10)
+                    .build(),
             );
             tx.send(b.state()).unwrap();
         });
