@@ -381,3 +381,26 @@ async fn a_probe_that_answers_after_its_timeout_is_late() {
     assert_eq!(b.state(), State::Open);
     assert_eq!(b.metrics().opened_count, 2);
 }
+
+/// `open_for(d)` opens now for exactly `d` (reason `manual`), then half-opens like any open.
+#[tokio::test(start_paused = true)]
+async fn open_for_opens_for_the_time_given_then_probes() {
+    let b = CircuitBreaker::builder("guarantee-open-for")
+        .success_threshold(1)
+        .build();
+    let late = b.try_acquire().unwrap();
+    b.open_for(30 * SEC);
+    assert_eq!(b.state(), State::Open);
+    late.failure(); // admitted before: late
+    let Err(e) = b.try_acquire() else {
+        panic!("open")
+    };
+    assert_eq!(e.retry_after(), Some(30 * SEC));
+    advance(30 * SEC - MS).await;
+    assert_eq!(b.state(), State::Open);
+    advance(MS).await;
+    assert_eq!(b.state(), State::HalfOpen);
+    b.try_acquire().expect("a probe").success();
+    assert_eq!(b.state(), State::Closed);
+    assert_eq!(b.metrics().opened_count, 1);
+}

@@ -247,6 +247,15 @@ impl Machine {
         }
     }
 
+    /// Opens at `now_ms` for `wait` (reason `manual`), as an automatic open would for its
+    /// reset timeout: it half-opens once the time has passed, and its backoff level stays.
+    pub(crate) fn open_for(&mut self, now_ms: u64, wait: std::time::Duration, moves: &mut Moves) {
+        let level = self.level;
+        self.until_ms = now_ms.saturating_add(ceil_ms(wait));
+        self.enter(State::Open, TransitionReason::Manual, moves);
+        self.level = level;
+    }
+
     /// A manual control. Closing a closed breaker keeps its generation (calls admitted
     /// before still count) but clears the streak and the window.
     pub(crate) fn set_manual(&mut self, target: State, moves: &mut Moves) {

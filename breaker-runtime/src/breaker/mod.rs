@@ -370,6 +370,25 @@ impl CircuitBreaker {
         self.set_manual(State::ForcedOpen);
     }
 
+    /// Opens the breaker now for `wait` (reason `manual`), then half-opens it as if its reset
+    /// timeout had passed: for a dependency that said when to come back (`Retry-After`).
+    /// Calls admitted before no longer count, and the open shows in `opened_count`.
+    ///
+    /// ```
+    /// use breaker_runtime::{CircuitBreaker, State};
+    /// use std::time::Duration;
+    ///
+    /// let breaker = CircuitBreaker::builder("docs-open-for").build();
+    /// breaker.open_for(Duration::from_secs(30));
+    /// assert_eq!(breaker.state(), State::Open);
+    /// let err = breaker.try_acquire().unwrap_err();
+    /// assert!(err.retry_after().unwrap() <= Duration::from_secs(30));
+    /// ```
+    pub fn open_for(&self, wait: Duration) {
+        let now = clock::now_ms();
+        self.locked(|m, _, moves| m.open_for(now, wait, moves));
+    }
+
     /// Lets every call through and records nothing, until another control is used.
     ///
     /// ```
