@@ -404,3 +404,28 @@ async fn open_for_opens_for_the_time_given_then_probes() {
     assert_eq!(b.state(), State::Closed);
     assert_eq!(b.metrics().opened_count, 1);
 }
+
+/// `settings()` shows the values in force: defaults filled in, and a reconfigure's new ones.
+#[test]
+fn settings_show_the_values_in_force() {
+    let b = CircuitBreaker::builder("guarantee-settings")
+        .failure_threshold(3)
+        .build();
+    let s = b.settings();
+    assert_eq!(s.failure_threshold, Some(3));
+    assert_eq!(
+        (s.success_threshold, s.half_open_max_calls),
+        (2, 2),
+        "half_open_max_calls defaults to success_threshold"
+    );
+    assert_eq!(s.reset_timeout, 30 * SEC);
+    assert_eq!(s.half_open_timeout, 60 * SEC);
+    assert_eq!(s.window, None, "no rate, no window");
+    let config = breaker_runtime::BreakerConfig::builder()
+        .failure_rate(0.25)
+        .build();
+    b.reconfigure(config).unwrap();
+    let s = b.settings();
+    assert_eq!((s.failure_rate, s.failure_threshold), (Some(0.25), None));
+    assert_eq!(s.window, Some(breaker_runtime::Window::Calls(100)));
+}

@@ -66,7 +66,7 @@ impl CircuitBreaker {
     /// Classifies an error with the predicates given to the builder, when they were written
     /// for this error type.
     pub(crate) fn classify_erased<E: 'static>(&self, err: &E) -> Outcome {
-        let s = self.settings();
+        let s = self.in_force();
         if let Some(true) = s.ignore_if.as_ref().and_then(|p| p.test(err)) {
             return Outcome::Ignored;
         }
@@ -98,7 +98,7 @@ impl CircuitBreaker {
                 Err(e) => return Err(CallError::Breaker(e)),
             };
             // Boxed, so calls without a timeout do not carry a timer's worth of bytes.
-            let call_timeout = self.settings().call_timeout;
+            let call_timeout = self.in_force().call_timeout;
             let timer = call_timeout.map(|after| Box::pin(tokio::time::sleep(after)));
             let running = Running {
                 fut: f(),

@@ -89,7 +89,7 @@ pub mod __private;
 
 pub use backoff::Backoff;
 pub use breaker::{CircuitBreaker, CircuitBreakerBuilder};
-pub use config::{BreakerConfig, BreakerConfigBuilder, Window};
+pub use config::{BreakerConfig, BreakerConfigBuilder, Settings, Window};
 pub use error::{BreakerError, CallError, ConfigError};
 pub use events::{BreakerEvent, EventReceiver, TransitionReason};
 pub use metrics::Metrics;

@@ -469,7 +469,7 @@ where
     fn call(&mut self, req: Req) -> Self::Future {
         match OwnedPermit::acquire(&self.breaker) {
             Ok(permit) => ResponseFuture {
-                timeout: self.breaker.settings().call_timeout,
+                timeout: self.breaker.in_force().call_timeout,
                 inner: Some(self.inner.call(req)),
                 permit: Some(permit),
                 rejected: None,

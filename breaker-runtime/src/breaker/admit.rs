@@ -144,7 +144,7 @@ impl CircuitBreaker {
 
     #[inline]
     fn ticket(&self, generation: Generation, kind: TicketKind) -> Ticket {
-        let timed = Observer::wants_timing() || self.settings().slow_call.is_some();
+        let timed = Observer::wants_timing() || self.in_force().slow_call.is_some();
         Ticket::new(generation, kind, if timed { clock::stamp() } else { 0 })
     }
 }

@@ -251,8 +251,23 @@ impl CircuitBreaker {
         &self.name
     }
 
+    /// The settings this breaker runs with now: every value after defaults, config files, the
+    /// code and the environment.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-settings-fn")
+    ///     .failure_rate(0.5)
+    ///     .build();
+    /// let s = breaker.settings();
+    /// assert_eq!((s.failure_rate, s.failure_threshold, s.minimum_calls), (Some(0.5), None, 10));
+    /// ```
+    pub fn settings(&self) -> Settings {
+        self.in_force().clone()
+    }
+
+    /// The settings in force, borrowed: replaced ones live as long as the breaker.
     #[inline]
-    pub(crate) fn settings(&self) -> &Settings {
+    pub(crate) fn in_force(&self) -> &Settings {
         // SAFETY: never null, and a replaced Settings lives until `self` is dropped.
         unsafe { &*self.settings.load(Acquire) }
     }
@@ -274,7 +289,7 @@ impl CircuitBreaker {
         let mut moves = Moves::default();
         let r = {
             let mut m = self.machine.lock().unwrap_or_else(PoisonError::into_inner);
-            let r = f(&mut m, self.settings(), &mut moves);
+            let r = f(&mut m, self.in_force(), &mut moves);
             // Before the word lets calls of a new closed generation in, so that none of them
             // lands in the window it is about to lose.
             if m.take_clear_window() {
@@ -293,7 +308,7 @@ impl CircuitBreaker {
     /// paths; only ever under the machine's lock, so publications never cross.
     fn publish(&self, m: &Machine) {
         self.open_until.store(m.until_ms(), Relaxed);
-        let timed = self.settings().slow_call.is_some();
+        let timed = self.in_force().slow_call.is_some();
         let word = m.word().with_hints(self.window().is_some(), timed);
         self.word.store(word.0, Release);
     }
@@ -454,7 +469,7 @@ impl CircuitBreaker {
     /// ```
     pub fn metrics(&self) -> Metrics {
         let t = self.counters.totals();
-        let s = self.settings();
+        let s = self.in_force();
         let (failure_rate, slow_call_rate) = match self.window() {
             Some(window) => {
                 let st = window.stats();
@@ -539,7 +554,7 @@ impl CircuitBreaker {
     pub(crate) fn apply(&self, effective: &BreakerConfig) -> Result<(), ConfigError> {
         let next = effective.resolve(&self.name)?;
         let mut cold = self.cold();
-        if *self.settings() == next {
+        if *self.in_force() == next {
             return Ok(());
         }
         let retired = cold.retired.get_or_insert_with(Box::default);

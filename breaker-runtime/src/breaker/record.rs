@@ -43,7 +43,7 @@ impl CircuitBreaker {
             return;
         }
         let elapsed = ticket.started().map(clock::since);
-        let slow = match (elapsed, self.settings().slow_call) {
+        let slow = match (elapsed, self.in_force().slow_call) {
             (Some(took), Some(threshold)) => outcome.is_verdict() && took >= threshold,
             _ => false,
         };
@@ -106,7 +106,7 @@ impl CircuitBreaker {
         if let Some(window) = self.window() {
             // Not only failures can trip a rate: the call that brings the window up to
             // `minimum_calls` may be a success with the rate already reached.
-            let minimum_calls = self.settings().minimum_calls;
+            let minimum_calls = self.in_force().minimum_calls;
             if let Some(stats) = window.record_and_check(failed, slow, minimum_calls) {
                 if let Some(reason) = self.rate_tripped(stats) {
                     let now = clock::now_ms();
@@ -115,7 +115,7 @@ impl CircuitBreaker {
                 }
             }
         }
-        if failed && self.settings().failure_threshold.is_some() {
+        if failed && self.in_force().failure_threshold.is_some() {
             let now = clock::now_ms();
             self.locked(|m, s, moves| m.closed_failure(gen, now, s, moves));
         } else if !failed && w.streak() {
@@ -124,7 +124,7 @@ impl CircuitBreaker {
     }
 
     pub(super) fn rate_tripped(&self, stats: WindowStats) -> Option<TransitionReason> {
-        let s = self.settings();
+        let s = self.in_force();
         if stats.calls == 0 || stats.calls < s.minimum_calls {
             return None;
         }

@@ -495,24 +495,74 @@ impl BreakerConfig {
     }
 }
 
-/// A config resolved over the defaults and checked: what a breaker actually runs with.
+/// The settings a breaker runs with: every value after the built-in defaults, config files,
+/// the code and the environment were laid over each other and checked. Read it with
+/// [`CircuitBreaker::settings`](crate::CircuitBreaker::settings).
+///
+/// ```
+/// use breaker_runtime::CircuitBreaker;
+/// use std::time::Duration;
+///
+/// let breaker = CircuitBreaker::builder("docs-settings").failure_threshold(3).build();
+/// let s = breaker.settings();
+/// assert_eq!(s.failure_threshold, Some(3));
+/// assert_eq!(s.reset_timeout, Duration::from_secs(30)); // the default
+/// assert_eq!(s.half_open_max_calls, s.success_threshold);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Settings {
-    pub(crate) failure_threshold: Option<u32>,
-    pub(crate) failure_rate: Option<f64>,
-    pub(crate) slow_call: Option<Duration>,
-    pub(crate) slow_call_rate: Option<f64>,
-    pub(crate) minimum_calls: u32,
-    /// Present when a rate needs one.
-    pub(crate) window: Option<Window>,
-    pub(crate) success_threshold: u32,
-    pub(crate) half_open_max_calls: u32,
-    pub(crate) reset_timeout: Duration,
-    pub(crate) backoff: Backoff,
-    pub(crate) half_open_timeout: Duration,
-    pub(crate) call_timeout: Option<Duration>,
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Settings {
+    /// Consecutive failures that open the breaker; `None` when only rates do.
+    pub failure_threshold: Option<u32>,
+    /// The failure rate over the window that opens it.
+    pub failure_rate: Option<f64>,
+    /// How long a call takes to count as slow.
+    pub slow_call: Option<Duration>,
+    /// The slow-call rate over the window that opens it (set whenever `slow_call` is).
+    pub slow_call_rate: Option<f64>,
+    /// Calls the window must hold before a rate can open the breaker.
+    pub minimum_calls: u32,
+    /// The window the rates are measured over; present when a rate needs one.
+    pub window: Option<Window>,
+    /// Successful probes that close it.
+    pub success_threshold: u32,
+    /// Probes let through at once in half-open.
+    pub half_open_max_calls: u32,
+    /// How long it stays open before probing (before the backoff grows it).
+    pub reset_timeout: Duration,
+    /// How the reset timeout grows with re-opens.
+    pub backoff: Backoff,
+    /// How long a probe may go without a verdict.
+    pub half_open_timeout: Duration,
+    /// How long a call may run before it is cut (async calls).
+    pub call_timeout: Option<Duration>,
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub(crate) failure_if: Option<ErasedPredicate>,
+    #[cfg_attr(feature = "serde", serde(skip))]
     pub(crate) ignore_if: Option<ErasedPredicate>,
+}
+
+impl Settings {
+    /// Whether a `failure_if` predicate decides which errors are failures.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-settings-fi").build();
+    /// assert!(!breaker.settings().has_failure_if());
+    /// ```
+    pub fn has_failure_if(&self) -> bool {
+        self.failure_if.is_some()
+    }
+
+    /// Whether an `ignore_if` predicate decides which errors are not recorded.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-settings-ii").build();
+    /// assert!(!breaker.settings().has_ignore_if());
+    /// ```
+    pub fn has_ignore_if(&self) -> bool {
+        self.ignore_if.is_some()
+    }
 }
 
 #[cfg(test)]
