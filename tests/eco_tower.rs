@@ -419,3 +419,97 @@ async fn grpc_status_in_the_response_head_is_classified() {
     let m = registry().get("eco-tower-grpc-strict").unwrap().metrics();
     assert_eq!((m.successes, m.failures), (1, 1));
 }
+
+// ---- 1. An open breaker fails fast, however busy the service behind it is. ----
+
+/// A service that is always ready and never answers.
+fn hung() -> impl Service<
+    (),
+    Response = (),
+    Error = Infallible,
+    Future = std::future::Pending<Result<(), Infallible>>,
+> + Clone {
+    service_fn(|_: ()| std::future::pending::<Result<(), Infallible>>())
+}
+
+/// Generous: under the paused clock it only passes when nothing else can happen.
+const AT_ONCE: Duration = Duration::from_secs(5);
+
+#[tokio::test(start_paused = true)]
+async fn a_forced_open_breaker_rejects_at_once_in_front_of_a_saturated_concurrency_limit() {
+    use tower::limit::ConcurrencyLimitLayer;
+
+    let breaker = CircuitBreaker::builder("eco-tower-ready-limit").build();
+    let mut svc = ServiceBuilder::new()
+        .layer(CircuitBreakerLayer::new(breaker.clone()))
+        .layer(ConcurrencyLimitLayer::new(1))
+        .service(hung());
+    // The limit's one slot, held by a call that never answers.
+    let stuck = svc.ready().await.unwrap().call(());
+    assert!(
+        tokio::time::timeout(AT_ONCE, svc.ready()).await.is_err(),
+        "the limit is saturated"
+    );
+
+    breaker.force_open();
+    let rejected = tokio::time::timeout(AT_ONCE, async { svc.ready().await?.call(()).await })
+        .await
+        .expect("a forced-open breaker answers at once, busy service or not");
+    assert!(
+        matches!(
+            rejected,
+            Err(CallError::Breaker(BreakerError::ForcedOpen { .. }))
+        ),
+        "{rejected:?}"
+    );
+    assert_eq!(breaker.metrics().rejected, 1);
+
+    // Closed again: readiness is the limit's again, and the slot comes back with the call.
+    breaker.close();
+    assert!(tokio::time::timeout(AT_ONCE, svc.ready()).await.is_err());
+    drop(stuck);
+    assert_eq!(breaker.metrics().cancelled, 1);
+    tokio::time::timeout(AT_ONCE, svc.ready())
+        .await
+        .expect("the slot is free")
+        .unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_open_breaker_rejects_at_once_in_front_of_a_full_buffer() {
+    use tower::buffer::Buffer;
+    use tower::limit::ConcurrencyLimit;
+
+    // As a tonic `Channel` is: a buffer in front of a service that is busy.
+    let buffer = Buffer::new(ConcurrencyLimit::new(hung(), 1), 1);
+    let mut direct = buffer.clone();
+    let mut stuck = Vec::new();
+    while let Ok(ready) = tokio::time::timeout(AT_ONCE, direct.ready()).await {
+        stuck.push(ready.unwrap().call(()));
+        assert!(stuck.len() < 10, "the buffer never fills");
+    }
+
+    let breaker = CircuitBreaker::builder("eco-tower-ready-buffer").build();
+    let mut svc = CircuitBreakerLayer::new(breaker.clone()).layer(buffer);
+    breaker.open_for(Duration::from_secs(30));
+    let started = tokio::time::Instant::now();
+    let rejected = tokio::time::timeout(AT_ONCE, async { svc.ready().await?.call(()).await })
+        .await
+        .expect("an open breaker answers at once, busy service or not");
+    assert_eq!(started.elapsed(), Duration::ZERO);
+    match rejected {
+        Err(CallError::Breaker(BreakerError::Open { retry_after, .. })) => {
+            assert!(retry_after <= Duration::from_secs(30), "{retry_after:?}")
+        }
+        other => panic!("expected a rejection, got {other:?}"),
+    }
+
+    // Once probes are let in, readiness is the buffer's again: no probe is taken from a
+    // service that cannot run it.
+    tokio::time::advance(Duration::from_secs(30)).await;
+    assert_eq!(breaker.state(), State::HalfOpen);
+    assert!(tokio::time::timeout(AT_ONCE, svc.ready()).await.is_err());
+    let m = breaker.metrics();
+    assert_eq!((m.rejected, m.calls), (1, 1));
+    drop(stuck);
+}

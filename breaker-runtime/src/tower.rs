@@ -7,8 +7,13 @@
 //! [`CallError<S::Error>`](CallError): [`CallError::Breaker`] for a rejection or a
 //! `call_timeout`, [`CallError::Inner`] for the inner service's own error.
 //!
-//! `poll_ready` only asks the inner service: a breaker has no capacity to reserve, so no
-//! permit is taken there and none can be lost between readiness and the call.
+//! `poll_ready` takes no permit, so none can be lost between readiness and the call. While
+//! the breaker rejects every call (open before its reset timeout, or forced open) it is ready
+//! at once without asking the inner service, and `call` rejects: an open breaker fails fast
+//! even in front of a saturated `ConcurrencyLimit` or a full `Buffer` (a tonic `Channel` is
+//! one). Otherwise it asks the inner service. If the breaker lets
+//! calls in again between a `poll_ready` that did not ask the inner service and the `call`,
+//! the call is rejected as `Open` with a `retry_after` of zero and counts as nothing.
 //!
 //! ```
 //! use breaker_runtime::tower::CircuitBreakerLayer;
@@ -44,6 +49,7 @@ use crate::error::{BreakerError, CallError};
 use crate::owned::{FailOnUnwind, OwnedPermit};
 use crate::permit::Outcome;
 use crate::registry::registry;
+use crate::state::State;
 use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::Future;
@@ -357,11 +363,7 @@ impl<S, C: Clone> Layer<S> for CircuitBreakerLayer<C> {
     type Service = CircuitBreakerService<S, C>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        CircuitBreakerService {
-            inner,
-            breaker: self.breaker.clone(),
-            classifier: self.classifier.clone(),
-        }
+        CircuitBreakerService::new(inner, self.breaker.clone(), self.classifier.clone())
     }
 }
 
@@ -380,11 +382,24 @@ impl<S, C: Clone> Layer<S> for CircuitBreakerLayer<C> {
 /// assert_eq!(breaker.metrics().successes, 1);
 /// # }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct CircuitBreakerService<S, C = DefaultClassifier> {
     inner: S,
     breaker: Arc<CircuitBreaker>,
     classifier: C,
+    /// `poll_ready` answered for the breaker, without asking `inner`.
+    bypassed: bool,
+}
+
+impl<S: Clone, C: Clone> Clone for CircuitBreakerService<S, C> {
+    /// A clone is not ready, as tower's services are not: call `poll_ready` on it first.
+    fn clone(&self) -> Self {
+        CircuitBreakerService::new(
+            self.inner.clone(),
+            self.breaker.clone(),
+            self.classifier.clone(),
+        )
+    }
 }
 
 impl<S, C> CircuitBreakerService<S, C> {
@@ -401,6 +416,7 @@ impl<S, C> CircuitBreakerService<S, C> {
             inner,
             breaker,
             classifier,
+            bypassed: false,
         }
     }
 
@@ -463,11 +479,36 @@ where
     type Future = ResponseFuture<S::Future, C>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        // While the breaker rejects, the call will not reach the inner service: do not wait
+        // for it (a saturated limit or buffer may never be ready).
+        if rejecting(&self.breaker) {
+            self.bypassed = true;
+            return Poll::Ready(Ok(()));
+        }
+        self.bypassed = false;
         self.inner.poll_ready(cx).map_err(CallError::Inner)
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
+        let bypassed = std::mem::take(&mut self.bypassed);
         match OwnedPermit::acquire(&self.breaker) {
+            // Admitted, but the inner service was never asked whether it is ready: the
+            // breaker let calls in again since `poll_ready`. Not a call: give the slot back
+            // and answer as the breaker did then.
+            Ok(permit) if bypassed => {
+                permit.release();
+                ResponseFuture {
+                    timeout: None,
+                    inner: None,
+                    permit: None,
+                    rejected: Some(BreakerError::Open {
+                        name: self.breaker.shared_name().clone(),
+                        retry_after: Duration::ZERO,
+                    }),
+                    sleep: None,
+                    classifier: self.classifier.clone(),
+                }
+            }
             Ok(permit) => ResponseFuture {
                 timeout: self.breaker.in_force().call_timeout,
                 inner: Some(self.inner.call(req)),
@@ -486,6 +527,13 @@ where
             },
         }
     }
+}
+
+/// Whether `breaker` rejects every call now, known without taking a permit: open before its
+/// deadline, or forced open. A half-open breaker is left to `call`: whether a probe slot is
+/// free is known only under its lock.
+fn rejecting(breaker: &CircuitBreaker) -> bool {
+    matches!(breaker.state(), State::Open | State::ForcedOpen)
 }
 
 pin_project! {
