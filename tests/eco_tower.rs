@@ -513,3 +513,47 @@ async fn an_open_breaker_rejects_at_once_in_front_of_a_full_buffer() {
     assert_eq!((m.rejected, m.calls), (1, 1));
     drop(stuck);
 }
+
+// ---- 2. A rejection is recognisable once boxed, without knowing `CallError<E>`. ----
+
+/// The recipe of the README's tower section: the `BreakerError` anywhere in the chain.
+fn breaker_error_in<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a BreakerError> {
+    let mut next = Some(err);
+    while let Some(e) = next {
+        if let Some(b) = e.downcast_ref::<BreakerError>() {
+            return Some(b);
+        }
+        next = e.source();
+    }
+    None
+}
+
+#[tokio::test]
+async fn a_rejection_behind_a_buffer_is_found_in_the_boxed_errors_sources() {
+    use tower::buffer::Buffer;
+    use tower::BoxError;
+
+    let breaker = CircuitBreaker::builder("eco-tower-boxed")
+        .failure_threshold(1)
+        .build();
+    let failing = service_fn(|_: ()| async { Err::<(), _>(std::io::Error::other("refused")) });
+    let svc = Buffer::new(CircuitBreakerLayer::new(breaker.clone()).layer(failing), 4);
+
+    // The service's own failure: no breaker error anywhere in it.
+    let failed: BoxError = svc.clone().oneshot(()).await.unwrap_err();
+    assert_eq!(failed.to_string(), "refused");
+    assert!(breaker_error_in(&*failed).is_none());
+    assert!(BreakerError::find_in(&*failed).is_none());
+
+    // The rejection: found by walking the sources, its message unchanged.
+    let rejected: BoxError = svc.clone().oneshot(()).await.unwrap_err();
+    assert!(
+        rejected.downcast_ref::<BreakerError>().is_none(),
+        "boxed as a CallError"
+    );
+    let found = breaker_error_in(&*rejected).expect("the BreakerError is a source");
+    assert!(found.is_circuit_open());
+    assert_eq!(found.name(), "eco-tower-boxed");
+    assert_eq!(BreakerError::find_in(&*rejected), Some(found));
+    assert_eq!(rejected.to_string(), found.to_string());
+}

@@ -130,6 +130,35 @@ impl BreakerError {
     }
 }
 
+impl BreakerError {
+    /// The breaker's error in `err` or in its chain of [`source`](std::error::Error::source)s:
+    /// how a handler of boxed errors (tower's `BoxError`, behind a `Buffer` or a `Timeout`)
+    /// tells a rejection from a failure without knowing the exact `CallError<E>`.
+    ///
+    /// ```
+    /// use breaker_runtime::{BreakerError, CallError};
+    ///
+    /// type BoxError = Box<dyn std::error::Error + Send + Sync>;
+    /// let rejected: BoxError = Box::new(CallError::<std::io::Error>::Breaker(
+    ///     BreakerError::ForcedOpen { name: "db".into() },
+    /// ));
+    /// assert_eq!(BreakerError::find_in(&*rejected).map(|e| e.name()), Some("db"));
+    ///
+    /// let failed: BoxError = Box::new(CallError::<std::io::Error>::Inner(std::io::Error::other("reset")));
+    /// assert!(BreakerError::find_in(&*failed).is_none());
+    /// ```
+    pub fn find_in<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a BreakerError> {
+        let mut next = Some(err);
+        while let Some(e) = next {
+            if let Some(found) = e.downcast_ref::<BreakerError>() {
+                return Some(found);
+            }
+            next = e.source();
+        }
+        None
+    }
+}
+
 /// Lets functions returning `std::io::Result` sit behind a breaker: a timeout becomes
 /// [`ErrorKind::TimedOut`](std::io::ErrorKind::TimedOut), a rejection
 /// [`ErrorKind::Other`](std::io::ErrorKind::Other), each carrying the [`BreakerError`] to
@@ -166,11 +195,27 @@ impl From<BreakerError> for std::io::Error {
 /// let rejected: CallError<std::io::Error> = BreakerError::ForcedOpen { name: "db".into() }.into();
 /// assert!(rejected.is_circuit_open());
 /// ```
+///
+/// A rejection stays recognisable once the error is boxed (behind tower's `Buffer` or
+/// `Timeout`, as a `BoxError`) without naming `E`: `CallError::Breaker` shows the
+/// [`BreakerError`]'s message and gives the [`BreakerError`] itself as its
+/// [`source`](std::error::Error::source), which [`BreakerError::find_in`] looks for.
+///
+/// ```
+/// use breaker_runtime::{BreakerError, CallError};
+/// use std::error::Error;
+///
+/// let boxed: Box<dyn Error + Send + Sync> =
+///     Box::new(CallError::<std::io::Error>::Breaker(BreakerError::ForcedOpen { name: "db".into() }));
+/// assert_eq!(boxed.to_string(), "circuit breaker `db` is forced open; it stays open until closed or reset");
+/// assert!(boxed.source().unwrap().is::<BreakerError>());
+/// assert!(BreakerError::find_in(&*boxed).unwrap().is_circuit_open());
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError<E> {
     /// The breaker rejected the call or cut it short.
-    #[error(transparent)]
-    Breaker(BreakerError),
+    #[error("{0}")]
+    Breaker(#[source] BreakerError),
     /// The call ran and returned this error.
     #[error(transparent)]
     Inner(E),
