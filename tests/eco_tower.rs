@@ -557,3 +557,78 @@ async fn a_rejection_behind_a_buffer_is_found_in_the_boxed_errors_sources() {
     assert_eq!(BreakerError::find_in(&*rejected), Some(found));
     assert_eq!(rejected.to_string(), found.to_string());
 }
+
+// ---- 3. gRPC's HTTP mapping, and errors of the inner readiness. ----
+
+#[test]
+fn grpc_classifier_maps_http_statuses_without_grpc_status_as_grpc_does() {
+    use breaker_runtime::tower::{Classify, GrpcClassifier};
+    let status = |s: u16| Ok::<_, ()>(Response::builder().status(s).body(()).unwrap());
+    let grpc = GrpcClassifier::default();
+    // 400 INTERNAL, 429 and 502/503/504 UNAVAILABLE: failing codes.
+    for s in [400, 429, 502, 503, 504, 500] {
+        assert_eq!(grpc.classify(&status(s)), Outcome::Failure, "{s}");
+    }
+    // 401 UNAUTHENTICATED, 403 PERMISSION_DENIED, 404 UNIMPLEMENTED, other UNKNOWN: answers.
+    for s in [200, 401, 403, 404, 409] {
+        assert_eq!(grpc.classify(&status(s)), Outcome::Success, "{s}");
+    }
+    // A predicate of codes sees the mapped code.
+    let unimplemented = GrpcClassifier::new(|code| code == 12);
+    assert_eq!(unimplemented.classify(&status(404)), Outcome::Failure);
+    assert_eq!(unimplemented.classify(&status(429)), Outcome::Success);
+    // A `grpc-status` in the head says it all.
+    let with_code = Ok::<_, ()>(
+        Response::builder()
+            .status(429)
+            .header("grpc-status", "5")
+            .body(())
+            .unwrap(),
+    );
+    assert_eq!(grpc.classify(&with_code), Outcome::Success);
+}
+
+/// A service whose readiness fails, as a connection pool that closed.
+#[derive(Clone)]
+struct Dead;
+
+impl Service<()> for Dead {
+    type Response = ();
+    type Error = std::io::Error;
+    type Future = std::future::Ready<Result<(), std::io::Error>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), std::io::Error>> {
+        std::task::Poll::Ready(Err(std::io::Error::other("pool closed")))
+    }
+
+    fn call(&mut self, _: ()) -> Self::Future {
+        unreachable!("never ready")
+    }
+}
+
+#[tokio::test]
+async fn readiness_errors_of_a_dead_buffer_worker_are_failures_and_open_the_breaker() {
+    use tower::buffer::Buffer;
+
+    let breaker = CircuitBreaker::builder("eco-tower-dead-worker")
+        .failure_threshold(3)
+        .build();
+    let mut svc = CircuitBreakerLayer::new(breaker.clone()).layer(Buffer::new(Dead, 4));
+    // The first request finds the service dead, and the worker dies with it.
+    let first = svc.ready().await.unwrap().call(()).await.unwrap_err();
+    assert!(matches!(first, CallError::Inner(_)), "{first:?}");
+    // From then on the buffer is never ready: each such answer is a failed call.
+    for _ in 0..2 {
+        let err = svc.ready().await.map(|_| ()).unwrap_err();
+        assert!(matches!(err, CallError::Inner(_)), "{err:?}");
+    }
+    let m = breaker.metrics();
+    assert_eq!((m.failures, m.calls), (3, 3));
+    assert_eq!(breaker.state(), State::Open);
+    // Open: rejected without asking the dead service.
+    let rejected = svc.ready().await.unwrap().call(()).await.unwrap_err();
+    assert!(rejected.is_circuit_open(), "{rejected:?}");
+}

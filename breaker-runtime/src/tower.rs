@@ -11,7 +11,8 @@
 //! the breaker rejects every call (open before its reset timeout, or forced open) it is ready
 //! at once without asking the inner service, and `call` rejects: an open breaker fails fast
 //! even in front of a saturated `ConcurrencyLimit` or a full `Buffer` (a tonic `Channel` is
-//! one). Otherwise it asks the inner service. If the breaker lets
+//! one). Otherwise it asks the inner service; an error there (a buffer whose worker died)
+//! is returned as [`CallError::Inner`] and recorded as a failed call. If the breaker lets
 //! calls in again between a `poll_ready` that did not ask the inner service and the `call`,
 //! the call is rejected as `Open` with a `retry_after` of zero and counts as nothing.
 //!
@@ -195,6 +196,12 @@ impl<B, E> Classify<http::Response<B>, E> for HttpClassifier {
 /// message ("trailers-only"), which is how most errors arrive. A status sent in the trailers,
 /// after streamed messages, comes after the head and is not seen here.
 ///
+/// A response that is not `200` and has no `grpc-status` (a proxy or load balancer answered)
+/// gets the code gRPC clients give it, and the predicate decides on that code: `400` is
+/// `INTERNAL`, `401` `UNAUTHENTICATED`, `403` `PERMISSION_DENIED`, `404` `UNIMPLEMENTED`,
+/// `429`, `502`, `503` and `504` `UNAVAILABLE`, any other `UNKNOWN`. By default `400` and
+/// `429` are failures then, as every `5xx` is.
+///
 /// ```
 /// use breaker_runtime::tower::{Classify, GrpcClassifier};
 /// use breaker_runtime::Outcome;
@@ -208,6 +215,8 @@ impl<B, E> Classify<http::Response<B>, E> for HttpClassifier {
 /// assert_eq!(classifier.classify(&grpc("5")), Outcome::Success); // NOT_FOUND
 /// let no_status = Ok::<_, ()>(Response::new(())); // the status comes in the trailers
 /// assert_eq!(classifier.classify(&no_status), Outcome::Success);
+/// let throttled = Ok::<_, ()>(Response::builder().status(429).body(()).unwrap());
+/// assert_eq!(classifier.classify(&throttled), Outcome::Failure); // UNAVAILABLE
 /// ```
 #[derive(Clone, Copy)]
 pub struct GrpcClassifier {
@@ -252,12 +261,28 @@ impl<B, E> Classify<http::Response<B>, E> for GrpcClassifier {
             .headers()
             .get("grpc-status")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<i32>().ok());
+            .and_then(|v| v.trim().parse::<i32>().ok())
+            .or_else(|| grpc_code_of_http(response.status()));
         match code {
             Some(code) if (self.is_failure)(code) => Outcome::Failure,
             _ => Outcome::Success,
         }
     }
+}
+
+/// The gRPC code a client gives a response that carries no `grpc-status`, from its HTTP
+/// status, as gRPC's "HTTP to gRPC status code mapping" says; `None` for `200`, whose status
+/// comes in the trailers.
+fn grpc_code_of_http(status: http::StatusCode) -> Option<i32> {
+    Some(match status.as_u16() {
+        200 => return None,
+        400 => 13,             // INTERNAL
+        401 => 16,             // UNAUTHENTICATED
+        403 => 7,              // PERMISSION_DENIED
+        404 => 12,             // UNIMPLEMENTED
+        429 | 502..=504 => 14, // UNAVAILABLE
+        _ => 2,                // UNKNOWN
+    })
 }
 
 /// Puts services behind one circuit breaker; see the [module docs](self).
@@ -486,7 +511,19 @@ where
             return Poll::Ready(Ok(()));
         }
         self.bypassed = false;
-        self.inner.poll_ready(cx).map_err(CallError::Inner)
+        match self.inner.poll_ready(cx) {
+            Poll::Ready(Err(e)) => {
+                // The service cannot take calls (a dead buffer worker, a closed pool): each
+                // such answer is a call that failed.
+                let result = Err(e);
+                if let Ok(permit) = OwnedPermit::acquire(&self.breaker) {
+                    permit.finish(self.classifier.classify(&result), false);
+                }
+                let Err(e) = result else { unreachable!() };
+                Poll::Ready(Err(CallError::Inner(e)))
+            }
+            other => other.map_err(CallError::Inner),
+        }
     }
 
     fn call(&mut self, req: Req) -> Self::Future {
