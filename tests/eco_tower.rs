@@ -632,3 +632,46 @@ async fn readiness_errors_of_a_dead_buffer_worker_are_failures_and_open_the_brea
     let rejected = svc.ready().await.unwrap().call(()).await.unwrap_err();
     assert!(rejected.is_circuit_open(), "{rejected:?}");
 }
+
+// ---- 4. Joining a breaker by name imposes no settings. ----
+
+#[breaker_runtime::circuit_breaker(
+    name = "eco-tower-join",
+    failure_threshold = 1,
+    reset_timeout = "45s"
+)]
+fn joined_later() -> std::io::Result<()> {
+    Err(std::io::Error::other("down"))
+}
+
+#[breaker_runtime::circuit_breaker(name = "eco-tower-join-first", failure_threshold = 1)]
+fn joined_first() -> std::io::Result<()> {
+    Err(std::io::Error::other("down"))
+}
+
+#[tokio::test]
+#[ignore = "needs the registry to call `registry_join::adopt` (see breaker-runtime/src/registry_join.rs)"]
+async fn a_layer_named_before_the_attributes_first_call_does_not_impose_its_settings() {
+    let layer = CircuitBreakerLayer::named("eco-tower-join");
+    assert_eq!(layer.breaker().state(), State::Closed);
+    // The attribute states the settings: one failure opens, for 45 s.
+    let _ = joined_later();
+    assert!(Arc::ptr_eq(
+        layer.breaker(),
+        &registry().get("eco-tower-join").unwrap()
+    ));
+    let settings = layer.breaker().settings();
+    assert_eq!(settings.failure_threshold, Some(1));
+    assert_eq!(layer.breaker().state(), State::Open);
+    let err = layer.breaker().try_acquire().map(|_| ()).unwrap_err();
+    assert!(
+        err.retry_after().unwrap() > Duration::from_secs(30),
+        "{err}"
+    );
+
+    // The other order: the attribute first, the layer joins it as it is.
+    let _ = joined_first();
+    let layer = CircuitBreakerLayer::named("eco-tower-join-first");
+    assert_eq!(layer.breaker().settings().failure_threshold, Some(1));
+    assert_eq!(layer.breaker().state(), State::Open);
+}

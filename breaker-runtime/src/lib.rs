@@ -76,6 +76,7 @@ mod observe;
 mod owned;
 mod permit;
 mod registry;
+mod registry_join;
 mod share;
 mod state;
 mod stream;

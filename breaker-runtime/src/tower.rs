@@ -45,7 +45,6 @@
 //! [`HandleErrorLayer`]: https://docs.rs/axum/0.8/axum/error_handling/struct.HandleErrorLayer.html
 
 use crate::breaker::CircuitBreaker;
-use crate::config::BreakerConfig;
 use crate::error::{BreakerError, CallError};
 use crate::owned::{FailOnUnwind, OwnedPermit};
 use crate::permit::Outcome;
@@ -321,10 +320,13 @@ impl CircuitBreakerLayer<DefaultClassifier> {
         }
     }
 
-    /// A layer over the global registry's breaker `name`, created with the default settings
-    /// (and whatever config files and the environment say) if it does not exist yet. A
-    /// breaker that exists keeps its own settings, so `#[circuit_breaker(name = "…")]`
-    /// functions and this layer can share one breaker.
+    /// A layer over the global registry's breaker `name`, joined without stating settings:
+    /// a breaker that exists is taken as it is, and one that does not is created with the
+    /// default settings (and whatever config files and the environment say) until code that
+    /// states settings asks for it: `#[circuit_breaker(name = "…", …)]`'s first call or
+    /// [`Registry::get_or_create`](crate::Registry::get_or_create) then gives it theirs,
+    /// once, keeping its state. So `#[circuit_breaker]` functions and this layer share one
+    /// breaker with the attribute's settings, whichever comes first.
     ///
     /// ```
     /// let layer = breaker_runtime::tower::CircuitBreakerLayer::named("docs-layer-named");
@@ -332,7 +334,7 @@ impl CircuitBreakerLayer<DefaultClassifier> {
     /// # let _ = layer;
     /// ```
     pub fn named(name: &str) -> Self {
-        CircuitBreakerLayer::new(registry().get_or_create(name, BreakerConfig::default()))
+        CircuitBreakerLayer::new(crate::registry_join::join(registry(), name))
     }
 }
 
