@@ -46,8 +46,13 @@ async fn main() {
         .success_threshold(2)
         .reset_timeout(Duration::from_millis(500))
         .build();
+    // The timeout goes *inside* the breaker: a request cut by it is an error the breaker
+    // sees, so a dependency that hangs opens it. Outside the breaker it would drop the call
+    // instead, which counts as cancelled, and a hung dependency would never open it. (The
+    // breaker's own `.call_timeout(..)` is the other right choice.)
     let client = ServiceBuilder::new()
         .layer(CircuitBreakerLayer::new(breaker.clone()).http())
+        .timeout(Duration::from_secs(2))
         .service(Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>());
 
     // Clients are cheap to clone; every clone shares the one breaker.
@@ -63,6 +68,7 @@ async fn main() {
             let what = match outcome {
                 Ok(response) => format!("HTTP {}", response.status()),
                 Err(CallError::Breaker(e)) => format!("rejected: {e}"),
+                // A transport error, or the timeout's `Elapsed`.
                 Err(CallError::Inner(e)) => format!("transport error: {e}"),
             };
             println!(

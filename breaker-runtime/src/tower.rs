@@ -289,6 +289,37 @@ fn grpc_code_of_http(status: http::StatusCode) -> Option<i32> {
 /// Every service the layer makes shares the breaker, so a client cloned per request (as
 /// tower clients are) still feeds one breaker.
 ///
+/// # Timeouts
+///
+/// Bound slow calls with the breaker's own `call_timeout`, or with tower's `Timeout` *inside*
+/// the breaker: either way a call that hangs ends as a failure and a hung dependency opens
+/// the breaker. A `Timeout` *outside* the breaker drops the breaker's response future when it
+/// fires, and a dropped call counts as cancelled, not failed (by design: the caller gave up,
+/// the dependency did not fail), so a dependency that hangs never opens it.
+///
+/// ```
+/// use breaker_runtime::tower::CircuitBreakerLayer;
+/// use breaker_runtime::CircuitBreaker;
+/// use std::time::Duration;
+/// use tower::ServiceBuilder;
+///
+/// // Right: the breaker's own timeout (a cut call is a failure, `BreakerError::TimedOut`).
+/// let breaker = CircuitBreaker::builder("docs-layer-timeout")
+///     .call_timeout(Duration::from_secs(2))
+///     .build();
+/// let _own = ServiceBuilder::new().layer(CircuitBreakerLayer::new(breaker));
+///
+/// // Right: tower's `Timeout` inside the breaker (its `Elapsed` error is a failure).
+/// let _inside = ServiceBuilder::new()
+///     .layer(CircuitBreakerLayer::named("docs-layer-timeout-inside"))
+///     .timeout(Duration::from_secs(2));
+///
+/// // Wrong: a hung dependency never opens the breaker; every call counts as cancelled.
+/// let _outside = ServiceBuilder::new()
+///     .timeout(Duration::from_secs(2))
+///     .layer(CircuitBreakerLayer::named("docs-layer-timeout-outside"));
+/// ```
+///
 /// ```
 /// use breaker_runtime::tower::CircuitBreakerLayer;
 /// use breaker_runtime::CircuitBreaker;
