@@ -650,7 +650,6 @@ fn joined_first() -> std::io::Result<()> {
 }
 
 #[tokio::test]
-#[ignore = "needs the registry to call `registry_join::adopt` (see breaker-runtime/src/registry_join.rs)"]
 async fn a_layer_named_before_the_attributes_first_call_does_not_impose_its_settings() {
     let layer = CircuitBreakerLayer::named("eco-tower-join");
     assert_eq!(layer.breaker().state(), State::Closed);

@@ -272,7 +272,9 @@ impl Registry {
         forgive_layers: bool,
     ) -> Result<Arc<CircuitBreaker>, ConfigError> {
         if let Some(existing) = self.get(name) {
-            warn_if_different(&existing, &config);
+            if !crate::registry_join::adopt(self, &existing, &config)? {
+                warn_if_different(&existing, &config);
+            }
             return Ok(existing);
         }
         // Logs only once the lock is released: a tracing subscriber may read the registry.
@@ -281,7 +283,9 @@ impl Registry {
             if let Some(existing) = inner.breakers.get(name) {
                 let existing = existing.clone();
                 drop(inner);
-                warn_if_different(&existing, &config);
+                if !crate::registry_join::adopt(self, &existing, &config)? {
+                    warn_if_different(&existing, &config);
+                }
                 return Ok(existing);
             }
             let effective = inner.layers.effective(name, &config);

@@ -39,6 +39,7 @@ fn unstated() -> MutexGuard<'static, Vec<Weak<CircuitBreaker>>> {
 
 /// The breaker `name` of `registry`, as it is if it exists, else created with the defaults
 /// and marked "settings not stated".
+#[cfg_attr(not(feature = "tower"), allow(dead_code))] // Its one caller is the tower layer.
 pub(crate) fn join(registry: &Registry, name: &str) -> Arc<CircuitBreaker> {
     if let Some(existing) = registry.get(name) {
         return existing;
@@ -62,7 +63,6 @@ pub(crate) fn join(registry: &Registry, name: &str) -> Arc<CircuitBreaker> {
 /// `config`, or this is a join's own lookup), `Ok(false)` if `existing` keeps its first config
 /// (then the registry warns if `config` differs). A `config` that makes no sense is an error,
 /// and `existing` stays unstated.
-#[allow(dead_code)] // Until registry.rs calls it; see the module docs.
 pub(crate) fn adopt(
     registry: &Registry,
     existing: &Arc<CircuitBreaker>,
