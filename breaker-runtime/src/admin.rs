@@ -12,13 +12,30 @@
 //! (whatever the method) or another path under `/breakers` (`/breakers/`,
 //! `/breakers/{name}/`, `/breakers/{name}/{action}/…`) is `404`; a wrong method on a route
 //! that exists is `405` (with `Allow`); a name that does not percent-decode to UTF-8
-//! (`/breakers/%FF`) is `400`. Names are
+//! (`/breakers/%FF`) is `400`; the guard's refusals are `403` (below). Names are
 //! path segments, percent-encoded as usual: the breaker `<app::Db as app::Store>::get` is
 //! `/breakers/%3Capp::Db%20as%20app::Store%3E::get`. The router sets no fallback, so it
 //! [merges](Router::merge) into an app that has one; paths outside its routes get the app's.
 //!
-//! The router has no authentication of its own: the `POST` routes change how the service
-//! behaves, so mount it behind whatever guards your other operational routes.
+//! # Guard
+//!
+//! The `POST` routes change how the service behaves, so they refuse (`403`) what a web page
+//! on another site can make a browser send without a CORS preflight (cross-site request
+//! forgery): a request
+//! - whose `Origin` is not the request's own (`Origin`'s `host[:port]`, without its scheme,
+//!   must equal `Host`, ignoring ASCII case; `Origin: null` never does),
+//! - or whose `Sec-Fetch-Site` is `cross-site` or `same-site` (a sibling subdomain is
+//!   another origin; `same-origin` and `none`, typed in the address bar, are fine),
+//! - or whose `Content-Type` is a form (`application/x-www-form-urlencoded`,
+//!   `multipart/form-data`) or `text/plain`.
+//!
+//! `curl -X POST http://…/breakers/db/open`, with no `Origin` and no body or a JSON one,
+//! goes through, and so does a page of the same origin that posts JSON. Behind a reverse
+//! proxy, forward the client's `Host` (nginx: `proxy_set_header Host $host;`), or a browser
+//! on the proxy's address is refused. `GET` routes answer any origin.
+//!
+//! The router has no authentication of its own: mount it behind whatever guards your other
+//! operational routes.
 //!
 //! ```
 //! use axum::Router;
@@ -50,6 +67,8 @@ use serde::Serialize;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
+
+mod guard;
 
 /// Builds the admin [`Router`]; see the [module docs](self).
 ///
@@ -174,6 +193,7 @@ impl AdminRouter {
             .route("/breakers/{name}/", any(no_route))
             .route("/breakers/{name}/{action}/", any(no_route))
             .route("/breakers/{name}/{action}/{*rest}", any(no_route))
+            .route_layer(axum::middleware::from_fn(guard::guard))
             .with_state(state)
     }
 }
