@@ -1,6 +1,6 @@
 //! Feature `axum`: the admin router's guard, over a real axum server on 127.0.0.1 and a real
 //! HTTP client. Mutating routes refuse what a cross-site web page can send without a CORS
-//! preflight.
+//! preflight; `bearer_token` makes every route require `Authorization: Bearer <token>`.
 #![cfg(feature = "axum")]
 
 mod common;
@@ -16,7 +16,7 @@ use std::sync::Arc;
 fn own(names: &[&str]) -> Arc<Registry> {
     let registry = Arc::new(Registry::new());
     for name in names {
-        registry.get_or_create(*name, BreakerConfig::default());
+        registry.get_or_create(name, BreakerConfig::default());
     }
     registry
 }
@@ -144,4 +144,82 @@ async fn what_a_cross_site_page_can_send_cannot_control_a_breaker() {
         .await;
         assert_eq!(parts(response).await.0, 200, "{path}");
     }
+}
+
+#[tokio::test]
+async fn a_bearer_token_guards_every_route() {
+    let registry = own(&["db"]);
+    let admin = AdminRouter::with_registry(registry.clone()).bearer_token("s3cret-token");
+    assert!(!format!("{admin:?}").contains("s3cret"), "{admin:?}");
+    let addr = serve(axum::Router::new().nest("/admin", admin.into_router()));
+    let db = registry.get("db").unwrap();
+    let s = String::from;
+
+    let routes = [
+        (Method::GET, "/admin/breakers"),
+        (Method::GET, "/admin/breakers/db"),
+        (Method::GET, "/admin/health"),
+        (Method::POST, "/admin/breakers/db/open"),
+        (Method::POST, "/admin/breakers/db/reset"),
+        (Method::GET, "/admin/breakers/"),
+        (Method::GET, "/admin/breakers/db/frobnicate"),
+    ];
+    let wrong = [
+        vec![],
+        vec![("authorization", s("Bearer"))],
+        vec![("authorization", s("Bearer "))],
+        vec![("authorization", s("Bearer s3cret-toke"))],
+        vec![("authorization", s("Bearer s3cret-token2"))],
+        vec![("authorization", s("Bearer S3CRET-TOKEN"))],
+        vec![("authorization", s("Basic s3cret-token"))],
+        vec![("authorization", s("s3cret-token"))],
+    ];
+    for (method, path) in &routes {
+        for headers in &wrong {
+            let response = send(addr, method.clone(), path, headers).await;
+            let (status, challenge, body) = parts(response).await;
+            assert_eq!(status, 401, "{method} {path} {headers:?}");
+            assert_eq!(challenge.as_deref(), Some("Bearer"), "{method} {path}");
+            assert!(
+                body["error"].as_str().unwrap().contains("bearer token"),
+                "{body}"
+            );
+        }
+    }
+    assert_eq!(db.state(), State::Closed);
+
+    for (method, path) in &routes {
+        for scheme in ["Bearer", "bearer"] {
+            let headers = [("authorization", format!("{scheme} s3cret-token"))];
+            let response = send(addr, method.clone(), path, &headers).await;
+            let (status, challenge, _) = parts(response).await;
+            let expected = if path.ends_with('/') || path.ends_with("frobnicate") {
+                404
+            } else {
+                200
+            };
+            assert_eq!((status, challenge), (expected, None), "{method} {path}");
+        }
+    }
+    assert_eq!(db.state(), State::Closed, "reset came last");
+
+    // The token does not lift the cross-site checks.
+    let response = send(
+        addr,
+        Method::POST,
+        "/admin/breakers/db/open",
+        &[
+            ("authorization", s("Bearer s3cret-token")),
+            ("origin", s("https://evil.example")),
+        ],
+    )
+    .await;
+    assert_eq!(parts(response).await.0, 403);
+    assert_eq!(db.state(), State::Closed);
+}
+
+#[test]
+#[should_panic(expected = "empty token")]
+fn an_empty_bearer_token_is_refused() {
+    let _ = AdminRouter::default().bearer_token("");
 }

@@ -12,7 +12,7 @@
 //! (whatever the method) or another path under `/breakers` (`/breakers/`,
 //! `/breakers/{name}/`, `/breakers/{name}/{action}/…`) is `404`; a wrong method on a route
 //! that exists is `405` (with `Allow`); a name that does not percent-decode to UTF-8
-//! (`/breakers/%FF`) is `400`; the guard's refusals are `403` (below). Names are
+//! (`/breakers/%FF`) is `400`; the guard's refusals are `401` and `403` (below). Names are
 //! path segments, percent-encoded as usual: the breaker `<app::Db as app::Store>::get` is
 //! `/breakers/%3Capp::Db%20as%20app::Store%3E::get`. The router sets no fallback, so it
 //! [merges](Router::merge) into an app that has one; paths outside its routes get the app's.
@@ -34,8 +34,10 @@
 //! proxy, forward the client's `Host` (nginx: `proxy_set_header Host $host;`), or a browser
 //! on the proxy's address is refused. `GET` routes answer any origin.
 //!
-//! The router has no authentication of its own: mount it behind whatever guards your other
-//! operational routes.
+//! [`bearer_token`](AdminRouter::bearer_token) makes every route, `GET` too, require
+//! `Authorization: Bearer <token>`: without it, `401` with `WWW-Authenticate: Bearer`.
+//! Without a token the router has no authentication of its own: mount it behind whatever
+//! guards your other operational routes.
 //!
 //! ```
 //! use axum::Router;
@@ -83,6 +85,7 @@ mod guard;
 pub struct AdminRouter {
     registry: RegistryRef,
     critical: Vec<String>,
+    bearer_token: Option<guard::Secret>,
 }
 
 #[derive(Clone)]
@@ -130,6 +133,7 @@ impl AdminRouter {
         AdminRouter {
             registry: RegistryRef::Global(registry),
             critical: Vec::new(),
+            bearer_token: None,
         }
     }
 
@@ -145,6 +149,7 @@ impl AdminRouter {
         AdminRouter {
             registry: RegistryRef::Shared(registry),
             critical: Vec::new(),
+            bearer_token: None,
         }
     }
 
@@ -164,6 +169,33 @@ impl AdminRouter {
         I::Item: Into<String>,
     {
         self.critical.extend(names.into_iter().map(Into::into));
+        self
+    }
+
+    /// Makes every route, `GET` too, require `Authorization: Bearer <token>` (the scheme in
+    /// any case). The token is compared in constant time; a missing or wrong one answers
+    /// `401` with `WWW-Authenticate: Bearer` and a JSON error. The cross-site checks on the
+    /// `POST` routes (see [the module docs](self#guard)) still apply. The token never shows in
+    /// `Debug`. A later call replaces an earlier one.
+    ///
+    /// ```
+    /// use breaker_runtime::admin::AdminRouter;
+    ///
+    /// // In a service: std::env::var("ADMIN_TOKEN")?, or a secrets file.
+    /// let token = String::from("0c6f1d0e4b7a9f2d");
+    /// let admin: axum::Router = AdminRouter::default().bearer_token(token).into_router();
+    /// // curl -H "Authorization: Bearer $ADMIN_TOKEN" http://…/breakers
+    /// # let _ = admin;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `token` is empty (say, an environment variable set to nothing): a token anyone can
+    /// send would guard nothing.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> AdminRouter {
+        let token = token.into();
+        assert!(!token.is_empty(), "AdminRouter::bearer_token: empty token");
+        self.bearer_token = Some(guard::Secret::new(token));
         self
     }
 
@@ -193,7 +225,10 @@ impl AdminRouter {
             .route("/breakers/{name}/", any(no_route))
             .route("/breakers/{name}/{action}/", any(no_route))
             .route("/breakers/{name}/{action}/{*rest}", any(no_route))
-            .route_layer(axum::middleware::from_fn(guard::guard))
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                guard::guard,
+            ))
             .with_state(state)
     }
 }

@@ -1,15 +1,49 @@
-//! The admin router's guard: the refusal of what a cross-site web page can send without a
-//! CORS preflight.
+//! The admin router's guard: the bearer token, when one is set, and the refusal of what a
+//! cross-site web page can send without a CORS preflight.
 
-use super::error;
-use axum::extract::Request;
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use super::{error, AdminRouter};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use std::fmt;
+use std::sync::Arc;
 
-/// Runs before every admin route: on a method that is not `GET`, `HEAD` or `OPTIONS`, the
-/// cross-site checks (`403`).
-pub(super) async fn guard(request: Request, next: Next) -> Response {
+/// A bearer token; its `Debug` never shows it.
+#[derive(Clone)]
+pub(super) struct Secret(Arc<[u8]>);
+
+impl Secret {
+    pub(super) fn new(secret: String) -> Secret {
+        Secret(Arc::from(secret.into_bytes()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+/// Runs before every admin route: the token first (`401`), then, on a method that is not
+/// `GET`, `HEAD` or `OPTIONS`, the cross-site checks (`403`).
+pub(super) async fn guard(
+    State(admin): State<Arc<AdminRouter>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(secret) = &admin.bearer_token {
+        if !authorized(request.headers(), secret) {
+            let mut response = error(
+                StatusCode::UNAUTHORIZED,
+                "missing or wrong bearer token: send `Authorization: Bearer <token>`".into(),
+            );
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return response;
+        }
+    }
     let safe = matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -28,6 +62,35 @@ pub(super) async fn guard(request: Request, next: Next) -> Response {
         }
     }
     next.run(request).await
+}
+
+/// Whether `Authorization` is `Bearer <secret>` (the scheme in any case), the token
+/// compared in constant time.
+fn authorized(headers: &HeaderMap, secret: &Secret) -> bool {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return false;
+    };
+    let value = value.as_bytes();
+    let Some(space) = value.iter().position(|&b| b == b' ') else {
+        return false;
+    };
+    let (scheme, rest) = value.split_at(space);
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        return false;
+    }
+    let start = rest.iter().position(|&b| b != b' ').unwrap_or(rest.len());
+    constant_time_eq(&secret.0, &rest[start..])
+}
+
+/// `expected == given`, in a time that depends only on `expected.len()`: every byte is
+/// looked at whatever the first difference, and no branch depends on the bytes.
+pub(super) fn constant_time_eq(expected: &[u8], given: &[u8]) -> bool {
+    let mut diff = u8::from(expected.len() != given.len());
+    for (i, &e) in expected.iter().enumerate() {
+        let g = given.get(i).copied().unwrap_or(!e);
+        diff |= std::hint::black_box(e ^ g);
+    }
+    std::hint::black_box(diff) == 0
 }
 
 /// Why a mutating request looks like one a cross-site page sent, if it does.
@@ -71,4 +134,19 @@ fn cross_site(headers: &HeaderMap, host: Option<&str>) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn constant_time_eq_is_eq() {
+        assert!(constant_time_eq(b"s3cret", b"s3cret"));
+        assert!(!constant_time_eq(b"s3cret", b"s3creT"));
+        assert!(!constant_time_eq(b"s3cret", b"s3cre"));
+        assert!(!constant_time_eq(b"s3cret", b"s3crett"));
+        assert!(!constant_time_eq(b"s3cret", b""));
+        assert!(constant_time_eq(b"", b""));
+    }
 }
