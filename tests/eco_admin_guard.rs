@@ -73,6 +73,18 @@ async fn what_a_cross_site_page_can_send_cannot_control_a_breaker() {
         vec![("origin", s("https://evil.example"))],
         vec![("origin", s("null"))],
         vec![("origin", format!("http://{}:1", addr.ip()))],
+        vec![
+            ("host", s("admin.example:8080")),
+            ("origin", s("http://admin.example")),
+        ],
+        vec![
+            ("host", s("admin.example:443")),
+            ("origin", s("http://admin.example")),
+        ],
+        vec![
+            ("host", s("admin.example")),
+            ("origin", s("http://admin.example.evil.example")),
+        ],
         vec![("sec-fetch-site", s("cross-site"))],
         vec![("sec-fetch-site", s("same-site"))],
         vec![("content-type", s("application/x-www-form-urlencoded"))],
@@ -118,6 +130,19 @@ async fn what_a_cross_site_page_can_send_cannot_control_a_breaker() {
             ("sec-fetch-site", s("same-origin")),
         ],
         vec![("sec-fetch-site", s("none"))],
+        // The scheme's default port, written or not, and ASCII case.
+        vec![
+            ("host", s("admin.example")),
+            ("origin", s("http://admin.example")),
+        ],
+        vec![
+            ("host", s("Admin.Example:80")),
+            ("origin", s("http://admin.example")),
+        ],
+        vec![
+            ("host", s("admin.example")),
+            ("origin", s("https://admin.example:443")),
+        ],
     ];
     for headers in &allowed {
         let response = send(addr, Method::POST, "/breakers/db/open", headers).await;

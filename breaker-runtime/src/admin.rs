@@ -23,7 +23,8 @@
 //! on another site can make a browser send without a CORS preflight (cross-site request
 //! forgery): a request
 //! - whose `Origin` is not the request's own (`Origin`'s `host[:port]`, without its scheme,
-//!   must equal `Host`, ignoring ASCII case; `Origin: null` never does),
+//!   must equal `Host`, ignoring ASCII case and the scheme's default port, `:80` or `:443`;
+//!   `Origin: null` never does),
 //! - or whose `Sec-Fetch-Site` is `cross-site` or `same-site` (a sibling subdomain is
 //!   another origin; `same-origin` and `none`, typed in the address bar, are fine),
 //! - or whose `Content-Type` is a form (`application/x-www-form-urlencoded`,

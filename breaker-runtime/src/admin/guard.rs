@@ -103,11 +103,23 @@ fn cross_site(headers: &HeaderMap, host: Option<&str>) -> Option<String> {
     }
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("");
-        let authority = origin
-            .split_once("://")
-            .map(|(_, rest)| rest.trim_end_matches('/'));
-        let matches = match (authority, host) {
-            (Some(authority), Some(host)) => authority.eq_ignore_ascii_case(host.trim()),
+        let matches = match (origin.split_once("://"), host) {
+            (Some((scheme, authority)), Some(host)) => {
+                // `Host: admin.example:443` is `Origin: https://admin.example`'s own.
+                let default_port = match scheme.to_ascii_lowercase().as_str() {
+                    "https" => ":443",
+                    "http" => ":80",
+                    _ => "",
+                };
+                let normal = |authority: &str| {
+                    let authority = authority.trim().to_ascii_lowercase();
+                    match authority.strip_suffix(default_port) {
+                        Some(bare) if !default_port.is_empty() => bare.to_owned(),
+                        _ => authority,
+                    }
+                };
+                normal(authority) == normal(host)
+            }
             _ => false,
         };
         if !matches {
