@@ -248,3 +248,59 @@ async fn own_registry_and_names_that_need_percent_encoding() {
     // Not in the global registry: the router reads only its own.
     assert!(registry().get(name).is_none());
 }
+
+#[tokio::test]
+async fn bad_paths_and_unknown_routes_under_breakers_are_json_too() {
+    registry().get_or_create("eco-admin-paths", BreakerConfig::default());
+    let http = Http::new(
+        serve(Router::new().nest("/admin", AdminRouter::default().into_router())),
+        "/admin",
+    );
+
+    // A name that does not percent-decode to UTF-8: axum's rejection was 400 text/plain.
+    for (method, path) in [
+        (Method::GET, "/breakers/%FF"),
+        (Method::POST, "/breakers/%FF/open"),
+    ] {
+        let (status, _, body) = http.send(method.clone(), path).await;
+        assert_eq!(status, 400, "{method} {path}");
+        assert!(
+            body["error"].as_str().unwrap().contains("UTF-8"),
+            "{method} {path}: {body}"
+        );
+    }
+
+    // Unknown routes under /breakers: the JSON 404, not an empty one.
+    for (method, path) in [
+        (Method::GET, "/breakers/"),
+        (Method::POST, "/breakers/"),
+        (Method::GET, "/breakers/eco-admin-paths/"),
+        (Method::POST, "/breakers/eco-admin-paths/open/now"),
+        (Method::GET, "/breakers/eco-admin-paths/open/"),
+    ] {
+        let (status, _, body) = http.send(method.clone(), path).await;
+        assert_eq!(status, 404, "{method} {path}");
+        assert!(
+            body["error"].as_str().unwrap().starts_with("no such route"),
+            "{method} {path}: {body}"
+        );
+    }
+
+    // An unknown action is 404 whatever the method; a known one with the wrong method 405.
+    let (status, allow, body) = http
+        .send(Method::GET, "/breakers/eco-admin-paths/frobnicate")
+        .await;
+    assert_eq!((status, allow), (404, None));
+    assert_eq!(
+        body["error"],
+        "unknown action `frobnicate`; use open, close, disable, metrics_only or reset"
+    );
+    let (status, allow, _) = http
+        .send(Method::GET, "/breakers/eco-admin-paths/open")
+        .await;
+    assert_eq!((status, allow.as_deref()), (405, Some("POST")));
+    assert_eq!(
+        registry().get("eco-admin-paths").unwrap().state(),
+        State::Closed
+    );
+}

@@ -8,12 +8,37 @@
 //! | `POST /breakers/{name}/{action}` | `200`, the snapshot after the action: `open` ([`force_open`](CircuitBreaker::force_open)), `close`, `disable`, `metrics_only` or `reset` |
 //! | `GET /health` | `200` with `"status": "ok"`, or `503` with `"status": "unavailable"` while a breaker marked [critical](AdminRouter::critical) is open or forced open |
 //!
-//! An unknown breaker or action is `404`, a wrong method `405` (with `Allow`), each with a
-//! JSON body `{"error": "…"}`. Names are path segments, percent-encoded as usual: the
-//! breaker `<app::Db as app::Store>::get` is `/breakers/%3Capp::Db%20as%20app::Store%3E::get`.
+//! Every error has a JSON body `{"error": "…"}`: an unknown breaker, an unknown action
+//! (whatever the method) or another path under `/breakers` (`/breakers/`,
+//! `/breakers/{name}/`, `/breakers/{name}/{action}/…`) is `404`; a wrong method on a route
+//! that exists is `405` (with `Allow`); a name that does not percent-decode to UTF-8
+//! (`/breakers/%FF`) is `400`; the guard's refusals are `401` and `403` (below). Names are
+//! path segments, percent-encoded as usual: the breaker `<app::Db as app::Store>::get` is
+//! `/breakers/%3Capp::Db%20as%20app::Store%3E::get`. The router sets no fallback, so it
+//! [merges](Router::merge) into an app that has one; paths outside its routes get the app's.
 //!
-//! The router has no authentication of its own: the `POST` routes change how the service
-//! behaves, so mount it behind whatever guards your other operational routes.
+//! # Guard
+//!
+//! The `POST` routes change how the service behaves, so they refuse (`403`) what a web page
+//! on another site can make a browser send without a CORS preflight (cross-site request
+//! forgery): a request
+//! - whose `Origin` is not the request's own (`Origin`'s `host[:port]`, without its scheme,
+//!   must equal `Host`, ignoring ASCII case and the scheme's default port, `:80` or `:443`;
+//!   `Origin: null` never does),
+//! - or whose `Sec-Fetch-Site` is `cross-site` or `same-site` (a sibling subdomain is
+//!   another origin; `same-origin` and `none`, typed in the address bar, are fine),
+//! - or whose `Content-Type` is a form (`application/x-www-form-urlencoded`,
+//!   `multipart/form-data`) or `text/plain`.
+//!
+//! `curl -X POST http://…/breakers/db/open`, with no `Origin` and no body or a JSON one,
+//! goes through, and so does a page of the same origin that posts JSON. Behind a reverse
+//! proxy, forward the client's `Host` (nginx: `proxy_set_header Host $host;`), or a browser
+//! on the proxy's address is refused. `GET` routes answer any origin.
+//!
+//! [`bearer_token`](AdminRouter::bearer_token) makes every route, `GET` too, require
+//! `Authorization: Bearer <token>`: without it, `401` with `WWW-Authenticate: Bearer`.
+//! Without a token the router has no authentication of its own: mount it behind whatever
+//! guards your other operational routes.
 //!
 //! ```
 //! use axum::Router;
@@ -35,15 +60,18 @@ use crate::breaker::CircuitBreaker;
 use crate::error::{retry_after_ms, retry_after_secs, BreakerError, CallError};
 use crate::registry::{registry, BreakerSnapshot, Health, Registry};
 use crate::state::State;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State as Shared};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{any, get, MethodRouter};
 use axum::{Json, Router};
 use serde::Serialize;
 use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
+
+mod guard;
 
 /// Builds the admin [`Router`]; see the [module docs](self).
 ///
@@ -58,6 +86,7 @@ use std::sync::Arc;
 pub struct AdminRouter {
     registry: RegistryRef,
     critical: Vec<String>,
+    bearer_token: Option<guard::Secret>,
 }
 
 #[derive(Clone)]
@@ -105,6 +134,7 @@ impl AdminRouter {
         AdminRouter {
             registry: RegistryRef::Global(registry),
             critical: Vec::new(),
+            bearer_token: None,
         }
     }
 
@@ -120,6 +150,7 @@ impl AdminRouter {
         AdminRouter {
             registry: RegistryRef::Shared(registry),
             critical: Vec::new(),
+            bearer_token: None,
         }
     }
 
@@ -142,6 +173,33 @@ impl AdminRouter {
         self
     }
 
+    /// Makes every route, `GET` too, require `Authorization: Bearer <token>` (the scheme in
+    /// any case). The token is compared in constant time; a missing or wrong one answers
+    /// `401` with `WWW-Authenticate: Bearer` and a JSON error. The cross-site checks on the
+    /// `POST` routes (see [the module docs](self#guard)) still apply. The token never shows in
+    /// `Debug`. A later call replaces an earlier one.
+    ///
+    /// ```
+    /// use breaker_runtime::admin::AdminRouter;
+    ///
+    /// // In a service: std::env::var("ADMIN_TOKEN")?, or a secrets file.
+    /// let token = String::from("0c6f1d0e4b7a9f2d");
+    /// let admin: axum::Router = AdminRouter::default().bearer_token(token).into_router();
+    /// // curl -H "Authorization: Bearer $ADMIN_TOKEN" http://…/breakers
+    /// # let _ = admin;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `token` is empty (say, an environment variable set to nothing): a token anyone can
+    /// send would guard nothing.
+    pub fn bearer_token(mut self, token: impl Into<String>) -> AdminRouter {
+        let token = token.into();
+        assert!(!token.is_empty(), "AdminRouter::bearer_token: empty token");
+        self.bearer_token = Some(guard::Secret::new(token));
+        self
+    }
+
     /// The router, ready to [`nest`](Router::nest) or [`merge`](Router::merge) into the
     /// service's own, whatever its state type.
     ///
@@ -160,8 +218,18 @@ impl AdminRouter {
         Router::new()
             .route("/breakers", only(get(list), "GET,HEAD"))
             .route("/breakers/{name}", only(get(show), "GET,HEAD"))
-            .route("/breakers/{name}/{action}", only(post(act), "POST"))
+            .route("/breakers/{name}/{action}", any(action))
             .route("/health", only(get(health), "GET,HEAD"))
+            // No router fallback (it would take over, or clash with, the app's on `merge`):
+            // the other paths under `/breakers` are routes that answer the JSON 404.
+            .route("/breakers/", any(no_route))
+            .route("/breakers/{name}/", any(no_route))
+            .route("/breakers/{name}/{action}/", any(no_route))
+            .route("/breakers/{name}/{action}/{*rest}", any(no_route))
+            .route_layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                guard::guard,
+            ))
             .with_state(state)
     }
 }
@@ -179,16 +247,62 @@ fn only(
     route: MethodRouter<Arc<AdminRouter>>,
     allow: &'static str,
 ) -> MethodRouter<Arc<AdminRouter>> {
-    route.fallback(move || async move {
-        let mut response = error(
-            StatusCode::METHOD_NOT_ALLOWED,
-            format!("method not allowed; use {allow}"),
-        );
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static(allow));
-        response
-    })
+    route.fallback(move || async move { method_not_allowed(allow) })
+}
+
+fn method_not_allowed(allow: &'static str) -> Response {
+    let mut response = error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("method not allowed; use {allow}"),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+const ACTIONS: [&str; 5] = ["open", "close", "disable", "metrics_only", "reset"];
+
+fn unknown_action(action: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("unknown action `{action}`; use open, close, disable, metrics_only or reset"),
+    )
+}
+
+/// `POST` runs the action; another method is `405` for a real action, `404` for an unknown
+/// one (there is no such route to use another method on). By hand, as a `MethodRouter`
+/// adds `Allow` to its fallback's every answer.
+async fn action(
+    method: Method,
+    admin: AdminState,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Response {
+    match path {
+        _ if method == Method::POST => act(admin, path).await,
+        Ok(Path((_, action))) if !ACTIONS.contains(&action.as_str()) => unknown_action(&action),
+        Ok(_) => method_not_allowed("POST"),
+        Err(rejection) => bad_path(rejection),
+    }
+}
+
+async fn no_route() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "no such route; use /breakers, /breakers/{name}, /breakers/{name}/{action} or /health"
+            .into(),
+    )
+}
+
+/// axum's own answer is `400` in `text/plain`; this is the same status, in JSON.
+fn bad_path(rejection: PathRejection) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        format!(
+            "bad breaker name in the path (names are percent-encoded UTF-8): {}",
+            rejection.body_text()
+        ),
+    )
 }
 
 #[derive(Serialize)]
@@ -213,14 +327,25 @@ async fn list(Shared(admin): AdminState) -> Json<Vec<BreakerSnapshot>> {
     Json(admin.registry.snapshot())
 }
 
-async fn show(Shared(admin): AdminState, Path(name): Path<String>) -> Response {
+async fn show(Shared(admin): AdminState, path: Result<Path<String>, PathRejection>) -> Response {
+    let name = match path {
+        Ok(Path(name)) => name,
+        Err(rejection) => return bad_path(rejection),
+    };
     match find(&admin, &name) {
         Ok(b) => Json(b.snapshot()).into_response(),
         Err(response) => *response,
     }
 }
 
-async fn act(Shared(admin): AdminState, Path((name, action)): Path<(String, String)>) -> Response {
+async fn act(
+    Shared(admin): AdminState,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Response {
+    let (name, action) = match path {
+        Ok(Path(parts)) => parts,
+        Err(rejection) => return bad_path(rejection),
+    };
     let breaker = match find(&admin, &name) {
         Ok(b) => b,
         Err(response) => return *response,
@@ -231,14 +356,7 @@ async fn act(Shared(admin): AdminState, Path((name, action)): Path<(String, Stri
         "disable" => breaker.disable(),
         "metrics_only" => breaker.metrics_only(),
         "reset" => breaker.reset(),
-        _ => {
-            return error(
-                StatusCode::NOT_FOUND,
-                format!(
-                    "unknown action `{action}`; use open, close, disable, metrics_only or reset"
-                ),
-            )
-        }
+        _ => return unknown_action(&action),
     }
     Json(breaker.snapshot()).into_response()
 }
