@@ -281,13 +281,13 @@ fn a_failed_load_changes_no_breaker_and_no_layer() {
     )
     .unwrap();
 
-    // Syntax, key and value errors, and a breaker whose settings would not fit together.
+    // Syntax, key, value and `base` errors: the document itself is bad.
     let bad = [
         "[breakers.steady]\nfailure_threshold = 1\n[breakers.x]\nfailure_treshold = 3",
         "[breakers.steady]\nfailure_threshold = 1\n[breakers.x]\nreset_timeout = \"soon\"",
         "[breakers.steady]\nfailure_threshold = 1\n[breakers.x]\nbase = \"nobody\"",
         "[breakers.steady]\nfailure_threshold = 1\n[breakers.x\n",
-        "[breakers.steady]\nfailure_threshold = 1\nfailure_rate = 0.5\nwindow = 5\nminimum_calls = 6",
+        "[breakers.steady]\nfailure_threshold = 1\n[breakers.x]\nfailure_rate = 1.5",
     ];
     for text in bad {
         load_str_into(&r, text).unwrap_err();
@@ -302,7 +302,7 @@ fn a_failed_load_changes_no_breaker_and_no_layer() {
 }
 
 #[test]
-fn a_load_that_breaks_one_existing_breaker_changes_none() {
+fn a_breaker_the_load_does_not_fit_keeps_its_code_and_the_others_are_reconfigured() {
     let r = Registry::new();
     let rated = r.get_or_create(
         "rated",
@@ -313,24 +313,40 @@ fn a_load_that_breaks_one_existing_breaker_changes_none() {
             .build(),
     );
     let other = r.get_or_create("other", code(6));
-    // Fine on its own, but `rated` would need 30 calls in a window of 20.
-    let err = load_str_into(
-        &r,
-        "[breakers.rated]\nminimum_calls = 30\n[breakers.other]\nfailure_threshold = 1",
-    )
-    .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "breaker `rated`: `minimum_calls` = 30 is invalid: is more than the window of 20 calls, \
-         so no rate could ever open the breaker"
-    );
-    assert_eq!(failures_to_open(&other), 6);
+    // Fine on its own, but `rated` would need 30 calls in a window of 20: as at creation,
+    // `rated` runs with its code's settings (the error is logged) and the load succeeds.
+    let doc = "[breakers.rated]\nminimum_calls = 30\n[breakers.other]\nfailure_threshold = 1";
+    load_str_into(&r, doc).unwrap();
+    // Reloading the same file, and reading variables for an unrelated breaker, succeed too.
+    load_str_into(&r, doc).unwrap();
+    load_vars_into(&r, [("BREAKER_OTHER_RESET_TIMEOUT", "7s")]).unwrap();
+    assert_eq!(failures_to_open(&other), 1);
+    assert_eq!(wait_ms(&other), 7_000);
     for _ in 0..3 {
         let _ = rated.call_sync(|| Err::<(), _>("down"));
     }
     assert_eq!(rated.state(), State::Closed, "minimum_calls is still 4");
     let _ = rated.call_sync(|| Err::<(), _>("down"));
     assert_eq!(rated.state(), State::Open);
+    // A breaker created later under the same layers follows the same rule.
+    let later = r.get_or_create("rated", code(9));
+    assert!(std::sync::Arc::ptr_eq(&later, &rated));
+}
+
+#[test]
+fn a_misfit_breaker_gets_the_layers_again_once_they_fit() {
+    let r = Registry::new();
+    let b = r.get_or_create("plain", code(6));
+    // `plain` has no `slow_call`, so `slow_call_rate` cannot apply to it.
+    load_str_into(
+        &r,
+        "[default]\nslow_call_rate = 0.5\n[breakers.plain]\nfailure_threshold = 2",
+    )
+    .unwrap();
+    assert_eq!(failures_to_open(&b), 6, "the code's settings alone");
+    b.reset();
+    load_str_into(&r, "[breakers.plain]\nfailure_threshold = 2").unwrap();
+    assert_eq!(failures_to_open(&b), 2);
 }
 
 #[test]
