@@ -301,3 +301,63 @@ async fn timeouts_ignored_errors_and_shared_threads_are_counted() {
         1.0
     );
 }
+
+/// `breaker_state{breaker="eco-metrics-twins", state=…}` for every state, in `STATES` order.
+fn twin_states(handle: &PrometheusHandle) -> Vec<f64> {
+    let text = handle.render();
+    [
+        "closed",
+        "open",
+        "half_open",
+        "forced_open",
+        "disabled",
+        "metrics_only",
+    ]
+    .iter()
+    .map(|s| {
+        value(
+            &text,
+            &format!(r#"breaker_state{{breaker="eco-metrics-twins",state="{s}"}}"#),
+        )
+    })
+    .collect()
+}
+
+/// Regression: two live breakers of one name each added ±1 to the series they share, so
+/// `breaker_state` showed two states at 1. The gauge shows the breaker created last (and,
+/// once it is dropped, the newest one left): 1 for its state, 0 for the others.
+#[test]
+fn two_breakers_of_one_name_show_one_state() {
+    let (recorder, handle) = recorder();
+    let build = || {
+        metrics::with_local_recorder(&recorder, || {
+            CircuitBreaker::builder("eco-metrics-twins").build()
+        })
+    };
+    let first = build();
+    first.force_open();
+    assert_eq!(twin_states(&handle), [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+
+    let second = build();
+    assert_eq!(twin_states(&handle), [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    // The older breaker's moves do not show while the newer one lives…
+    first.close();
+    first.metrics_only();
+    assert_eq!(twin_states(&handle), [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    second.disable();
+    assert_eq!(twin_states(&handle), [0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    // …and once it goes, the gauge shows the older one's state.
+    drop(second);
+    assert_eq!(twin_states(&handle), [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+    first.close();
+    assert_eq!(twin_states(&handle), [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    drop(first);
+    assert_eq!(twin_states(&handle), [0.0; 6]);
+
+    // Dropping the older one first leaves the newer one's state.
+    let older = build();
+    let newer = build();
+    newer.force_open();
+    drop(older);
+    assert_eq!(twin_states(&handle), [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+}
