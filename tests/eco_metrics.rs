@@ -361,3 +361,94 @@ fn two_breakers_of_one_name_show_one_state() {
     drop(older);
     assert_eq!(twin_states(&handle), [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
 }
+
+/// Counts the distinct series registered with it.
+#[derive(Default)]
+struct SeriesCounter(std::sync::Mutex<std::collections::BTreeSet<String>>);
+
+impl SeriesCounter {
+    fn add(&self, kind: &str, key: &metrics::Key) {
+        let mut labels: Vec<String> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        labels.sort();
+        self.0
+            .lock()
+            .unwrap()
+            .insert(format!("{kind} {}{{{}}}", key.name(), labels.join(",")));
+    }
+
+    fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+impl metrics::Recorder for SeriesCounter {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        self.add("counter", key);
+        metrics::Counter::noop()
+    }
+    fn register_gauge(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        self.add("gauge", key);
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(
+        &self,
+        key: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        self.add("histogram", key);
+        metrics::Histogram::noop()
+    }
+}
+
+/// The README's count: every distinct name registers 28 series at creation (5 call
+/// outcomes, slow calls, timeouts, 3 duration histograms, 6 state gauges, 12 transition
+/// counters), and no transition adds one later (`open_for`'s `to="open", reason="manual"`
+/// used to be registered on first use, so it did not exist at 0 from the start).
+#[test]
+fn every_name_registers_28_series_up_front() {
+    let counter = SeriesCounter::default();
+    let breaker = metrics::with_local_recorder(&counter, || {
+        CircuitBreaker::builder("eco-metrics-count")
+            .failure_threshold(1)
+            .build()
+    });
+    assert_eq!(counter.len(), 28);
+    metrics::with_local_recorder(&counter, || {
+        breaker.open_for(Duration::from_secs(1));
+        breaker.force_open();
+        breaker.disable();
+        breaker.metrics_only();
+        breaker.close();
+        let _ = breaker.call_sync(|| Err::<(), _>("down"));
+    });
+    assert_eq!(counter.len(), 28, "a transition registered a new series");
+    let second = metrics::with_local_recorder(&counter, || {
+        CircuitBreaker::builder("eco-metrics-count-2").build()
+    });
+    assert_eq!(counter.len(), 56);
+    drop(second);
+}

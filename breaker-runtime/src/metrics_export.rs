@@ -22,6 +22,10 @@
 //! `half_open`, whereas [`CircuitBreaker::state`](crate::CircuitBreaker::state) already
 //! says `HalfOpen`.
 //!
+//! Each distinct name registers 28 series up front: 5 call counters, slow calls, timeouts,
+//! 3 duration histograms, 6 state gauges and 12 transition counters. Mind it with names made
+//! at run time (one breaker per host): series stay with the recorder after their breakers go.
+//!
 //! Series are keyed by name: two live breakers of one name share them. Their counters and
 //! histograms add up; `breaker_state` shows the breaker of that name created last (1 for its
 //! state, 0 for the others), and when it is dropped, the newest one left. The first time a
@@ -120,8 +124,10 @@ const STATES: [State; 6] = [
 
 /// Every transition a breaker makes, by the state entered and why; registered up front so
 /// each series exists (at 0) from the breaker's creation and `rate()` works from the start.
-const TRANSITIONS: [(State, TransitionReason); 11] = [
+const TRANSITIONS: [(State, TransitionReason); 12] = [
     (State::Open, TransitionReason::FailureThreshold),
+    // `open_for`.
+    (State::Open, TransitionReason::Manual),
     (State::Open, TransitionReason::FailureRate),
     (State::Open, TransitionReason::SlowCallRate),
     (State::Open, TransitionReason::ProbeFailed),
