@@ -281,13 +281,13 @@ fn a_failed_load_changes_no_breaker_and_no_layer() {
     )
     .unwrap();
 
-    // Syntax, key and value errors, and a breaker whose settings would not fit together.
+    // Syntax, key, value and `base` errors: the document itself is bad.
     let bad = [
         "[breakers.steady]\nfailure_threshold = 1\n[breakers.x]\nfailure_treshold = 3",
         "[breakers.steady]\nfailure_threshold = 1\n[breakers.x]\nreset_timeout = \"soon\"",
         "[breakers.steady]\nfailure_threshold = 1\n[breakers.x]\nbase = \"nobody\"",
         "[breakers.steady]\nfailure_threshold = 1\n[breakers.x\n",
-        "[breakers.steady]\nfailure_threshold = 1\nfailure_rate = 0.5\nwindow = 5\nminimum_calls = 6",
+        "[breakers.steady]\nfailure_threshold = 1\n[breakers.x]\nfailure_rate = 1.5",
     ];
     for text in bad {
         load_str_into(&r, text).unwrap_err();
@@ -302,7 +302,7 @@ fn a_failed_load_changes_no_breaker_and_no_layer() {
 }
 
 #[test]
-fn a_load_that_breaks_one_existing_breaker_changes_none() {
+fn a_breaker_the_load_does_not_fit_keeps_its_code_and_the_others_are_reconfigured() {
     let r = Registry::new();
     let rated = r.get_or_create(
         "rated",
@@ -313,24 +313,40 @@ fn a_load_that_breaks_one_existing_breaker_changes_none() {
             .build(),
     );
     let other = r.get_or_create("other", code(6));
-    // Fine on its own, but `rated` would need 30 calls in a window of 20.
-    let err = load_str_into(
-        &r,
-        "[breakers.rated]\nminimum_calls = 30\n[breakers.other]\nfailure_threshold = 1",
-    )
-    .unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "breaker `rated`: `minimum_calls` = 30 is invalid: is more than the window of 20 calls, \
-         so no rate could ever open the breaker"
-    );
-    assert_eq!(failures_to_open(&other), 6);
+    // Fine on its own, but `rated` would need 30 calls in a window of 20: as at creation,
+    // `rated` runs with its code's settings (the error is logged) and the load succeeds.
+    let doc = "[breakers.rated]\nminimum_calls = 30\n[breakers.other]\nfailure_threshold = 1";
+    load_str_into(&r, doc).unwrap();
+    // Reloading the same file, and reading variables for an unrelated breaker, succeed too.
+    load_str_into(&r, doc).unwrap();
+    load_vars_into(&r, [("BREAKER_OTHER_RESET_TIMEOUT", "7s")]).unwrap();
+    assert_eq!(failures_to_open(&other), 1);
+    assert_eq!(wait_ms(&other), 7_000);
     for _ in 0..3 {
         let _ = rated.call_sync(|| Err::<(), _>("down"));
     }
     assert_eq!(rated.state(), State::Closed, "minimum_calls is still 4");
     let _ = rated.call_sync(|| Err::<(), _>("down"));
     assert_eq!(rated.state(), State::Open);
+    // A breaker created later under the same layers follows the same rule.
+    let later = r.get_or_create("rated", code(9));
+    assert!(std::sync::Arc::ptr_eq(&later, &rated));
+}
+
+#[test]
+fn a_misfit_breaker_gets_the_layers_again_once_they_fit() {
+    let r = Registry::new();
+    let b = r.get_or_create("plain", code(6));
+    // `plain` has no `slow_call`, so `slow_call_rate` cannot apply to it.
+    load_str_into(
+        &r,
+        "[default]\nslow_call_rate = 0.5\n[breakers.plain]\nfailure_threshold = 2",
+    )
+    .unwrap();
+    assert_eq!(failures_to_open(&b), 6, "the code's settings alone");
+    b.reset();
+    load_str_into(&r, "[breakers.plain]\nfailure_threshold = 2").unwrap();
+    assert_eq!(failures_to_open(&b), 2);
 }
 
 #[test]
@@ -344,4 +360,72 @@ fn an_empty_document_clears_the_file_layers() {
         load_str_into(&r, "[breakers.cleared]\nfailure_threshold = 0"),
         Err(ConfigError::Invalid { .. })
     ));
+}
+
+/// A subscriber that looks at the registry on every event, as a log line enriched with
+/// breaker states might.
+struct RegistryReader {
+    registry: &'static Registry,
+    events: std::sync::atomic::AtomicUsize,
+}
+
+impl tracing::Subscriber for RegistryReader {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {
+        let _ = self.registry.health();
+        self.events
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// Regression: a load reconfigured breakers (whose transitions log) under the registry's
+/// write lock, so a subscriber reading the registry deadlocked the load. Now a misfit's
+/// error and a transition a load causes are both logged after the lock is released.
+#[test]
+fn a_load_logs_outside_the_registry_lock() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+        let reader = std::sync::Arc::new(RegistryReader {
+            registry,
+            events: Default::default(),
+        });
+        tracing::subscriber::with_default(reader.clone(), || {
+            let rated = registry.get_or_create(
+                "logged",
+                BreakerConfig::builder()
+                    .failure_rate(0.9)
+                    .window(10)
+                    .minimum_calls(4)
+                    .build(),
+            );
+            registry.get_or_create("misfit", BreakerConfig::default());
+            for ok in [false, false, true, true] {
+                let _ = rated.call_sync(|| if ok { Ok(()) } else { Err("down") });
+            }
+            assert_eq!(rated.state(), State::Closed);
+            let before = reader.events.load(std::sync::atomic::Ordering::SeqCst);
+            // Opens `logged` at once (its window is already at 50%) and does not fit `misfit`.
+            load_str_into(
+                registry,
+                "[breakers.logged]\nfailure_rate = 0.5\n[breakers.misfit]\nslow_call_rate = 0.5",
+            )
+            .unwrap();
+            assert_eq!(rated.state(), State::Open);
+            assert!(reader.events.load(std::sync::atomic::Ordering::SeqCst) >= before + 2);
+        });
+        done.send(()).unwrap();
+    });
+    finished
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the load deadlocked, or panicked");
 }

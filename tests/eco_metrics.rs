@@ -301,3 +301,154 @@ async fn timeouts_ignored_errors_and_shared_threads_are_counted() {
         1.0
     );
 }
+
+/// `breaker_state{breaker="eco-metrics-twins", state=…}` for every state, in `STATES` order.
+fn twin_states(handle: &PrometheusHandle) -> Vec<f64> {
+    let text = handle.render();
+    [
+        "closed",
+        "open",
+        "half_open",
+        "forced_open",
+        "disabled",
+        "metrics_only",
+    ]
+    .iter()
+    .map(|s| {
+        value(
+            &text,
+            &format!(r#"breaker_state{{breaker="eco-metrics-twins",state="{s}"}}"#),
+        )
+    })
+    .collect()
+}
+
+/// Regression: two live breakers of one name each added ±1 to the series they share, so
+/// `breaker_state` showed two states at 1. The gauge shows the breaker created last (and,
+/// once it is dropped, the newest one left): 1 for its state, 0 for the others.
+#[test]
+fn two_breakers_of_one_name_show_one_state() {
+    let (recorder, handle) = recorder();
+    let build = || {
+        metrics::with_local_recorder(&recorder, || {
+            CircuitBreaker::builder("eco-metrics-twins").build()
+        })
+    };
+    let first = build();
+    first.force_open();
+    assert_eq!(twin_states(&handle), [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+
+    let second = build();
+    assert_eq!(twin_states(&handle), [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    // The older breaker's moves do not show while the newer one lives…
+    first.close();
+    first.metrics_only();
+    assert_eq!(twin_states(&handle), [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    second.disable();
+    assert_eq!(twin_states(&handle), [0.0, 0.0, 0.0, 0.0, 1.0, 0.0]);
+    // …and once it goes, the gauge shows the older one's state.
+    drop(second);
+    assert_eq!(twin_states(&handle), [0.0, 0.0, 0.0, 0.0, 0.0, 1.0]);
+    first.close();
+    assert_eq!(twin_states(&handle), [1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    drop(first);
+    assert_eq!(twin_states(&handle), [0.0; 6]);
+
+    // Dropping the older one first leaves the newer one's state.
+    let older = build();
+    let newer = build();
+    newer.force_open();
+    drop(older);
+    assert_eq!(twin_states(&handle), [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+}
+
+/// Counts the distinct series registered with it.
+#[derive(Default)]
+struct SeriesCounter(std::sync::Mutex<std::collections::BTreeSet<String>>);
+
+impl SeriesCounter {
+    fn add(&self, kind: &str, key: &metrics::Key) {
+        let mut labels: Vec<String> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        labels.sort();
+        self.0
+            .lock()
+            .unwrap()
+            .insert(format!("{kind} {}{{{}}}", key.name(), labels.join(",")));
+    }
+
+    fn len(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+impl metrics::Recorder for SeriesCounter {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        self.add("counter", key);
+        metrics::Counter::noop()
+    }
+    fn register_gauge(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        self.add("gauge", key);
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(
+        &self,
+        key: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        self.add("histogram", key);
+        metrics::Histogram::noop()
+    }
+}
+
+/// The README's count: every distinct name registers 28 series at creation (5 call
+/// outcomes, slow calls, timeouts, 3 duration histograms, 6 state gauges, 12 transition
+/// counters), and no transition adds one later (`open_for`'s `to="open", reason="manual"`
+/// used to be registered on first use, so it did not exist at 0 from the start).
+#[test]
+fn every_name_registers_28_series_up_front() {
+    let counter = SeriesCounter::default();
+    let breaker = metrics::with_local_recorder(&counter, || {
+        CircuitBreaker::builder("eco-metrics-count")
+            .failure_threshold(1)
+            .build()
+    });
+    assert_eq!(counter.len(), 28);
+    metrics::with_local_recorder(&counter, || {
+        breaker.open_for(Duration::from_secs(1));
+        breaker.force_open();
+        breaker.disable();
+        breaker.metrics_only();
+        breaker.close();
+        let _ = breaker.call_sync(|| Err::<(), _>("down"));
+    });
+    assert_eq!(counter.len(), 28, "a transition registered a new series");
+    let second = metrics::with_local_recorder(&counter, || {
+        CircuitBreaker::builder("eco-metrics-count-2").build()
+    });
+    assert_eq!(counter.len(), 56);
+    drop(second);
+}

@@ -167,6 +167,18 @@ fn a_panicking_predicate_counts_its_item_as_one_failed_call() {
 #[tokio::test(start_paused = true)]
 async fn dropping_a_waiting_stream_counts_one_cancelled_call() {
     let breaker = CircuitBreaker::builder("eco-stream-drop").build();
+    // A feed that may still send (its hint leaves room for items) but is quiet.
+    let quiet = stream::poll_fn(|_| Poll::<Option<Result<u8, ()>>>::Pending);
+    let mut feed = ProtectedStream::new(breaker.clone(), quiet);
+    assert!(tokio::time::timeout(Duration::from_secs(1), feed.next())
+        .await
+        .is_err());
+    drop(feed);
+    let m = breaker.metrics();
+    assert_eq!((m.calls, m.cancelled), (1, 1));
+
+    // `stream::pending()` says it holds no more items (`size_hint` `(0, Some(0))`): waiting
+    // on it is waiting for an end, which is not a call.
     let mut feed = ProtectedStream::new(breaker.clone(), stream::pending::<Result<u8, ()>>());
     assert!(tokio::time::timeout(Duration::from_secs(1), feed.next())
         .await
@@ -244,4 +256,98 @@ async fn an_http_body_broken_off_mid_stream_is_a_failure() {
     let m = breaker.metrics();
     assert_eq!((m.successes, m.failures, m.rejected), (2, 1, 1));
     assert_eq!(breaker.state(), State::Open);
+}
+
+/// Regression: the permit was taken before the inner stream was polled, so reaching the end
+/// of a finished stream needed an admission: while the breaker rejected, the end came out as
+/// a rejection and was counted as one (and, open past its reset timeout, it half-opened the
+/// breaker). A stream that says it has ended (`size_hint` `(0, Some(0))`) ends without one.
+#[tokio::test(start_paused = true)]
+async fn a_finished_stream_ends_without_an_admission() {
+    // Forced open.
+    let breaker = CircuitBreaker::builder("eco-stream-end-forced").build();
+    let mut s = breaker.protect_stream(stream::iter([Ok::<_, &str>(1)]));
+    assert_eq!(s.next().await, Some(Ok(1)));
+    breaker.force_open();
+    assert_eq!(s.next().await, None);
+    assert_eq!(breaker.metrics().rejected, 0);
+    assert_eq!(breaker.metrics().calls, 1);
+
+    // Half-open with its one slot taken.
+    let breaker = CircuitBreaker::builder("eco-stream-end-full")
+        .failure_threshold(1)
+        .half_open_max_calls(1)
+        .reset_timeout(Duration::from_secs(5))
+        .build();
+    let mut s = breaker.protect_stream(stream::iter([Ok::<_, &str>(1)]));
+    assert_eq!(s.next().await, Some(Ok(1)));
+    breaker.try_acquire().unwrap().failure();
+    tokio::time::advance(Duration::from_secs(5)).await;
+    let probe = breaker.try_acquire().unwrap();
+    assert_eq!(s.next().await, None);
+    assert_eq!(breaker.metrics().rejected, 0);
+    drop(probe);
+
+    // Open past its reset timeout: the end does not half-open it (`state()` would, so the
+    // event stream is what tells).
+    let breaker = CircuitBreaker::builder("eco-stream-end-open")
+        .failure_threshold(1)
+        .reset_timeout(Duration::from_secs(5))
+        .build();
+    let mut s = breaker.protect_stream(stream::iter([Ok::<_, &str>(1)]));
+    assert_eq!(s.next().await, Some(Ok(1)));
+    breaker.try_acquire().unwrap().failure();
+    tokio::time::advance(Duration::from_secs(5)).await;
+    let before = breaker.metrics();
+    assert_eq!(s.next().await, None);
+    let after = breaker.metrics();
+    assert_eq!(
+        (after.calls, after.rejected, after.cancelled),
+        (before.calls, before.rejected, before.cancelled)
+    );
+    assert!(s.next().await.is_none());
+}
+
+/// A stream that cannot tell it has ended is polled only with a permit (a poll may start
+/// the next item's work): while the breaker rejects, its end shows as the rejection.
+#[tokio::test(start_paused = true)]
+async fn a_stream_that_cannot_tell_its_end_is_polled_only_when_admitted() {
+    let breaker = CircuitBreaker::builder("eco-stream-end-unknown").build();
+    let polled = Arc::new(AtomicBool::new(false));
+    let seen = polled.clone();
+    let feed = stream::poll_fn(move |_| {
+        seen.store(true, SeqCst);
+        Poll::Ready(None::<Result<u32, &str>>)
+    });
+    let mut s = breaker.protect_stream(feed);
+    breaker.force_open();
+    assert!(s.next().await.unwrap().unwrap_err().is_circuit_open());
+    assert!(!polled.load(SeqCst), "a rejected call never runs");
+    assert_eq!(breaker.metrics().rejected, 1);
+}
+
+/// A stream whose hint says it has ended but that yields an item all the same: the item is
+/// passed on only if the breaker admits it.
+#[tokio::test(start_paused = true)]
+async fn an_item_after_a_wrong_end_hint_needs_an_admission() {
+    struct Liar(Option<u32>);
+    impl Stream for Liar {
+        type Item = Result<u32, &'static str>;
+        fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            Poll::Ready(self.0.take().map(Ok))
+        }
+        fn size_hint(&self) -> (usize, Option<usize>) {
+            (0, Some(0))
+        }
+    }
+    let breaker = CircuitBreaker::builder("eco-stream-liar").build();
+    let items: Vec<_> = breaker.protect_stream(Liar(Some(7))).collect().await;
+    assert_eq!(items, [Ok(7)]);
+    assert_eq!(breaker.metrics().successes, 1);
+
+    breaker.force_open();
+    let mut s = breaker.protect_stream(Liar(Some(8)));
+    assert!(s.next().await.unwrap().unwrap_err().is_circuit_open());
+    assert!(s.next().await.is_none());
+    assert_eq!(breaker.metrics().rejected, 1);
 }

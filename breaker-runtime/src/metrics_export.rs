@@ -22,6 +22,15 @@
 //! `half_open`, whereas [`CircuitBreaker::state`](crate::CircuitBreaker::state) already
 //! says `HalfOpen`.
 //!
+//! Each distinct name registers 28 series up front: 5 call counters, slow calls, timeouts,
+//! 3 duration histograms, 6 state gauges and 12 transition counters. Mind it with names made
+//! at run time (one breaker per host): series stay with the recorder after their breakers go.
+//!
+//! Series are keyed by name: two live breakers of one name share them. Their counters and
+//! histograms add up; `breaker_state` shows the breaker of that name created last (1 for its
+//! state, 0 for the others), and when it is dropped, the newest one left. The first time a
+//! name has two live breakers, a `tracing` warning says so.
+//!
 //! With the feature on, every admitted call reads the clock once more, to time it.
 //!
 //! ```
@@ -48,9 +57,10 @@ use crate::name::Name;
 use crate::permit::Outcome;
 use crate::state::State;
 use ::metrics::{Counter, Gauge, Histogram, SharedString, Unit};
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 /// `breaker_calls_total{breaker, outcome}`: calls by outcome (counter).
@@ -114,8 +124,10 @@ const STATES: [State; 6] = [
 
 /// Every transition a breaker makes, by the state entered and why; registered up front so
 /// each series exists (at 0) from the breaker's creation and `rate()` works from the start.
-const TRANSITIONS: [(State, TransitionReason); 11] = [
+const TRANSITIONS: [(State, TransitionReason); 12] = [
     (State::Open, TransitionReason::FailureThreshold),
+    // `open_for`.
+    (State::Open, TransitionReason::Manual),
     (State::Open, TransitionReason::FailureRate),
     (State::Open, TransitionReason::SlowCallRate),
     (State::Open, TransitionReason::ProbeFailed),
@@ -157,10 +169,55 @@ pub(crate) struct Observer {
     timeouts: Counter,
     /// success, failure, ignored.
     durations: [Histogram; 3],
-    states: [Gauge; 6],
-    /// What this breaker added to each state gauge, taken back when it is dropped.
-    state_marks: [AtomicI64; 6],
+    /// This breaker's place among the live breakers of its name, which share one
+    /// `breaker_state` series per state: only the newest of them moves it.
+    slot: Arc<Mutex<Slot>>,
+    id: u64,
     transitions: [Counter; TRANSITIONS.len()],
+}
+
+/// The live breakers of one name, oldest first. The newest one owns the name's
+/// `breaker_state` series: the gauge shows its state (1 for it, 0 for the others), and when
+/// it goes the gauge shows the state of the newest one left.
+#[derive(Default)]
+struct Slot {
+    live: Vec<Member>,
+    /// Whether the warning about two live breakers of this name was logged.
+    warned: bool,
+}
+
+struct Member {
+    id: u64,
+    /// Its state gauges (with the recorder installed when it was created).
+    states: [Gauge; 6],
+    /// Its own state, as a 1 at the state's index, whether or not it owns the gauge.
+    marks: [i64; 6],
+}
+
+impl Member {
+    fn show(&self, sign: f64) {
+        for (gauge, &mark) in self.states.iter().zip(&self.marks) {
+            if mark != 0 {
+                gauge.increment(sign * mark as f64);
+            }
+        }
+    }
+}
+
+type Slots = Mutex<HashMap<String, Arc<Mutex<Slot>>>>;
+
+/// Every name with a live breaker (whose metrics are on), so breakers of one name share one
+/// `breaker_state` owner. A name leaves when its last breaker is dropped.
+fn slots() -> std::sync::MutexGuard<'static, HashMap<String, Arc<Mutex<Slot>>>> {
+    static SLOTS: OnceLock<Slots> = OnceLock::new();
+    SLOTS
+        .get_or_init(Slots::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+fn lock(slot: &Mutex<Slot>) -> std::sync::MutexGuard<'_, Slot> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl fmt::Debug for Observer {
@@ -212,17 +269,42 @@ impl Observer {
         };
         let states = STATES
             .map(|s| ::metrics::gauge!(STATE, "breaker" => name.clone(), "state" => s.as_str()));
-        // A new breaker starts closed.
-        states[state_index(State::Closed)].increment(1.0);
-        let state_marks = [1, 0, 0, 0, 0, 0].map(AtomicI64::new);
+        static IDS: AtomicU64 = AtomicU64::new(1);
+        let id = IDS.fetch_add(1, Relaxed);
+        // A new breaker starts closed, and owns its name's state gauge from now on.
+        let mut marks = [0; 6];
+        marks[state_index(State::Closed)] = 1;
+        let member = Member { id, states, marks };
+        let (slot, warn) = {
+            let mut slots = slots();
+            let slot = slots.entry(name.to_string()).or_default().clone();
+            let mut s = lock(&slot);
+            if let Some(previous) = s.live.last() {
+                previous.show(-1.0);
+            }
+            member.show(1.0);
+            s.live.push(member);
+            let warn = s.live.len() > 1 && !s.warned;
+            s.warned |= warn;
+            drop(s);
+            (slot, warn)
+        };
+        if warn {
+            tracing::warn!(
+                target: "breaker_runtime",
+                name = &*name,
+                "two live circuit breakers share this name: their counters add up, and \
+                 `breaker_state` shows the state of the one created last"
+            );
+        }
         Observer {
             calls: OUTCOMES.map(|o| ::metrics::counter!(CALLS_TOTAL, "breaker" => name.clone(), "outcome" => o)),
             slow: ::metrics::counter!(SLOW_CALLS_TOTAL, "breaker" => name.clone()),
             timeouts: ::metrics::counter!(TIMEOUTS_TOTAL, "breaker" => name.clone()),
             durations: [OUTCOMES[0], OUTCOMES[1], OUTCOMES[2]]
                 .map(|o| ::metrics::histogram!(CALL_DURATION_SECONDS, "breaker" => name.clone(), "outcome" => o)),
-            states,
-            state_marks,
+            slot,
+            id,
             transitions: TRANSITIONS.map(|(to, reason)| {
                 ::metrics::counter!(TRANSITIONS_TOTAL, "breaker" => name.clone(), "to" => to.as_str(), "reason" => reason.as_str())
             }),
@@ -263,13 +345,22 @@ impl Observer {
     }
 
     /// Moves the state gauge by increments, not `set`s: two transitions reported out of order
-    /// by racing threads still add up to the state the breaker is in.
+    /// by racing threads still add up to the state the breaker is in. Only the newest live
+    /// breaker of the name moves the gauge; the others keep their marks for when it goes.
     pub(crate) fn transition(&self, from: State, to: State, reason: TransitionReason) {
         let (f, t) = (state_index(from), state_index(to));
-        self.states[f].decrement(1.0);
-        self.state_marks[f].fetch_sub(1, Relaxed);
-        self.states[t].increment(1.0);
-        self.state_marks[t].fetch_add(1, Relaxed);
+        {
+            let mut slot = lock(&self.slot);
+            let owner = slot.live.last().map(|m| m.id);
+            if let Some(me) = slot.live.iter_mut().find(|m| m.id == self.id) {
+                me.marks[f] -= 1;
+                me.marks[t] += 1;
+                if owner == Some(self.id) {
+                    me.states[f].decrement(1.0);
+                    me.states[t].increment(1.0);
+                }
+            }
+        }
         match TRANSITIONS.iter().position(|&(s, r)| s == to && r == reason) {
             Some(k) => self.transitions[k].increment(1),
             None => ::metrics::counter!(TRANSITIONS_TOTAL, "breaker" => self.name.clone(), "to" => to.as_str(), "reason" => reason.as_str())
@@ -279,12 +370,29 @@ impl Observer {
 }
 
 impl Drop for Observer {
-    /// A dropped breaker is in no state any more.
+    /// A dropped breaker is in no state any more: if it owned its name's gauge, the newest
+    /// live breaker left of the name shows its state there instead.
     fn drop(&mut self) {
-        for (gauge, mark) in self.states.iter().zip(&self.state_marks) {
-            let mark = mark.load(Relaxed);
-            if mark != 0 {
-                gauge.decrement(mark as f64);
+        let mut slots = slots();
+        let mut slot = lock(&self.slot);
+        let Some(i) = slot.live.iter().position(|m| m.id == self.id) else {
+            return;
+        };
+        let owned = i + 1 == slot.live.len();
+        let me = slot.live.remove(i);
+        if owned {
+            me.show(-1.0);
+            if let Some(next) = slot.live.last() {
+                next.show(1.0);
+            }
+        }
+        if slot.live.is_empty() {
+            drop(slot);
+            if slots
+                .get(&*self.name)
+                .is_some_and(|s| Arc::ptr_eq(s, &self.slot))
+            {
+                slots.remove(&*self.name);
             }
         }
     }

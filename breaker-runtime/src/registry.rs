@@ -7,7 +7,7 @@ use crate::metrics::Metrics;
 use crate::name::Name;
 use crate::state::State;
 use std::collections::HashMap;
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 /// The process-wide registry every `#[circuit_breaker]` function registers in.
 ///
@@ -28,6 +28,8 @@ pub fn registry() -> &'static Registry {
 #[derive(Debug, Default)]
 pub struct Registry {
     inner: RwLock<Inner>,
+    /// Serialises config loads and reconfigures, which reconfigure breakers outside `inner`.
+    updates: Mutex<()>,
 }
 
 #[derive(Debug, Default)]
@@ -325,11 +327,17 @@ impl Registry {
     /// assert_eq!(breaker.state(), State::Open);
     /// ```
     pub fn reconfigure(&self, name: &str, config: BreakerConfig) -> Result<bool, ConfigError> {
-        let inner = self.write();
-        let Some(breaker) = inner.breakers.get(name) else {
-            return Ok(false);
+        // Under `updates`, so no load reconfigures it in between; outside the registry lock,
+        // since a transition's event may reach a subscriber that reads the registry.
+        let _updates = self.updates();
+        let (breaker, effective) = {
+            let inner = self.read();
+            let Some(breaker) = inner.breakers.get(name) else {
+                return Ok(false);
+            };
+            (breaker.clone(), inner.layers.effective(name, &config))
         };
-        breaker.apply(&inner.layers.effective(name, &config))?;
+        breaker.apply(&effective)?;
         breaker.set_code_config(config);
         Ok(true)
     }
@@ -412,29 +420,69 @@ impl Registry {
 
     /// Replaces the outside layers with what `next` makes of the current ones and the
     /// registered names, and reconfigures every breaker; or changes nothing if `next` fails
-    /// or any breaker would end up with settings that make no sense. Holds the write lock
-    /// throughout, so loads do not interleave and no breaker is created in between.
+    /// (a document or variable that is bad in itself).
+    ///
+    /// Each breaker is held to the rule creation follows: a breaker whose new settings do not
+    /// fit together runs with its code's settings alone (or the defaults, should its code
+    /// not resolve on its own) and the error is logged, while the others are reconfigured
+    /// and the load succeeds. One misfit never blocks a load for every breaker.
+    ///
+    /// Loads do not interleave (the `updates` lock), and the layers are swapped under the
+    /// registry's write lock, so a breaker created meanwhile gets the new ones; the breakers
+    /// are reconfigured, and misfits logged, after the registry lock is released, since a
+    /// transition's event or the log may reach a subscriber that reads the registry.
     #[cfg_attr(not(feature = "config"), allow(dead_code))]
     pub(crate) fn update_layers(
         &self,
         next: impl FnOnce(&Layers, &[&str]) -> Result<Layers, ConfigError>,
     ) -> Result<(), ConfigError> {
-        let mut inner = self.write();
-        let mut names: Vec<&str> = inner.breakers.keys().map(|n| n.as_str()).collect();
-        names.sort_unstable();
-        let layers = next(&inner.layers, &names)?;
-        let mut planned = Vec::with_capacity(names.len());
-        for name in names {
-            let b = &inner.breakers[name];
-            let effective = layers.effective(name, &b.code_config());
-            effective.resolve(name)?;
-            planned.push((b.clone(), effective));
+        let _updates = self.updates();
+        let planned = {
+            let mut inner = self.write();
+            let mut names: Vec<&str> = inner.breakers.keys().map(|n| n.as_str()).collect();
+            names.sort_unstable();
+            let layers = next(&inner.layers, &names)?;
+            let planned: Vec<_> = names
+                .iter()
+                .map(|&name| {
+                    let b = inner.breakers[name].clone();
+                    let (effective, misfit) = fitting(name, &layers, &b.code_config());
+                    (b, effective, misfit)
+                })
+                .collect();
+            inner.layers = layers;
+            planned
+        };
+        for (b, effective, misfit) in planned {
+            if let Err(e) = b.apply(&effective) {
+                // Unreachable: `fitting` resolved it.
+                tracing::error!(target: "breaker_runtime", name = b.name(), error = %e, "could not reconfigure the circuit breaker");
+            }
+            if let Some(e) = misfit {
+                tracing::error!(target: "breaker_runtime", name = b.name(), error = %e, "settings from config files or the environment do not fit this breaker; ignoring them");
+            }
         }
-        for (b, effective) in planned {
-            b.apply(&effective)?;
-        }
-        inner.layers = layers;
         Ok(())
+    }
+
+    fn updates(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.updates.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// The config `name` runs with under `layers`, as creation decides it: the layers over its
+/// code if that resolves; else the code alone, or the defaults if the code does not resolve
+/// either; with the error that set the layers aside.
+fn fitting(
+    name: &str,
+    layers: &Layers,
+    code: &BreakerConfig,
+) -> (BreakerConfig, Option<ConfigError>) {
+    let effective = layers.effective(name, code);
+    match effective.resolve(name) {
+        Ok(_) => (effective, None),
+        Err(e) if code.resolve(name).is_ok() => (code.clone(), Some(e)),
+        Err(e) => (BreakerConfig::default(), Some(e)),
     }
 }
 

@@ -25,9 +25,18 @@ pin_project! {
     /// Every item taken from the inner stream is exactly one call. A panic while polling the
     /// inner stream, or in a `failure_if` / `ignore_if` predicate classifying an item, records
     /// that call as a failure and keeps unwinding; a caller that catches it and polls on
-    /// starts the next item as a new call. The end of the inner stream is not a call: the
-    /// permit taken for it is given back uncounted. Dropping the stream while it waits for an item counts that call as
-    /// cancelled. `call_timeout` is not applied: how long a feed may stay quiet is the
+    /// starts the next item as a new call. Dropping the stream while it waits for an item
+    /// counts that call as cancelled.
+    ///
+    /// The end of the inner stream is not a call. An inner stream that says it has ended
+    /// (its `size_hint()` is `(0, Some(0))`, as `stream::iter` and many others say once
+    /// their last item is out) is polled for its end without a permit, so the protected
+    /// stream ends with `None` whatever the breaker's state, counting nothing and moving no
+    /// state. (Should such a stream yield an item after all, the item is passed on only if
+    /// the breaker admits it then, and recorded.) Any other stream is polled only with a
+    /// permit, since a poll may start the next item's work and a rejected call never runs:
+    /// there the permit taken for a `None` is given back uncounted, but while the breaker
+    /// rejects, the rejection comes before the end. `call_timeout` is not applied: how long a feed may stay quiet is the
     /// caller's to say. A half-open breaker keeps its probe slot while the stream waits, so
     /// a quiet stream can run into `half_open_timeout`.
     ///
@@ -131,6 +140,33 @@ where
         let Some(inner) = this.inner.as_mut().as_pin_mut() else {
             return Poll::Ready(None);
         };
+        if this.permit.is_none() && inner.size_hint() == (0, Some(0)) {
+            // The inner stream says it has ended: its end is not a call, so it is reached
+            // without asking the breaker (nothing of the dependency runs to learn it).
+            return match inner.poll_next(cx) {
+                Poll::Ready(None) => {
+                    this.inner.set(None);
+                    Poll::Ready(None)
+                }
+                Poll::Pending => Poll::Pending,
+                // Its hint was wrong: the item came without a permit, so it is let through
+                // only if the breaker admits it now, and recorded as a call that took no time.
+                Poll::Ready(Some(item)) => match OwnedPermit::acquire(this.breaker) {
+                    Ok(permit) => {
+                        let outcome = match &item {
+                            Ok(_) => Outcome::Success,
+                            Err(e) => this.breaker.classify_erased(e),
+                        };
+                        permit.finish(outcome, false);
+                        Poll::Ready(Some(item.map_err(CallError::Inner)))
+                    }
+                    Err(e) => {
+                        this.inner.set(None);
+                        Poll::Ready(Some(Err(CallError::Breaker(e))))
+                    }
+                },
+            };
+        }
         if this.permit.is_none() {
             match OwnedPermit::acquire(this.breaker) {
                 Ok(permit) => *this.permit = Some(permit),

@@ -32,7 +32,8 @@ use std::path::Path;
 /// reconfigured in place and keep their state and counts; settings for breakers that do not
 /// exist yet apply when they are created. Breakers built with
 /// [`CircuitBreaker::builder`](crate::CircuitBreaker::builder) live outside the registry and
-/// are not touched. On any error, no breaker and no setting changes. See [`load_str_into`]
+/// are not touched. On any error, no breaker and no setting changes; a breaker the loaded
+/// settings do not fit keeps its code's settings (logged) without failing the load. See [`load_str_into`]
 /// for the rules.
 ///
 /// ```
@@ -98,10 +99,11 @@ pub fn load_env() -> Result<(), ConfigError> {
 /// [`Registry::get_or_create`]), the breaker's table (with its bases), then
 /// `BREAKER_<NAME>_<KEY>`.
 ///
-/// Every value is checked on its own, and every breaker that exists is checked with its
-/// new settings as a whole; the error names the breaker, the key and the value. A breaker
-/// created later whose settings do not fit together logs the error and runs with its
-/// code's settings, like [`Registry::get_or_create`].
+/// Every value is checked on its own; a bad one fails the load, changing nothing, with an
+/// error that names the breaker, the key and the value. Then every breaker is checked with
+/// its new settings as a whole, by the rule [`Registry::get_or_create`] follows for a
+/// breaker created later: one whose settings do not fit together logs the error and runs
+/// with its code's settings alone, and the others are reconfigured; the load succeeds.
 ///
 /// ```
 /// use breaker_runtime::{config, BreakerConfig, ConfigError, Registry};
