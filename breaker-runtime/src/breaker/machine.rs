@@ -308,7 +308,7 @@ impl Machine {
     }
 
     /// Starts the generation counter at `gen`, so tests can drive it across its whole range.
-    #[cfg(any(test, feature = "test-util"))]
+    #[cfg(feature = "test-util")]
     pub(crate) fn set_generation(&mut self, gen: Generation) {
         self.gen = gen;
     }
