@@ -19,12 +19,6 @@ pub(crate) fn stamp() -> u64 {
     now_ns().max(1)
 }
 
-/// The time since `stamp`.
-#[inline]
-pub(crate) fn since(stamp: u64) -> std::time::Duration {
-    std::time::Duration::from_nanos(now_ns().saturating_sub(stamp))
-}
-
 #[cfg(all(
     not(loom),
     not(feature = "test-util"),

@@ -9,6 +9,7 @@ use crate::permit::{Outcome, Ticket, TicketKind};
 use crate::state::{Generation, State, Word};
 use crate::sync::Ordering::*;
 use crate::window::WindowStats;
+use std::time::Duration;
 
 impl CircuitBreaker {
     /// Applies a finished call's outcome. Counts it first: every call is counted, even one
@@ -34,7 +35,7 @@ impl CircuitBreaker {
     /// had no call to count for the item it was waiting for.
     pub(crate) fn release(&self, ticket: Ticket) {
         if ticket.kind() == TicketKind::HalfOpen {
-            self.record_probe(ticket, Verdict::None);
+            self.record_probe(ticket, Verdict::None, clock::now_ms());
         }
     }
 
@@ -42,7 +43,12 @@ impl CircuitBreaker {
         if ticket.kind() == TicketKind::Untracked {
             return;
         }
-        let elapsed = ticket.started().map(clock::since);
+        // One precise reading serves the call's duration and, for a probe, its verdict's time.
+        let now_ns = ticket.started().map(|_| clock::now_ns());
+        let elapsed = ticket
+            .started()
+            .zip(now_ns)
+            .map(|(started, now)| Duration::from_nanos(now.saturating_sub(started)));
         let slow = match (elapsed, self.in_force().slow_call) {
             (Some(took), Some(threshold)) => outcome.is_verdict() && took >= threshold,
             _ => false,
@@ -81,7 +87,8 @@ impl CircuitBreaker {
                     Outcome::Success => Verdict::Success,
                     Outcome::Ignored | Outcome::Cancelled => Verdict::None,
                 };
-                self.record_probe(ticket, verdict);
+                let now_ms = now_ns.map_or_else(clock::now_ms, |ns| ns / 1_000_000);
+                self.record_probe(ticket, verdict, now_ms);
             }
             TicketKind::MetricsOnly => {
                 if let (Some(window), true) = (self.window(), outcome.is_verdict()) {
@@ -144,8 +151,7 @@ impl CircuitBreaker {
 
     /// A probe's verdict, applied after any time-driven move due now: a probe whose phase
     /// timed out before it answered is late and moves nothing.
-    fn record_probe(&self, ticket: Ticket, verdict: Verdict) {
-        let now = clock::now_ms();
+    fn record_probe(&self, ticket: Ticket, verdict: Verdict, now: u64) {
         let stamp = ticket.started().unwrap_or(0);
         self.locked(|m, s, moves| {
             m.advance(now, s, moves);
