@@ -10,7 +10,7 @@
 use super::suggest::suggest_scored;
 use super::value::{self, Raw, CODE_ONLY, KEYS};
 use crate::error::ConfigError;
-use crate::settings::env_name;
+use crate::settings::overlay::env_name;
 use crate::settings::BreakerConfig;
 use std::collections::HashMap;
 

@@ -9,12 +9,10 @@
 //! reconfigures it. Reading files and the environment is the `config` integration's job
 //! (`crate::config`); this module knows nothing of it.
 
-mod overlay;
+pub(crate) mod overlay;
 mod resolved;
 mod window;
 
-#[cfg(feature = "config")]
-pub(crate) use overlay::env_name;
 pub(crate) use overlay::Layers;
 pub use resolved::Settings;
 pub use window::Window;
