@@ -77,6 +77,7 @@ mod owned;
 mod permit;
 mod registry;
 mod registry_join;
+mod settings;
 mod share;
 mod state;
 mod stream;
@@ -90,13 +91,13 @@ pub mod __private;
 
 pub use backoff::Backoff;
 pub use breaker::{CircuitBreaker, CircuitBreakerBuilder};
-pub use config::{BreakerConfig, BreakerConfigBuilder, Settings, Window};
 pub use error::{BreakerError, CallError, ConfigError};
 pub use events::{BreakerEvent, EventReceiver, TransitionReason};
 pub use metrics::Metrics;
 pub use name::Name;
 pub use permit::{Outcome, Permit};
 pub use registry::{registry, BreakerSnapshot, Health, Registry};
+pub use settings::{BreakerConfig, BreakerConfigBuilder, Settings, Window};
 pub use state::State;
 pub use stream::ProtectedStream;
 

@@ -24,7 +24,10 @@ impl OwnedPermit {
         })
     }
 
-    #[cfg(feature = "tower")]
+    /// The breaker this permit was taken from.
+    // Feature-neutral: the core names no integration. Integrations read it (tower's call
+    // timeout names the breaker in its error); a build without them leaves it unused.
+    #[allow(dead_code)]
     pub(crate) fn breaker(&self) -> &Arc<CircuitBreaker> {
         &self.breaker
     }

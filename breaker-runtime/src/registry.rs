@@ -1,10 +1,10 @@
 //! The global [`Registry`]: one breaker per name, created on first use.
 
 use crate::breaker::CircuitBreaker;
-use crate::config::BreakerConfig;
 use crate::error::ConfigError;
 use crate::metrics::Metrics;
 use crate::name::Name;
+use crate::settings::{BreakerConfig, Layers};
 use crate::state::State;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -36,50 +36,6 @@ pub struct Registry {
 struct Inner {
     breakers: HashMap<Name, Arc<CircuitBreaker>>,
     layers: Layers,
-}
-
-/// Settings from outside the code, laid around each breaker's own:
-/// `default` and `env_default` below it, then its table and the environment above it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Layers {
-    pub(crate) default: BreakerConfig,
-    pub(crate) tables: HashMap<String, BreakerConfig>,
-    /// `BREAKER_DEFAULT_<KEY>`: over the file's `[default]`, under the code.
-    pub(crate) env_default: BreakerConfig,
-    /// `BREAKER_<NAME>_<KEY>`, by the name as [`env_name`] spells it, so a variable read
-    /// before its breaker exists still finds it.
-    pub(crate) env: HashMap<String, BreakerConfig>,
-}
-
-impl Layers {
-    /// Built-in defaults < `[default]` < `BREAKER_DEFAULT_*` < the code's config < the
-    /// breaker's table < `BREAKER_<NAME>_*`.
-    pub(crate) fn effective(&self, name: &str, code: &BreakerConfig) -> BreakerConfig {
-        let mut c = self.default.overlay(&self.env_default).overlay(code);
-        let env = if self.env.is_empty() {
-            None
-        } else {
-            self.env.get(&env_name(name))
-        };
-        for layer in [self.tables.get(name), env].into_iter().flatten() {
-            c = c.overlay(layer);
-        }
-        c
-    }
-}
-
-/// How a breaker's name is spelt in `BREAKER_<NAME>_<KEY>`: upper-cased, every character
-/// other than an ASCII letter or digit written `_` (`quotes-api` is `QUOTES_API`).
-pub(crate) fn env_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 /// One breaker as a health endpoint or dashboard shows it.

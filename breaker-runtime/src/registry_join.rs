@@ -17,9 +17,9 @@
 //! ```
 
 use crate::breaker::CircuitBreaker;
-use crate::config::BreakerConfig;
 use crate::error::ConfigError;
 use crate::registry::Registry;
+use crate::settings::BreakerConfig;
 use std::cell::Cell;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 

@@ -5,7 +5,7 @@
 //! thousand breakers cost a hundred thousand small state words, not a hundred thousand copies
 //! of their configuration. Only creation and reconfiguration come here, never a call.
 
-use crate::config::{BreakerConfig, Settings};
+use crate::settings::{BreakerConfig, Settings};
 use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::fmt::Debug;

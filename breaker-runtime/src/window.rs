@@ -5,7 +5,7 @@
 //! a clear; a time window is ten buckets, each one packed `u64` updated by compare-and-swap.
 //! A plain success that overwrites a plain success writes only the ring position.
 
-use crate::config::Window;
+use crate::settings::Window;
 use crate::sync::{AtomicU64, Ordering::Relaxed};
 
 /// Totals over a window.

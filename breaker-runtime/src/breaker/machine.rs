@@ -7,8 +7,8 @@
 
 use crate::backoff::random_unit;
 use crate::clock::ceil_ms;
-use crate::config::Settings;
 use crate::events::TransitionReason;
+use crate::settings::Settings;
 use crate::state::{Generation, State, Word};
 
 /// Where a breaker's state machine stands.
@@ -317,12 +317,12 @@ impl Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::BreakerConfig;
+    use crate::settings::BreakerConfig;
     use std::time::Duration;
 
     const MS: u64 = 1_000_000;
 
-    fn settings(b: crate::config::BreakerConfigBuilder) -> Settings {
+    fn settings(b: crate::settings::BreakerConfigBuilder) -> Settings {
         b.build().resolve("machine").unwrap()
     }
 

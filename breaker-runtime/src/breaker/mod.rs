@@ -10,13 +10,13 @@ pub(crate) mod machine;
 mod record;
 
 use crate::clock;
-use crate::config::{setters, BreakerConfig, Settings};
 use crate::counters::Counters;
 use crate::error::ConfigError;
 use crate::events::{trace_transition, BreakerEvent, EventReceiver, Events};
 use crate::metrics::Metrics;
 use crate::name::Name;
 use crate::observe::Observer;
+use crate::settings::{setters, BreakerConfig, Settings};
 use crate::state::{State, Word};
 use crate::sync::{exclusive_ptr, AtomicPtr, AtomicU64, Mutex, Ordering::*};
 use crate::window::RateWindow;

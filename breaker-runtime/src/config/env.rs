@@ -9,9 +9,9 @@
 
 use super::suggest::suggest_scored;
 use super::value::{self, Raw, CODE_ONLY, KEYS};
-use super::BreakerConfig;
 use crate::error::ConfigError;
-use crate::registry::env_name;
+use crate::settings::overlay::env_name;
+use crate::settings::BreakerConfig;
 use std::collections::HashMap;
 
 /// Every variable read starts with this.

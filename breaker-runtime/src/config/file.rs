@@ -3,8 +3,8 @@
 
 use super::suggest::suggest;
 use super::value::{self, Raw};
-use super::BreakerConfig;
 use crate::error::ConfigError;
+use crate::settings::BreakerConfig;
 use std::collections::HashMap;
 
 /// What a document sets: the `[default]` table and each breaker's table, each table

@@ -2,7 +2,8 @@
 
 use super::{env, file};
 use crate::error::ConfigError;
-use crate::registry::{registry, Layers, Registry};
+use crate::registry::{registry, Registry};
+use crate::settings::Layers;
 use std::path::Path;
 
 /// Loads a TOML document into the global [`registry()`](crate::registry()), replacing the

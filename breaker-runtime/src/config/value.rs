@@ -2,9 +2,9 @@
 //! and values as the attribute's arguments.
 
 use super::duration;
-use super::{BreakerConfig, Window};
 use crate::backoff::Backoff;
 use crate::error::ConfigError;
+use crate::settings::{BreakerConfig, Window};
 use std::fmt;
 use std::time::Duration;
 

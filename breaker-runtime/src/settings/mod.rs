@@ -1,0 +1,291 @@
+//! Breaker settings in the core: [`BreakerConfig`] (each setting set or left to a lower
+//! layer) and its builder, the resolved [`Settings`] a breaker runs with, the [`Window`] the
+//! rates are measured over, and how layers are laid over each other.
+//!
+//! A config records only what was set, so layers can be stacked, low to high: built-in
+//! defaults, a config file's `[default]` table, the attribute's arguments (or the builder's
+//! calls), the breaker's own `[breakers."name"]` table, the environment. The stack is resolved
+//! once into concrete, validated settings when a breaker is created, and again when a load
+//! reconfigures it. Reading files and the environment is the `config` integration's job
+//! (`crate::config`); this module knows nothing of it.
+
+pub(crate) mod overlay;
+mod resolved;
+mod window;
+
+pub(crate) use overlay::Layers;
+pub use resolved::Settings;
+pub use window::Window;
+pub(crate) use window::MAX_WINDOW_CALLS;
+
+use crate::backoff::Backoff;
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A predicate on a call's error type, stored without the type so a config can carry it.
+#[derive(Clone)]
+pub(crate) struct ErasedPredicate(Arc<ErasedFn>);
+
+type ErasedFn = dyn Fn(&dyn Any) -> Option<bool> + Send + Sync;
+
+impl ErasedPredicate {
+    pub(crate) fn new<E: 'static>(f: impl Fn(&E) -> bool + Send + Sync + 'static) -> Self {
+        ErasedPredicate(Arc::new(move |e: &dyn Any| e.downcast_ref::<E>().map(&f)))
+    }
+
+    /// `None` when the predicate was written for another error type.
+    pub(crate) fn test(&self, err: &dyn Any) -> Option<bool> {
+        (self.0)(err)
+    }
+}
+
+impl PartialEq for ErasedPredicate {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl fmt::Debug for ErasedPredicate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<predicate>")
+    }
+}
+
+/// Settings for a breaker, each either set or left to a lower layer.
+///
+/// Built with [`BreakerConfig::builder`]; every `#[circuit_breaker]` argument is a builder
+/// method of the same name. [`CircuitBreaker::builder`](crate::CircuitBreaker::builder)
+/// takes the same methods.
+///
+/// ```
+/// use breaker_runtime::{registry, BreakerConfig, Backoff};
+/// use std::time::Duration;
+///
+/// let config = BreakerConfig::builder()
+///     .failure_rate(0.5)
+///     .minimum_calls(20)
+///     .window(Duration::from_secs(60))
+///     .reset_timeout(Duration::from_secs(10))
+///     .backoff(Backoff::exponential(2.0).max(Duration::from_secs(300)))
+///     .build();
+/// let breaker = registry().get_or_create("docs-config", config);
+/// assert_eq!(breaker.name(), "docs-config");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BreakerConfig {
+    pub(crate) failure_threshold: Option<u32>,
+    pub(crate) failure_rate: Option<f64>,
+    pub(crate) minimum_calls: Option<u32>,
+    pub(crate) window: Option<Window>,
+    pub(crate) slow_call: Option<Duration>,
+    pub(crate) slow_call_rate: Option<f64>,
+    pub(crate) success_threshold: Option<u32>,
+    pub(crate) half_open_max_calls: Option<u32>,
+    pub(crate) reset_timeout: Option<Duration>,
+    pub(crate) backoff: Option<Backoff>,
+    pub(crate) half_open_timeout: Option<Duration>,
+    pub(crate) call_timeout: Option<Duration>,
+    pub(crate) failure_if: Option<ErasedPredicate>,
+    pub(crate) ignore_if: Option<ErasedPredicate>,
+}
+
+/// Generates the setter methods shared by both builders, so the two cannot drift apart.
+macro_rules! setters {
+    ($($path:ident).+) => {
+        /// Consecutive failures that open the breaker (at least 1; default 5 when no
+        /// `failure_rate` is set).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().failure_threshold(3).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").failure_threshold(3).try_build().unwrap();
+        /// ```
+        pub fn failure_threshold(mut self, n: u32) -> Self {
+            self.$($path).+.failure_threshold = Some(n);
+            self
+        }
+        /// Opens when failures / recorded calls in the window reach this, in (0, 1].
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().failure_rate(0.5).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").failure_rate(0.5).try_build().unwrap();
+        /// ```
+        pub fn failure_rate(mut self, rate: f64) -> Self {
+            self.$($path).+.failure_rate = Some(rate);
+            self
+        }
+        /// Calls the window must hold before a rate can open the breaker (default 10).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().failure_rate(0.5).minimum_calls(20).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").failure_rate(0.5).minimum_calls(20).try_build().unwrap();
+        /// ```
+        pub fn minimum_calls(mut self, n: u32) -> Self {
+            self.$($path).+.minimum_calls = Some(n);
+            self
+        }
+        /// The window for the rates: a call count (`100`, the default) or a `Duration`.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().failure_rate(0.5).window(std::time::Duration::from_secs(60)).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").failure_rate(0.5).window(std::time::Duration::from_secs(60)).try_build().unwrap();
+        /// ```
+        pub fn window(mut self, window: impl Into<$crate::Window>) -> Self {
+            self.$($path).+.window = Some(window.into());
+            self
+        }
+        /// A call that takes at least this long is slow.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().slow_call(std::time::Duration::from_secs(2)).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").slow_call(std::time::Duration::from_secs(2)).try_build().unwrap();
+        /// ```
+        pub fn slow_call(mut self, threshold: Duration) -> Self {
+            self.$($path).+.slow_call = Some(threshold);
+            self
+        }
+        /// Opens when slow calls / recorded calls in the window reach this (default 1.0
+        /// once `slow_call` is set).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().slow_call(std::time::Duration::from_secs(2)).slow_call_rate(0.8).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").slow_call(std::time::Duration::from_secs(2)).slow_call_rate(0.8).try_build().unwrap();
+        /// ```
+        pub fn slow_call_rate(mut self, rate: f64) -> Self {
+            self.$($path).+.slow_call_rate = Some(rate);
+            self
+        }
+        /// Successes in half-open that close the breaker (default 2).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().success_threshold(3).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").success_threshold(3).try_build().unwrap();
+        /// ```
+        pub fn success_threshold(mut self, n: u32) -> Self {
+            self.$($path).+.success_threshold = Some(n);
+            self
+        }
+        /// Calls let through at once in half-open (default: `success_threshold`).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().half_open_max_calls(1).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").half_open_max_calls(1).try_build().unwrap();
+        /// ```
+        pub fn half_open_max_calls(mut self, n: u32) -> Self {
+            self.$($path).+.half_open_max_calls = Some(n);
+            self
+        }
+        /// How long the breaker stays open before letting probes through (default 30 s).
+        /// Breakers keep time in whole milliseconds: a wait with a fraction of a millisecond
+        /// (after the backoff) is rounded up to the next one, so it never ends early.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().reset_timeout(std::time::Duration::from_secs(10)).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").reset_timeout(std::time::Duration::from_secs(10)).try_build().unwrap();
+        /// ```
+        pub fn reset_timeout(mut self, timeout: Duration) -> Self {
+            self.$($path).+.reset_timeout = Some(timeout);
+            self
+        }
+        /// How `reset_timeout` grows with each re-open (default [`Backoff::fixed`](crate::Backoff::fixed)).
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().backoff(breaker_runtime::Backoff::exponential(2.0)).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").backoff(breaker_runtime::Backoff::exponential(2.0)).try_build().unwrap();
+        /// ```
+        pub fn backoff(mut self, backoff: $crate::Backoff) -> Self {
+            self.$($path).+.backoff = Some(backoff);
+            self
+        }
+        /// A probe with no verdict this long after it was let in re-opens the breaker at that
+        /// instant (default 60 s), so a probe that never finishes cannot wedge it. Each probe's
+        /// timeout runs from its own admission; the new open period counts from the timeout.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().half_open_timeout(std::time::Duration::from_secs(30)).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").half_open_timeout(std::time::Duration::from_secs(30)).try_build().unwrap();
+        /// ```
+        pub fn half_open_timeout(mut self, timeout: Duration) -> Self {
+            self.$($path).+.half_open_timeout = Some(timeout);
+            self
+        }
+        /// Cuts an async call running this long; it counts as a failure and ends in
+        /// [`BreakerError::TimedOut`](crate::BreakerError::TimedOut). Needs a tokio runtime
+        /// with timers.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().call_timeout(std::time::Duration::from_millis(500)).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").call_timeout(std::time::Duration::from_millis(500)).try_build().unwrap();
+        /// ```
+        pub fn call_timeout(mut self, timeout: Duration) -> Self {
+            self.$($path).+.call_timeout = Some(timeout);
+            self
+        }
+        /// Which errors count as failures; the others count as successes, since the
+        /// dependency answered. Applies to calls whose error type is `E`.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().failure_if(|e: &std::io::Error| e.kind() != std::io::ErrorKind::NotFound).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").failure_if(|e: &std::io::Error| e.kind() != std::io::ErrorKind::NotFound).try_build().unwrap();
+        /// ```
+        pub fn failure_if<E: 'static>(
+            mut self,
+            predicate: impl Fn(&E) -> bool + Send + Sync + 'static,
+        ) -> Self {
+            self.$($path).+.failure_if = Some($crate::settings::ErasedPredicate::new(predicate));
+            self
+        }
+        /// Errors that are not recorded at all (a half-open permit is given back). Applies
+        /// to calls whose error type is `E`.
+        ///
+        /// ```
+        /// let config = breaker_runtime::BreakerConfig::builder().ignore_if(|e: &std::io::Error| e.kind() == std::io::ErrorKind::InvalidInput).build();
+        /// breaker_runtime::CircuitBreaker::builder("docs").ignore_if(|e: &std::io::Error| e.kind() == std::io::ErrorKind::InvalidInput).try_build().unwrap();
+        /// ```
+        pub fn ignore_if<E: 'static>(
+            mut self,
+            predicate: impl Fn(&E) -> bool + Send + Sync + 'static,
+        ) -> Self {
+            self.$($path).+.ignore_if = Some($crate::settings::ErasedPredicate::new(predicate));
+            self
+        }
+    };
+}
+pub(crate) use setters;
+
+/// Builds a [`BreakerConfig`]; see there for an example.
+#[derive(Debug, Clone, Default)]
+pub struct BreakerConfigBuilder {
+    config: BreakerConfig,
+}
+
+impl BreakerConfigBuilder {
+    setters!(config);
+
+    /// The finished config. Values are checked when a breaker is made from it.
+    pub fn build(self) -> BreakerConfig {
+        self.config
+    }
+}
+
+impl BreakerConfig {
+    /// A builder with nothing set.
+    ///
+    /// ```
+    /// let config = breaker_runtime::BreakerConfig::builder().failure_threshold(3).build();
+    /// assert_eq!(config.get_failure_threshold(), Some(3));
+    /// ```
+    pub fn builder() -> BreakerConfigBuilder {
+        BreakerConfigBuilder::default()
+    }
+
+    /// The `failure_threshold` set on this layer, if any.
+    ///
+    /// ```
+    /// assert_eq!(breaker_runtime::BreakerConfig::default().get_failure_threshold(), None);
+    /// ```
+    pub fn get_failure_threshold(&self) -> Option<u32> {
+        self.failure_threshold
+    }
+}
