@@ -1,4 +1,5 @@
-//! [`CircuitBreaker`]: the struct, its controls and its views.
+//! [`CircuitBreaker`]: the struct and its views; the manual controls are in [`controls`], new
+//! settings in [`reconfigure`].
 //!
 //! The state machine ([`machine`]) lives under a lock and changes only there; each change is
 //! published in the hot word ([`Word`]), which is all that a closed call and a rejection well
@@ -6,7 +7,9 @@
 //! admitted in and touch the state only while that generation is current.
 
 mod admit;
+mod controls;
 pub(crate) mod machine;
+mod reconfigure;
 mod record;
 
 use crate::clock;
@@ -354,7 +357,7 @@ impl CircuitBreaker {
         self.locked(|m, _, _| m.set_generation(crate::state::Generation::from_bits(bits)));
     }
 
-    // ----- public controls and views -------------------------------------------------
+    // ----- views ---------------------------------------------------------------------
 
     /// The current state. Time-based moves are applied as they fall due: once
     /// `reset_timeout` has passed an open breaker already says [`State::HalfOpen`], without
@@ -371,94 +374,6 @@ impl CircuitBreaker {
             State::Open | State::HalfOpen => self.current().0,
             s => s,
         }
-    }
-
-    /// Opens the breaker until [`close`](Self::close) or [`reset`](Self::reset): every call
-    /// is rejected with [`BreakerError::ForcedOpen`](crate::BreakerError::ForcedOpen).
-    ///
-    /// ```
-    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-force").build();
-    /// breaker.force_open();
-    /// assert!(breaker.try_acquire().is_err());
-    /// ```
-    pub fn force_open(&self) {
-        self.set_manual(State::ForcedOpen);
-    }
-
-    /// Opens the breaker now for `wait` (reason `manual`), then half-opens it as if its reset
-    /// timeout had passed: for a dependency that said when to come back (`Retry-After`).
-    /// Calls admitted before no longer count, and the open shows in `opened_count`.
-    ///
-    /// ```
-    /// use breaker_runtime::{CircuitBreaker, State};
-    /// use std::time::Duration;
-    ///
-    /// let breaker = CircuitBreaker::builder("docs-open-for").build();
-    /// breaker.open_for(Duration::from_secs(30));
-    /// assert_eq!(breaker.state(), State::Open);
-    /// let err = breaker.try_acquire().unwrap_err();
-    /// assert!(err.retry_after().unwrap() <= Duration::from_secs(30));
-    /// ```
-    pub fn open_for(&self, wait: Duration) {
-        let now = clock::now_ms();
-        self.locked(|m, _, moves| m.open_for(now, wait, moves));
-    }
-
-    /// Lets every call through and records nothing, until another control is used.
-    ///
-    /// ```
-    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-disable").failure_threshold(1).build();
-    /// breaker.disable();
-    /// let _ = breaker.call_sync(|| Err::<(), _>("down"));
-    /// assert_eq!(breaker.metrics().calls, 0);
-    /// assert_eq!(breaker.state(), breaker_runtime::State::Disabled);
-    /// ```
-    pub fn disable(&self) {
-        self.set_manual(State::Disabled);
-    }
-
-    /// Records every call but never rejects one, e.g. to watch a new breaker's settings in
-    /// production before letting it act.
-    ///
-    /// ```
-    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-mo").failure_threshold(1).build();
-    /// breaker.metrics_only();
-    /// for _ in 0..3 {
-    ///     let _ = breaker.call_sync(|| Err::<(), _>("down"));
-    /// }
-    /// assert_eq!(breaker.metrics().failures, 3);
-    /// assert_eq!(breaker.state(), breaker_runtime::State::MetricsOnly);
-    /// ```
-    pub fn metrics_only(&self) {
-        self.set_manual(State::MetricsOnly);
-    }
-
-    /// Closes the breaker: clears the failure streak, the window and the backoff. If it was
-    /// in another state, calls admitted before keep running but their results no longer move
-    /// the state; if it was already closed, they still count in the (fresh) streak and window.
-    ///
-    /// ```
-    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-close").build();
-    /// breaker.force_open();
-    /// breaker.close();
-    /// assert_eq!(breaker.state(), breaker_runtime::State::Closed);
-    /// ```
-    pub fn close(&self) {
-        self.set_manual(State::Closed);
-    }
-
-    /// Closes the breaker as [`close`](Self::close) does and zeroes its metrics. On a breaker
-    /// that was already closed, calls admitted before keep counting, as for `close`.
-    ///
-    /// ```
-    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-reset").build();
-    /// let _ = breaker.call_sync(|| Ok::<_, ()>(()));
-    /// breaker.reset();
-    /// assert_eq!(breaker.metrics().calls, 0);
-    /// ```
-    pub fn reset(&self) {
-        self.set_manual(State::Closed);
-        self.counters.clear();
     }
 
     /// The breaker's counts and rates now.
@@ -516,72 +431,6 @@ impl CircuitBreaker {
     /// ```
     pub fn subscribe(&self) -> EventReceiver {
         self.events.subscribe()
-    }
-
-    /// Applies `config` as it is, keeping the state, the metrics and, when its shape is the
-    /// same, the window. An open period lasts at most the new reset timeout from now, and a
-    /// kept window already past new, lower thresholds opens the breaker at once. It becomes
-    /// the layer the code gave. Settings from config files and
-    /// the environment are not laid over it here: for a breaker in a registry use
-    /// [`Registry::reconfigure`](crate::Registry::reconfigure), which does.
-    ///
-    /// ```
-    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-reconf").build();
-    /// let config = breaker_runtime::BreakerConfig::builder().failure_threshold(1).build();
-    /// breaker.reconfigure(config).unwrap();
-    /// let _ = breaker.call_sync(|| Err::<(), _>("down"));
-    /// assert_eq!(breaker.state(), breaker_runtime::State::Open);
-    /// ```
-    pub fn reconfigure(&self, config: BreakerConfig) -> Result<(), ConfigError> {
-        self.apply(&config)?;
-        self.set_code_config(config);
-        Ok(())
-    }
-
-    fn cold(&self) -> std::sync::MutexGuard<'_, Cold> {
-        self.cold.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    pub(crate) fn set_code_config(&self, config: BreakerConfig) {
-        self.cold().code = crate::share::config(config);
-    }
-
-    pub(crate) fn code_config(&self) -> BreakerConfig {
-        (*self.cold().code).clone()
-    }
-
-    /// Swaps in the settings `effective` resolves to.
-    pub(crate) fn apply(&self, effective: &BreakerConfig) -> Result<(), ConfigError> {
-        let next = effective.resolve(&self.name)?;
-        let mut cold = self.cold();
-        if *self.in_force() == next {
-            return Ok(());
-        }
-        let retired = cold.retired.get_or_insert_with(Box::default);
-        if self.window().map(RateWindow::spec) != next.window {
-            let fresh = next.window.map_or(std::ptr::null_mut(), |w| {
-                Box::into_raw(Box::new(RateWindow::new(w)))
-            });
-            let old = self.window.swap(fresh, AcqRel);
-            if !old.is_null() {
-                // SAFETY: from Box::into_raw; kept alive in `retired` for late readers.
-                retired.windows.push(unsafe { Box::from_raw(old) });
-            }
-        }
-        let next = Arc::into_raw(crate::share::settings(next)).cast_mut();
-        let old = self.settings.swap(next, AcqRel);
-        // SAFETY: from Arc::into_raw; kept alive in `retired` for late readers.
-        retired.settings.push(unsafe { Arc::from_raw(old) });
-        drop(cold);
-        // The word's hints follow the new settings, and so does an open period.
-        let now = clock::now_ms();
-        self.locked(|m, s, _| m.reconfigured(now, s));
-        // A window kept across the change may already be past the new thresholds: a success
-        // cannot raise a rate, so no later call would notice.
-        if let Some(reason) = self.window().and_then(|w| self.rate_tripped(w.stats())) {
-            self.locked(|m, s, moves| m.rate_tripped(m.generation(), reason, now, s, moves));
-        }
-        Ok(())
     }
 
     /// Time until an open breaker lets a probe in, if it is open.
