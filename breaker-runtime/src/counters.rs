@@ -1,32 +1,83 @@
 //! Outcome counters: exact, and cheap where calls are frequent.
 //!
-//! Successes and rejections happen on every call, so they must not make two threads fight
-//! over one cache line. The first thread to record into a breaker owns its inline cells; any
-//! other thread gets a cache-line-padded stripe of its own, allocated on first need. A
-//! breaker used from one thread therefore carries no stripes at all.
+//! Successes and rejections happen on every call, so counting them must cost no more than a
+//! plain add, and must not make two threads fight over one cache line. Each of these counters
+//! is kept in cells that one thread owns: the first thread to count into a breaker owns its
+//! inline cells, and other threads claim a cache-line-padded stripe of their own, allocated on
+//! first need (16 per breaker; a thread whose stripe another thread owns shares it with atomic
+//! adds). An owner adds with a load and a store, no locked instruction: no other thread writes
+//! its cells. So a breaker used from one thread carries no stripes at all, and its closed call
+//! counts a success with an ordinary add.
+//!
+//! Because no other thread may write an owned cell, a reset does not zero the cells: it raises
+//! a baseline that reads subtract. Counts racing with a reset land on one side of it or the
+//! other, and none is lost.
 
-use crate::sync::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use crate::sync::{AtomicU64, Ordering::*};
 use std::cell::Cell;
 use std::sync::OnceLock;
 
 const STRIPES: usize = 16;
 
+/// The counts one thread (or, for a shared stripe, a few threads) adds to.
 #[derive(Debug, Default)]
 pub(crate) struct HotCells {
-    pub(crate) successes: AtomicU64,
-    pub(crate) rejected: AtomicU64,
+    successes: AtomicU64,
+    rejected: AtomicU64,
 }
 
+/// Which of the [`HotCells`] to add to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Hot {
+    Success,
+    Rejected,
+}
+
+impl HotCells {
+    #[inline]
+    fn cell(&self, which: Hot) -> &AtomicU64 {
+        match which {
+            Hot::Success => &self.successes,
+            Hot::Rejected => &self.rejected,
+        }
+    }
+
+    /// Adds one as the cells' only writer: a load and a store.
+    #[inline]
+    fn add_owned(&self, which: Hot) {
+        let cell = self.cell(which);
+        // Under loom every model thread runs on one OS thread and so shares one thread index:
+        // the model's threads would all "own" the cells, so there the add is atomic.
+        #[cfg(not(loom))]
+        cell.store(cell.load(Relaxed).wrapping_add(1), Relaxed);
+        #[cfg(loom)]
+        cell.fetch_add(1, Relaxed);
+    }
+
+    /// Adds one among other writers.
+    #[inline]
+    fn add_shared(&self, which: Hot) {
+        self.cell(which).fetch_add(1, Relaxed);
+    }
+}
+
+/// A stripe: cells of their own cache line, and the thread that owns them (0: none yet).
 #[derive(Debug, Default)]
 #[repr(align(128))]
-struct Padded(HotCells);
+struct Stripe {
+    owner: AtomicU64,
+    cells: HotCells,
+}
 
 /// Every outcome a breaker has counted.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    owner: AtomicU32,
+    /// The thread that owns `inline` (0: none yet).
+    owner: AtomicU64,
     inline: HotCells,
-    stripes: OnceLock<Box<[Padded]>>,
+    stripes: OnceLock<Box<[Stripe]>>,
+    /// What the hot cells held at the last reset: reads subtract it.
+    baseline: HotCells,
     pub(crate) failures: AtomicU64,
     pub(crate) ignored: AtomicU64,
     pub(crate) cancelled: AtomicU64,
@@ -48,55 +99,88 @@ pub(crate) struct Totals {
     pub(crate) opened: u64,
 }
 
-/// A small number per thread, handed out in order; 0 means not yet assigned.
+/// A number per thread, never reused: 64 bits do not wrap in the life of a process, so two
+/// live threads never share one (which would make both think they own the same cells).
+/// 0 means not yet assigned.
 #[inline]
-fn thread_index() -> u32 {
-    thread_local!(static INDEX: Cell<u32> = const { Cell::new(0) });
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+fn thread_index() -> u64 {
+    thread_local!(static INDEX: Cell<u64> = const { Cell::new(0) });
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     INDEX.with(|i| {
         let v = i.get();
         if v != 0 {
             return v;
         }
-        // Skip 0 on wrap-around: it means "unassigned".
-        let v = NEXT.fetch_add(1, Relaxed).max(1);
+        let v = NEXT.fetch_add(1, Relaxed);
         i.set(v);
         v
     })
 }
 
 impl Counters {
-    /// The cells this thread increments.
+    /// Counts one success or rejection.
     #[inline]
-    pub(crate) fn hot(&self) -> &HotCells {
+    pub(crate) fn add(&self, which: Hot) {
         let me = thread_index();
-        let owner = self.owner.load(Relaxed);
-        if owner == me
-            || (owner == 0 && self.owner.compare_exchange(0, me, Relaxed, Relaxed).is_ok())
-        {
-            return &self.inline;
+        if self.owner.load(Relaxed) == me {
+            self.inline.add_owned(which);
+        } else {
+            self.add_elsewhere(me, which);
         }
-        &self.stripes()[me as usize % STRIPES].0
+    }
+
+    /// A thread that does not own the inline cells: it claims them if they are free, else
+    /// its stripe, else shares its stripe with the thread that owns it.
+    #[cold]
+    fn add_elsewhere(&self, me: u64, which: Hot) {
+        if claim(&self.owner, me) {
+            return self.inline.add_owned(which);
+        }
+        let stripe = &self.stripes()[(me % STRIPES as u64) as usize];
+        if stripe.owner.load(Relaxed) == me || claim(&stripe.owner, me) {
+            stripe.cells.add_owned(which);
+        } else {
+            stripe.cells.add_shared(which);
+        }
     }
 
     #[cold]
-    fn stripes(&self) -> &[Padded] {
+    fn stripes(&self) -> &[Stripe] {
         self.stripes
-            .get_or_init(|| (0..STRIPES).map(|_| Padded::default()).collect())
+            .get_or_init(|| (0..STRIPES).map(|_| Stripe::default()).collect())
+    }
+
+    /// Every hot cell: the inline ones, then the stripes'.
+    fn hot_cells(&self) -> impl Iterator<Item = &HotCells> {
+        std::iter::once(&self.inline).chain(
+            self.stripes
+                .get()
+                .into_iter()
+                .flat_map(|s| s.iter().map(|s| &s.cells)),
+        )
+    }
+
+    /// The sums of the hot cells, not counting the baseline.
+    fn hot_sums(&self) -> (u64, u64) {
+        self.hot_cells().fold((0, 0), |(s, r), c| {
+            (
+                s.wrapping_add(c.successes.load(Relaxed)),
+                r.wrapping_add(c.rejected.load(Relaxed)),
+            )
+        })
     }
 
     pub(crate) fn totals(&self) -> Totals {
-        let (mut successes, mut rejected) = (
-            self.inline.successes.load(Relaxed),
-            self.inline.rejected.load(Relaxed),
+        // The baseline first, with Acquire: a reset that this read sees had read the cells
+        // before it, so the cells read next hold at least what it subtracts.
+        let base = (
+            self.baseline.successes.load(Acquire),
+            self.baseline.rejected.load(Acquire),
         );
-        for s in self.stripes.get().into_iter().flat_map(|s| s.iter()) {
-            successes += s.0.successes.load(Relaxed);
-            rejected += s.0.rejected.load(Relaxed);
-        }
+        let (successes, rejected) = self.hot_sums();
         Totals {
-            successes,
-            rejected,
+            successes: successes.saturating_sub(base.0),
+            rejected: rejected.saturating_sub(base.1),
             failures: self.failures.load(Relaxed),
             ignored: self.ignored.load(Relaxed),
             cancelled: self.cancelled.load(Relaxed),
@@ -106,18 +190,13 @@ impl Counters {
         }
     }
 
-    /// Zeroes every counter. Counts racing with the reset land on one side of it or the other.
+    /// Starts every counter again from zero. The hot cells keep counting (only their owners
+    /// write them); the baseline moves up to what they hold. `fetch_max`: of two resets at
+    /// once, the later reading wins, so the baseline never goes back.
     pub(crate) fn clear(&self) {
-        let cells = std::iter::once(&self.inline).chain(
-            self.stripes
-                .get()
-                .into_iter()
-                .flat_map(|s| s.iter().map(|p| &p.0)),
-        );
-        for c in cells {
-            c.successes.store(0, Relaxed);
-            c.rejected.store(0, Relaxed);
-        }
+        let (successes, rejected) = self.hot_sums();
+        self.baseline.successes.fetch_max(successes, Release);
+        self.baseline.rejected.fetch_max(rejected, Release);
         for c in [
             &self.failures,
             &self.ignored,
@@ -131,7 +210,13 @@ impl Counters {
     }
 }
 
-#[cfg(test)]
+/// Takes an unowned slot for `me`.
+#[inline]
+fn claim(owner: &AtomicU64, me: u64) -> bool {
+    owner.load(Relaxed) == 0 && owner.compare_exchange(0, me, Relaxed, Relaxed).is_ok()
+}
+
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::Arc;
@@ -139,21 +224,25 @@ mod tests {
     #[test]
     fn one_thread_uses_no_stripes() {
         let c = Counters::default();
-        c.hot().successes.fetch_add(3, Relaxed);
+        for _ in 0..3 {
+            c.add(Hot::Success);
+        }
         assert!(c.stripes.get().is_none());
         assert_eq!(c.totals().successes, 3);
     }
 
     #[test]
     fn every_thread_is_counted_exactly() {
+        // More threads than stripes: some share a stripe (atomic adds), some own one.
         let c = Arc::new(Counters::default());
-        let threads: Vec<_> = (0..4)
+        let threads: Vec<_> = (0..STRIPES + 4)
             .map(|_| {
                 let c = c.clone();
                 std::thread::spawn(move || {
                     for _ in 0..10_000 {
-                        c.hot().successes.fetch_add(1, Relaxed);
-                        c.hot().rejected.fetch_add(2, Relaxed);
+                        c.add(Hot::Success);
+                        c.add(Hot::Rejected);
+                        c.add(Hot::Rejected);
                     }
                 })
             })
@@ -161,9 +250,45 @@ mod tests {
         for t in threads {
             t.join().unwrap();
         }
+        let n = (STRIPES + 4) as u64 * 10_000;
         let t = c.totals();
-        assert_eq!((t.successes, t.rejected), (40_000, 80_000));
+        assert_eq!((t.successes, t.rejected), (n, 2 * n));
         c.clear();
         assert_eq!(c.totals(), Totals::default());
+        c.add(Hot::Success);
+        assert_eq!(c.totals().successes, 1);
+    }
+
+    #[test]
+    fn a_reset_racing_counts_loses_none_and_never_goes_negative() {
+        // Two threads count while a third resets over and over: after the last reset, the
+        // totals are exactly what was counted after it, and no read ever underflows.
+        let c = Arc::new(Counters::default());
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let counters: Vec<_> = (0..2)
+            .map(|_| {
+                let (c, stop) = (c.clone(), stop.clone());
+                std::thread::spawn(move || {
+                    while !stop.load(Relaxed) {
+                        c.add(Hot::Success);
+                    }
+                })
+            })
+            .collect();
+        for _ in 0..10_000 {
+            c.clear();
+            let t = c.totals();
+            assert!(t.successes < u64::MAX / 2, "underflow: {t:?}");
+        }
+        stop.store(true, Relaxed);
+        for t in counters {
+            t.join().unwrap();
+        }
+        c.clear();
+        assert_eq!(c.totals().successes, 0);
+        for _ in 0..5 {
+            c.add(Hot::Success);
+        }
+        assert_eq!(c.totals().successes, 5);
     }
 }

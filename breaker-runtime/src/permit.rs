@@ -58,6 +58,17 @@ impl Ticket {
         }
     }
 
+    /// The two words, for [`Admission`](crate::breaker::Admission) to carry.
+    #[inline]
+    pub(crate) fn into_parts(self) -> (u64, u64) {
+        (self.meta, self.started)
+    }
+
+    #[inline]
+    pub(crate) fn from_parts(meta: u64, started: u64) -> Ticket {
+        Ticket { meta, started }
+    }
+
     /// Set on a permit whose call panicked while an executor was polling it.
     const PANICKED: u64 = 1 << 62;
 

@@ -4,6 +4,7 @@
 use super::machine::Verdict;
 use super::CircuitBreaker;
 use crate::clock;
+use crate::counters::Hot;
 use crate::events::TransitionReason;
 use crate::permit::{Outcome, Ticket, TicketKind};
 use crate::state::{Generation, State, Word};
@@ -22,7 +23,7 @@ impl CircuitBreaker {
             && ticket.kind() == TicketKind::Closed
             && ticket.started().is_none()
         {
-            self.counters.hot().successes.fetch_add(1, Relaxed);
+            self.counters.add(Hot::Success);
             if self.word.load(Acquire) == Word::quiet_closed(ticket.generation()).0 {
                 return;
             }
@@ -58,7 +59,7 @@ impl CircuitBreaker {
         let c = &self.counters;
         match outcome {
             Outcome::Success => {
-                c.hot().successes.fetch_add(1, Relaxed);
+                c.add(Hot::Success);
             }
             Outcome::Failure => {
                 c.failures.fetch_add(1, Relaxed);
