@@ -29,7 +29,9 @@ async fn stock(item: u32) -> io::Result<u32> {
 #[tokio::main]
 async fn main() {
     // Install the recorder before the first breaker exists: each breaker registers its
-    // series with the recorder installed when it is created.
+    // series with the recorder installed when it is created. Call durations are opt-in
+    // (timing a call reads the clock twice); the counts are always there.
+    breaker_runtime::metrics_export::record_durations(true);
     let prometheus = PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Full(CALL_DURATION_SECONDS.into()),
@@ -60,7 +62,12 @@ async fn main() {
     // A scrape endpoint, as a service would mount it, and one real scrape.
     let app = Router::new().route(
         "/metrics",
-        get(move || std::future::ready(prometheus.render())),
+        get(move || {
+            // Counts are published once a second in the background; this makes them exact
+            // to the moment of the scrape.
+            breaker_runtime::metrics_export::publish();
+            std::future::ready(prometheus.render())
+        }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

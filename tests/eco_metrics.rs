@@ -13,7 +13,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// A Prometheus recorder with the duration buckets, for breakers that record durations
+/// (every test here turns them on; `eco_metrics_default.rs` checks them off).
 fn recorder() -> (PrometheusRecorder, PrometheusHandle) {
+    breaker_runtime::metrics_export::record_durations(true);
     let recorder = PrometheusBuilder::new()
         .set_buckets_for_metric(
             Matcher::Full(CALL_DURATION_SECONDS.into()),
@@ -35,11 +38,17 @@ fn value(text: &str, series: &str) -> f64 {
         .unwrap()
 }
 
-/// Serves `handle.render()` at `GET /metrics` on 127.0.0.1, on a runtime of its own.
+/// What a scrape sees: the counts published to the moment, then rendered.
+fn published(handle: &PrometheusHandle) -> String {
+    breaker_runtime::metrics_export::publish();
+    handle.render()
+}
+
+/// Serves the published counts at `GET /metrics` on 127.0.0.1, on a runtime of its own.
 fn serve_metrics(handle: PrometheusHandle) -> SocketAddr {
     common::serve(axum::Router::new().route(
         "/metrics",
-        axum::routing::get(move || std::future::ready(handle.render())),
+        axum::routing::get(move || std::future::ready(published(&handle))),
     ))
 }
 
@@ -170,20 +179,20 @@ async fn state_gauge_follows_manual_controls_and_a_dropped_breaker_leaves_no_sta
     };
 
     breaker.force_open();
-    let text = handle.render();
+    let text = published(&handle);
     assert_eq!(
         (state(&text, "closed"), state(&text, "forced_open")),
         (0.0, 1.0)
     );
     breaker.disable();
     breaker.metrics_only();
-    let text = handle.render();
+    let text = published(&handle);
     assert_eq!(state(&text, "forced_open"), 0.0);
     assert_eq!(state(&text, "disabled"), 0.0);
     assert_eq!(state(&text, "metrics_only"), 1.0);
     assert_eq!(manual(&text, "disabled"), 1.0);
     breaker.reset();
-    let text = handle.render();
+    let text = published(&handle);
     assert_eq!(
         (state(&text, "closed"), state(&text, "metrics_only")),
         (1.0, 0.0)
@@ -193,7 +202,7 @@ async fn state_gauge_follows_manual_controls_and_a_dropped_breaker_leaves_no_sta
     // Disabled breakers record nothing, as their Metrics do.
     breaker.disable();
     let _ = breaker.call_sync(|| Err::<(), _>("down"));
-    let text = handle.render();
+    let text = published(&handle);
     assert_eq!(
         value(
             &text,
@@ -207,7 +216,7 @@ async fn state_gauge_follows_manual_controls_and_a_dropped_breaker_leaves_no_sta
     let _ = breaker.call_sync(|| Ok::<_, ()>(()));
     breaker.reset();
     assert_eq!(breaker.metrics().successes, 0);
-    let text = handle.render();
+    let text = published(&handle);
     assert_eq!(
         value(
             &text,
@@ -217,7 +226,7 @@ async fn state_gauge_follows_manual_controls_and_a_dropped_breaker_leaves_no_sta
     );
 
     drop(breaker);
-    let text = handle.render();
+    let text = published(&handle);
     for s in [
         "closed",
         "open",
@@ -229,7 +238,7 @@ async fn state_gauge_follows_manual_controls_and_a_dropped_breaker_leaves_no_sta
         assert_eq!(state(&text, s), 0.0, "state {s}");
     }
     let again = make();
-    assert_eq!(state(&handle.render(), "closed"), 1.0);
+    assert_eq!(state(&published(&handle), "closed"), 1.0);
     drop(again);
 }
 
@@ -267,7 +276,7 @@ async fn timeouts_ignored_errors_and_shared_threads_are_counted() {
         t.join().unwrap();
     }
 
-    let text = handle.render();
+    let text = published(&handle);
     let b = r#"breaker="eco-metrics-timeouts""#;
     assert_eq!(value(&text, &format!("breaker_timeouts_total{{{b}}}")), 1.0);
     assert_eq!(
@@ -304,7 +313,7 @@ async fn timeouts_ignored_errors_and_shared_threads_are_counted() {
 
 /// `breaker_state{breaker="eco-metrics-twins", state=…}` for every state, in `STATES` order.
 fn twin_states(handle: &PrometheusHandle) -> Vec<f64> {
-    let text = handle.render();
+    let text = published(handle);
     [
         "closed",
         "open",
@@ -424,12 +433,13 @@ impl metrics::Recorder for SeriesCounter {
     }
 }
 
-/// The README's count: every distinct name registers 28 series at creation (5 call
-/// outcomes, slow calls, timeouts, 3 duration histograms, 6 state gauges, 12 transition
-/// counters), and no transition adds one later (`open_for`'s `to="open", reason="manual"`
+/// The README's count: every distinct name registers 28 series at creation with durations
+/// on (5 call outcomes, slow calls, timeouts, 3 duration histograms, 6 state gauges, 12
+/// transition counters), and no transition adds one later (`open_for`'s `to="open", reason="manual"`
 /// used to be registered on first use, so it did not exist at 0 from the start).
 #[test]
 fn every_name_registers_28_series_up_front() {
+    breaker_runtime::metrics_export::record_durations(true);
     let counter = SeriesCounter::default();
     let breaker = metrics::with_local_recorder(&counter, || {
         CircuitBreaker::builder("eco-metrics-count")

@@ -11,7 +11,8 @@
 //!
 //! Because no other thread may write an owned cell, a reset does not zero the cells: it raises
 //! a baseline that reads subtract. Counts racing with a reset land on one side of it or the
-//! other, and none is lost.
+//! other, and none is lost. Every counter works so, so the counts since creation are there
+//! too, never going back: what a metrics exporter publishes.
 
 use crate::sync::{AtomicU64, Ordering::*};
 use std::cell::Cell;
@@ -76,14 +77,15 @@ pub(crate) struct Counters {
     owner: AtomicU64,
     inline: HotCells,
     stripes: OnceLock<Box<[Stripe]>>,
-    /// What the hot cells held at the last reset: reads subtract it.
-    baseline: HotCells,
     pub(crate) failures: AtomicU64,
     pub(crate) ignored: AtomicU64,
     pub(crate) cancelled: AtomicU64,
     pub(crate) timeouts: AtomicU64,
     pub(crate) slow_calls: AtomicU64,
     pub(crate) opened: AtomicU64,
+    /// Every count at the last reset: [`totals`](Self::totals) subtracts it, so that the
+    /// counts themselves only ever grow ([`lifetime`](Self::lifetime) reads them as they are).
+    baseline: [AtomicU64; 8],
 }
 
 /// A read of all counters.
@@ -170,17 +172,12 @@ impl Counters {
         })
     }
 
-    pub(crate) fn totals(&self) -> Totals {
-        // The baseline first, with Acquire: a reset that this read sees had read the cells
-        // before it, so the cells read next hold at least what it subtracts.
-        let base = (
-            self.baseline.successes.load(Acquire),
-            self.baseline.rejected.load(Acquire),
-        );
+    /// The counts since the breaker was created: they only ever grow.
+    pub(crate) fn lifetime(&self) -> Totals {
         let (successes, rejected) = self.hot_sums();
         Totals {
-            successes: successes.saturating_sub(base.0),
-            rejected: rejected.saturating_sub(base.1),
+            successes,
+            rejected,
             failures: self.failures.load(Relaxed),
             ignored: self.ignored.load(Relaxed),
             cancelled: self.cancelled.load(Relaxed),
@@ -190,22 +187,56 @@ impl Counters {
         }
     }
 
-    /// Starts every counter again from zero. The hot cells keep counting (only their owners
-    /// write them); the baseline moves up to what they hold. `fetch_max`: of two resets at
+    /// The counts since the last [`clear`](Self::clear).
+    pub(crate) fn totals(&self) -> Totals {
+        // The baseline first, with Acquire: a reset that this read sees had read the counts
+        // before it, so the counts read next hold at least what it subtracts.
+        let base = Totals::from_array(self.baseline.each_ref().map(|b| b.load(Acquire)));
+        self.lifetime().since(base)
+    }
+
+    /// Starts every count again from zero. The counts keep counting (only their owners write
+    /// some of them); the baseline moves up to what they hold. `fetch_max`: of two resets at
     /// once, the later reading wins, so the baseline never goes back.
     pub(crate) fn clear(&self) {
-        let (successes, rejected) = self.hot_sums();
-        self.baseline.successes.fetch_max(successes, Release);
-        self.baseline.rejected.fetch_max(rejected, Release);
-        for c in [
-            &self.failures,
-            &self.ignored,
-            &self.cancelled,
-            &self.timeouts,
-            &self.slow_calls,
-            &self.opened,
-        ] {
-            c.store(0, Relaxed);
+        let now = self.lifetime().to_array();
+        for (base, now) in self.baseline.iter().zip(now) {
+            base.fetch_max(now, Release);
+        }
+    }
+}
+
+impl Totals {
+    /// What `self` counts beyond `earlier` (counts only grow, so each difference is exact).
+    pub(crate) fn since(self, earlier: Totals) -> Totals {
+        let (now, then) = (self.to_array(), earlier.to_array());
+        Totals::from_array(std::array::from_fn(|i| now[i].saturating_sub(then[i])))
+    }
+
+    fn to_array(self) -> [u64; 8] {
+        [
+            self.successes,
+            self.failures,
+            self.ignored,
+            self.rejected,
+            self.cancelled,
+            self.timeouts,
+            self.slow_calls,
+            self.opened,
+        ]
+    }
+
+    fn from_array(a: [u64; 8]) -> Totals {
+        let [successes, failures, ignored, rejected, cancelled, timeouts, slow_calls, opened] = a;
+        Totals {
+            successes,
+            failures,
+            ignored,
+            rejected,
+            cancelled,
+            timeouts,
+            slow_calls,
+            opened,
         }
     }
 }

@@ -257,7 +257,7 @@ impl Registry {
                     }
                     Err(e) => return Err(e),
                 };
-            let breaker = Arc::new(breaker);
+            let breaker = breaker.shared();
             inner.breakers.insert(owned, breaker.clone());
             (breaker, misfit)
         };

@@ -7,7 +7,6 @@ use crate::clock::{self, COARSE_SLACK_MS};
 use crate::counters::Hot;
 use crate::error::BreakerError;
 use crate::events::BreakerEvent;
-use crate::observe::Observer;
 use crate::permit::{Permit, Ticket, TicketKind};
 use crate::state::{Generation, State};
 use crate::sync::Ordering::Relaxed;
@@ -44,11 +43,7 @@ impl CircuitBreaker {
         let w = self.load();
         if w.state() == State::Closed {
             // Whether to time the call is in the word: no settings to read.
-            let started = if w.timed() || Observer::wants_timing() {
-                clock::stamp()
-            } else {
-                0
-            };
+            let started = if w.timed() { clock::stamp() } else { 0 };
             return Admission::admit(Ticket::new(w.generation(), TicketKind::Closed, started));
         }
         self.admission_not_closed()
@@ -147,7 +142,6 @@ impl CircuitBreaker {
     #[inline]
     pub(super) fn count_rejection(&self, state: State) {
         self.counters.add(Hot::Rejected);
-        self.observer.rejected(state);
         if self.events.observed() {
             self.events.send(BreakerEvent::Rejected {
                 name: self.name.clone(),
@@ -158,7 +152,7 @@ impl CircuitBreaker {
 
     #[inline]
     fn ticket(&self, generation: Generation, kind: TicketKind) -> Ticket {
-        let timed = Observer::wants_timing() || self.in_force().slow_call.is_some();
+        let timed = self.observer.times_calls() || self.in_force().slow_call.is_some();
         Ticket::new(generation, kind, if timed { clock::stamp() } else { 0 })
     }
 }

@@ -98,6 +98,7 @@ unsafe impl Sync for CircuitBreaker {}
 
 impl Drop for CircuitBreaker {
     fn drop(&mut self) {
+        self.observer.retire(self.lifetime_counts());
         // SAFETY: the pointers came from Arc::into_raw and Box::into_raw, and nobody else can
         // read them now.
         unsafe {
@@ -166,7 +167,8 @@ impl CircuitBreakerBuilder {
     /// assert!(err.unwrap_err().to_string().contains("`failure_threshold` = 0"));
     /// ```
     pub fn try_build(self) -> Result<Arc<CircuitBreaker>, ConfigError> {
-        CircuitBreaker::new(self.name, self.config.clone(), &self.config).map(Arc::new)
+        CircuitBreaker::new(self.name, self.config.clone(), &self.config)
+            .map(CircuitBreaker::shared)
     }
 
     /// The settings made so far, e.g. to register them with
@@ -219,11 +221,11 @@ impl CircuitBreaker {
             Box::into_raw(Box::new(RateWindow::new(w)))
         });
         let machine = Machine::new();
-        let word = machine
-            .word()
-            .with_hints(!window.is_null(), settings.slow_call.is_some());
+        let observer = Observer::new(&name);
+        let timed = settings.slow_call.is_some() || observer.times_calls();
+        let word = machine.word().with_hints(!window.is_null(), timed);
         Ok(CircuitBreaker {
-            observer: Observer::new(&name),
+            observer,
             name,
             word: AtomicU64::new(word.0),
             open_until: AtomicU64::new(0),
@@ -237,6 +239,14 @@ impl CircuitBreaker {
             counters: Counters::default(),
             events: Events::default(),
         })
+    }
+
+    /// The breaker in its `Arc`, as every breaker is handed out: from here an observer may
+    /// read its counts.
+    pub(crate) fn shared(self) -> Arc<CircuitBreaker> {
+        let breaker = Arc::new(self);
+        breaker.observer.attach(&breaker);
+        breaker
     }
 
     /// The breaker's name, as registered and as shown in errors and events.
@@ -311,7 +321,7 @@ impl CircuitBreaker {
     /// paths; only ever under the machine's lock, so publications never cross.
     fn publish(&self, m: &Machine) {
         self.open_until.store(m.until_ms(), Relaxed);
-        let timed = self.in_force().slow_call.is_some();
+        let timed = self.in_force().slow_call.is_some() || self.observer.times_calls();
         let word = m.word().with_hints(self.window().is_some(), timed);
         self.word.store(word.0, Release);
     }
@@ -374,6 +384,12 @@ impl CircuitBreaker {
             State::Open | State::HalfOpen => self.current().0,
             s => s,
         }
+    }
+
+    /// Every count since the breaker was created, untouched by resets: what an exporter
+    /// publishes.
+    pub(crate) fn lifetime_counts(&self) -> crate::counters::Totals {
+        self.counters.lifetime()
     }
 
     /// The breaker's counts and rates now.

@@ -54,8 +54,9 @@ impl CircuitBreaker {
             (Some(took), Some(threshold)) => outcome.is_verdict() && took >= threshold,
             _ => false,
         };
-        self.observer
-            .call_finished(outcome, slow, timed_out, elapsed);
+        if let Some(took) = elapsed {
+            self.observer.call_timed(outcome, took);
+        }
         let c = &self.counters;
         match outcome {
             Outcome::Success => {
