@@ -48,6 +48,7 @@ async fn attribute_and_registry_breakers_report_to_the_installed_recorder() {
     tokio::time::advance(Duration::from_secs(10)).await;
     lookup(3).await.unwrap(); // a probe: half-open
 
+    breaker_runtime::metrics_export::publish(); // as a scrape handler does
     let text = prometheus.render();
     let b = r#"breaker="eco-global-lookup""#;
     let calls = |o: &str| {
@@ -72,6 +73,7 @@ async fn attribute_and_registry_breakers_report_to_the_installed_recorder() {
     let pool = registry().get_or_create("eco-global-pool", BreakerConfig::default());
     pool.force_open();
     assert_eq!(pool.state(), State::ForcedOpen);
+    breaker_runtime::metrics_export::publish(); // as a scrape handler does
     let text = prometheus.render();
     let p = r#"breaker="eco-global-pool""#;
     assert_eq!(

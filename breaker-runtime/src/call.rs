@@ -97,22 +97,28 @@ impl CircuitBreaker {
                 Ok(permit) => permit,
                 Err(e) => return Err(CallError::Breaker(e)),
             };
-            // Boxed, so calls without a timeout do not carry a timer's worth of bytes.
-            let call_timeout = self.in_force().call_timeout;
-            let timer = call_timeout.map(|after| Box::pin(tokio::time::sleep(after)));
-            let running = Running {
-                fut: f(),
-                permit: &mut permit,
-                timer,
-            };
-            let result = match running.await {
-                Some(result) => result,
-                None => {
-                    permit.finish(Outcome::Failure, true);
-                    return Err(CallError::Breaker(BreakerError::TimedOut {
-                        name: self.shared_name().clone(),
-                        after: call_timeout.unwrap_or_default(),
-                    }));
+            let fut = f();
+            let result = match self.in_force().call_timeout {
+                // Most breakers: no timer at all, not even an empty one to drop.
+                None => Guarded::new(fut, &mut permit).await,
+                Some(after) => {
+                    // Boxed, so calls without a timeout do not carry a timer's worth of bytes.
+                    let timer = Box::pin(tokio::time::sleep(after));
+                    match (Timed {
+                        call: Guarded::new(fut, &mut permit),
+                        timer,
+                    })
+                    .await
+                    {
+                        Some(result) => result,
+                        None => {
+                            permit.finish(Outcome::Failure, true);
+                            return Err(CallError::Breaker(BreakerError::TimedOut {
+                                name: self.shared_name().clone(),
+                                after,
+                            }));
+                        }
+                    }
                 }
             };
             let outcome = match &result {
@@ -152,13 +158,28 @@ fn classify_result<T, E>(result: &Result<T, E>, classify: &impl Fn(&E) -> Outcom
 }
 
 pin_project! {
-    /// A call being polled: its future, its permit, and its timer when `call_timeout` is
-    /// set. Resolves to `None` when the timer fires first (the call is dropped with it).
-    struct Running<'p, 'a, Fut> {
+    /// A call being polled, with its permit: a panic in its `poll` marks the permit.
+    struct Guarded<'p, 'a, Fut> {
         #[pin]
         fut: Fut,
         permit: &'p mut Permit<'a>,
-        timer: Option<Pin<Box<Sleep>>>,
+    }
+}
+
+impl<'p, 'a, Fut> Guarded<'p, 'a, Fut> {
+    #[inline]
+    fn new(fut: Fut, permit: &'p mut Permit<'a>) -> Self {
+        Guarded { fut, permit }
+    }
+}
+
+pin_project! {
+    /// A call with a `call_timeout`: resolves to `None` when the timer fires first (the call
+    /// is dropped with it).
+    struct Timed<'p, 'a, Fut> {
+        #[pin]
+        call: Guarded<'p, 'a, Fut>,
+        timer: Pin<Box<Sleep>>,
     }
 }
 
@@ -173,8 +194,8 @@ impl Drop for MarkOnUnwind<'_, '_> {
     }
 }
 
-impl<Fut: Future> Future for Running<'_, '_, Fut> {
-    type Output = Option<Fut::Output>;
+impl<Fut: Future> Future for Guarded<'_, '_, Fut> {
+    type Output = Fut::Output;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -182,12 +203,19 @@ impl<Fut: Future> Future for Running<'_, '_, Fut> {
         let mark = MarkOnUnwind(this.permit);
         let polled = this.fut.poll(cx);
         std::mem::forget(mark);
-        match polled {
+        polled
+    }
+}
+
+impl<Fut: Future> Future for Timed<'_, '_, Fut> {
+    type Output = Option<Fut::Output>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        match this.call.poll(cx) {
             Poll::Ready(out) => Poll::Ready(Some(out)),
-            Poll::Pending => match this.timer {
-                Some(timer) => timer.as_mut().poll(cx).map(|()| None),
-                None => Poll::Pending,
-            },
+            Poll::Pending => this.timer.as_mut().poll(cx).map(|()| None),
         }
     }
 }

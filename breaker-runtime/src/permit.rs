@@ -152,6 +152,7 @@ impl<'a> Permit<'a> {
     /// breaker.try_acquire().unwrap().success();
     /// assert_eq!(breaker.metrics().successes, 1);
     /// ```
+    #[inline]
     pub fn success(self) {
         self.finish(Outcome::Success, false);
     }
@@ -163,6 +164,7 @@ impl<'a> Permit<'a> {
     /// breaker.try_acquire().unwrap().failure();
     /// assert_eq!(breaker.metrics().failures, 1);
     /// ```
+    #[inline]
     pub fn failure(self) {
         self.finish(Outcome::Failure, false);
     }
@@ -175,6 +177,7 @@ impl<'a> Permit<'a> {
     /// breaker.try_acquire().unwrap().ignore();
     /// assert_eq!(breaker.metrics().ignored, 1);
     /// ```
+    #[inline]
     pub fn ignore(self) {
         self.finish(Outcome::Ignored, false);
     }
@@ -187,6 +190,7 @@ impl<'a> Permit<'a> {
     /// breaker.try_acquire().unwrap().record(&Err::<(), _>("down"));
     /// assert_eq!(breaker.metrics().failures, 1);
     /// ```
+    #[inline]
     pub fn record<T, E: 'static>(self, result: &Result<T, E>) {
         let outcome = match result {
             Ok(_) => Outcome::Success,
@@ -203,6 +207,7 @@ impl<'a> Permit<'a> {
     /// breaker.try_acquire().unwrap().record_outcome(Outcome::Failure);
     /// assert_eq!(breaker.metrics().failures, 1);
     /// ```
+    #[inline]
     pub fn record_outcome(self, outcome: Outcome) {
         self.finish(outcome, false);
     }
