@@ -467,7 +467,7 @@ impl CircuitBreaker {
         BreakerSnapshot {
             name: self.name().to_owned(),
             state: metrics.state,
-            retry_after_ms: self.retry_after().map(crate::error::retry_after_ms),
+            retry_after_ms: self.retry_after().map(crate::error::format::retry_after_ms),
             metrics,
         }
     }
