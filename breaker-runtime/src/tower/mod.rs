@@ -4,7 +4,7 @@
 //! a route of your own. Each request is one call through the breaker: it is admitted when
 //! the service is called, its result is classified by a [`Classify`] and recorded, and a
 //! rejected request never reaches the inner service. The service's error becomes
-//! [`CallError<S::Error>`](CallError): [`CallError::Breaker`] for a rejection or a
+//! [`CallError<S::Error>`](crate::CallError): [`CallError::Breaker`] for a rejection or a
 //! `call_timeout`, [`CallError::Inner`] for the inner service's own error.
 //!
 //! `poll_ready` takes no permit, so none can be lost between readiness and the call. While
