@@ -91,7 +91,7 @@ struct Retired {
 }
 
 // SAFETY: the two raw pointers stand for an `Arc<Settings>` and a `Box<RateWindow>` the breaker
-// owns (from `Arc::into_raw` / `Box::into_raw`, in `build` and `apply`), freed only in `drop` or
+// owns (from `Arc::into_raw` / `Box::into_raw`, in `new` and `apply`), freed only in `drop` or
 // by `retired` when the breaker itself is dropped. Sending the breaker sends that ownership, as
 // an `Arc` or `Box` field would, and both pointees are `Send` and `Sync` (checked below). Every
 // other field is `Send` on its own.

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use tower_service::Service;
 
-/// A service behind a circuit breaker, made by [`CircuitBreakerLayer`](super::CircuitBreakerLayer).
+/// A service behind a circuit breaker, made by [`CircuitBreakerLayer`].
 ///
 /// ```
 /// use breaker_runtime::tower::{CircuitBreakerService, DefaultClassifier};
@@ -27,6 +27,8 @@ use tower_service::Service;
 /// assert_eq!(breaker.metrics().successes, 1);
 /// # }
 /// ```
+///
+/// [`CircuitBreakerLayer`]: super::CircuitBreakerLayer
 #[derive(Debug)]
 pub struct CircuitBreakerService<S, C = DefaultClassifier> {
     inner: S,
