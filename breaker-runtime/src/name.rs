@@ -82,9 +82,13 @@ struct Heap {
 const _: () = assert!(std::mem::size_of::<Name>() == 3 * WORD);
 const _: () = assert!(std::mem::size_of::<Inline>() == std::mem::size_of::<Heap>());
 
-// SAFETY: a `Name` holds its text inline, or is a `&'static str` or an `Arc<str>`, all `Send`
-// and `Sync`.
+// SAFETY: the raw pointer is what keeps `Name` from being `Send` on its own. It stands for a
+// `&'static str` (`STATIC`) or for one reference of an `Arc<str>` (`SHARED`), both `Send`; the
+// reference is counted with `Arc`'s atomic count, so one thread may give it back (`Drop`) while
+// another clones its own. An inline name is plain bytes.
 unsafe impl Send for Name {}
+// SAFETY: through `&Name` the text is only read (`as_str`) and a shared name's count only
+// changed atomically (`Clone`); `&'static str` and `Arc<str>` are `Sync` for the same reason.
 unsafe impl Sync for Name {}
 
 impl Name {
@@ -149,7 +153,8 @@ impl Name {
 
     #[inline]
     fn tag(&self) -> u8 {
-        // SAFETY: both fields end in the tag byte (see `Repr`).
+        // SAFETY: both fields are `repr(C)`, of the same size, and end in the tag byte, which
+        // every constructor sets (see `Repr`): it is initialized whichever field is live.
         unsafe { self.0.inline.tag }
     }
 
@@ -162,9 +167,10 @@ impl Name {
     #[inline]
     pub fn as_str(&self) -> &str {
         let tag = self.tag();
-        // SAFETY: the tag says which field is live; an inline name's first `tag` bytes and a
-        // heap name's pointer and length are a whole `str`, which lives as long as `self`
-        // (forever, or while `self` holds its reference).
+        // SAFETY: the tag says which field is live. An inline name's first `tag` bytes were
+        // copied from a `str` (`inline`); a heap name's pointer and length are those of a
+        // `&'static str` or of an `Arc<str>`'s text. Either way they are one whole UTF-8
+        // `str`, alive as long as `self` (forever, or while `self` holds its reference).
         unsafe {
             let (ptr, len) = if usize::from(tag) <= INLINE_MAX {
                 (self.0.inline.bytes.as_ptr(), usize::from(tag))
@@ -175,27 +181,41 @@ impl Name {
         }
     }
 
-    /// The `&'static str` this name was made from, if it was made from one.
-    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
-    pub(crate) fn as_static(&self) -> Option<&'static str> {
+    /// The `&'static str` this name was made from, if it was made from one
+    /// ([`from_static`](Name::from_static), or `From<&'static str>`): text that can be kept
+    /// for the whole program without a copy, as an exporter's label, say.
+    ///
+    /// ```
+    /// use breaker_runtime::Name;
+    ///
+    /// assert_eq!(Name::from("quotes").as_static(), Some("quotes"));
+    /// assert_eq!(Name::new("quotes").as_static(), None);
+    /// ```
+    pub fn as_static(&self) -> Option<&'static str> {
         if self.tag() != STATIC {
             return None;
         }
-        // SAFETY: a static name's text is a `&'static str`.
+        // SAFETY: the `STATIC` tag is set only by `from_static`, whose pointer and length are
+        // those of a `&'static str`: the text lives for the whole program, not just `self`.
         Some(unsafe { &*(self.as_str() as *const str) })
     }
 
     #[cold]
     #[inline(never)]
     fn add_reference(&self) {
-        // SAFETY: a shared name's text came from `Arc::into_raw`, and `self` holds a reference.
+        // SAFETY: only a `SHARED` name gets here (see `clone`), whose pointer came from
+        // `Arc::<str>::into_raw` (`shared`): `as_str` rebuilds that very pointer and length.
+        // `self` still holds its reference, so the allocation is alive; the one added is the
+        // clone's.
         unsafe { Arc::increment_strong_count(self.as_str() as *const str) }
     }
 
     #[cold]
     #[inline(never)]
     fn drop_reference(&mut self) {
-        // SAFETY: as in `add_reference`; this gives `self`'s reference back.
+        // SAFETY: only a `SHARED` name gets here (see `drop`), whose pointer `as_str` rebuilds
+        // as `Arc::<str>::into_raw` gave it; this gives back the one reference `self` holds,
+        // once, as the name is dropped.
         unsafe { Arc::decrement_strong_count(self.as_str() as *const str) }
     }
 }
@@ -208,7 +228,9 @@ impl Clone for Name {
         if self.tag() == SHARED {
             self.add_reference();
         }
-        // SAFETY: plain bytes and a pointer, copied; the reference count is seen to above.
+        // SAFETY: `Repr` is plain bytes and a pointer (both fields are `Copy`), so a bitwise
+        // copy is a valid `Repr`. The copy of a `SHARED` name owns the reference added above;
+        // of the other forms it owns nothing that needs giving back.
         Name(unsafe { std::ptr::read(&self.0) })
     }
 }
@@ -444,7 +466,7 @@ mod tests {
         assert_eq!(format!("[{:>8}]", Name::from("db")), "[      db]");
     }
 
-    #[cfg(all(feature = "serde", feature = "axum"))]
+    #[cfg(feature = "serde")]
     #[test]
     fn serializes_as_a_string() {
         #[derive(serde::Serialize)]

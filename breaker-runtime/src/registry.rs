@@ -32,10 +32,12 @@ pub struct Registry {
     updates: Mutex<()>,
 }
 
+/// What the registry's lock guards. Crate-visible for a config load (`registry_reload.rs`),
+/// which swaps `layers`.
 #[derive(Debug, Default)]
-struct Inner {
-    breakers: HashMap<Name, Arc<CircuitBreaker>>,
-    layers: Layers,
+pub(crate) struct Inner {
+    pub(crate) breakers: HashMap<Name, Arc<CircuitBreaker>>,
+    pub(crate) layers: Layers,
 }
 
 /// One breaker as a health endpoint or dashboard shows it.
@@ -109,7 +111,7 @@ impl Registry {
         self.inner.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+    pub(crate) fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
         self.inner.write().unwrap_or_else(|e| e.into_inner())
     }
 
@@ -374,71 +376,10 @@ impl Registry {
         h
     }
 
-    /// Replaces the outside layers with what `next` makes of the current ones and the
-    /// registered names, and reconfigures every breaker; or changes nothing if `next` fails
-    /// (a document or variable that is bad in itself).
-    ///
-    /// Each breaker is held to the rule creation follows: a breaker whose new settings do not
-    /// fit together runs with its code's settings alone (or the defaults, should its code
-    /// not resolve on its own) and the error is logged, while the others are reconfigured
-    /// and the load succeeds. One misfit never blocks a load for every breaker.
-    ///
-    /// Loads do not interleave (the `updates` lock), and the layers are swapped under the
-    /// registry's write lock, so a breaker created meanwhile gets the new ones; the breakers
-    /// are reconfigured, and misfits logged, after the registry lock is released, since a
-    /// transition's event or the log may reach a subscriber that reads the registry.
-    #[cfg_attr(not(feature = "config"), allow(dead_code))]
-    pub(crate) fn update_layers(
-        &self,
-        next: impl FnOnce(&Layers, &[&str]) -> Result<Layers, ConfigError>,
-    ) -> Result<(), ConfigError> {
-        let _updates = self.updates();
-        let planned = {
-            let mut inner = self.write();
-            let mut names: Vec<&str> = inner.breakers.keys().map(|n| n.as_str()).collect();
-            names.sort_unstable();
-            let layers = next(&inner.layers, &names)?;
-            let planned: Vec<_> = names
-                .iter()
-                .map(|&name| {
-                    let b = inner.breakers[name].clone();
-                    let (effective, misfit) = fitting(name, &layers, &b.code_config());
-                    (b, effective, misfit)
-                })
-                .collect();
-            inner.layers = layers;
-            planned
-        };
-        for (b, effective, misfit) in planned {
-            if let Err(e) = b.apply(&effective) {
-                // Unreachable: `fitting` resolved it.
-                tracing::error!(target: "breaker_runtime", name = b.name(), error = %e, "could not reconfigure the circuit breaker");
-            }
-            if let Some(e) = misfit {
-                tracing::error!(target: "breaker_runtime", name = b.name(), error = %e, "settings from config files or the environment do not fit this breaker; ignoring them");
-            }
-        }
-        Ok(())
-    }
-
-    fn updates(&self) -> std::sync::MutexGuard<'_, ()> {
+    /// Held by whatever reconfigures breakers outside `inner`: `reconfigure`, and a config
+    /// load (`registry_reload.rs`).
+    pub(crate) fn updates(&self) -> std::sync::MutexGuard<'_, ()> {
         self.updates.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// The config `name` runs with under `layers`, as creation decides it: the layers over its
-/// code if that resolves; else the code alone, or the defaults if the code does not resolve
-/// either; with the error that set the layers aside.
-fn fitting(
-    name: &str,
-    layers: &Layers,
-    code: &BreakerConfig,
-) -> (BreakerConfig, Option<ConfigError>) {
-    let effective = layers.effective(name, code);
-    match effective.resolve(name) {
-        Ok(_) => (effective, None),
-        Err(e) if code.resolve(name).is_ok() => (code.clone(), Some(e)),
-        Err(e) => (BreakerConfig::default(), Some(e)),
     }
 }
 
@@ -467,7 +408,7 @@ impl CircuitBreaker {
         BreakerSnapshot {
             name: self.name().to_owned(),
             state: metrics.state,
-            retry_after_ms: self.retry_after().map(crate::error::retry_after_ms),
+            retry_after_ms: self.retry_after().map(crate::error::format::retry_after_ms),
             metrics,
         }
     }

@@ -39,7 +39,6 @@ fn unstated() -> MutexGuard<'static, Vec<Weak<CircuitBreaker>>> {
 
 /// The breaker `name` of `registry`, as it is if it exists, else created with the defaults
 /// and marked "settings not stated".
-#[cfg_attr(not(feature = "tower"), allow(dead_code))] // Its one caller is the tower layer.
 pub(crate) fn join(registry: &Registry, name: &str) -> Arc<CircuitBreaker> {
     if let Some(existing) = registry.get(name) {
         return existing;

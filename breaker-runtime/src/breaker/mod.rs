@@ -90,17 +90,33 @@ struct Retired {
     windows: Vec<Box<RateWindow>>,
 }
 
-// SAFETY: the raw pointers are owned boxes (from `Arc::into_raw` / `Box::into_raw`), only read
-// while shared, and replaced ones are kept alive in `cold` until the breaker is dropped.
+// SAFETY: the two raw pointers stand for an `Arc<Settings>` and a `Box<RateWindow>` the breaker
+// owns (from `Arc::into_raw` / `Box::into_raw`, in `new` and `apply`), freed only in `drop` or
+// by `retired` when the breaker itself is dropped. Sending the breaker sends that ownership, as
+// an `Arc` or `Box` field would, and both pointees are `Send` and `Sync` (checked below). Every
+// other field is `Send` on its own.
 unsafe impl Send for CircuitBreaker {}
-// SAFETY: as for Send; every other field is Sync.
+// SAFETY: through `&CircuitBreaker` the pointees are only read, as `&Settings` and
+// `&RateWindow` (`in_force`, `window`): `Settings` is plain data and `RateWindow` changes only
+// through its atomics, both `Sync` (checked below). Swapping a pointer is itself atomic, and
+// the pointee it replaces stays alive in `retired`, so a reference handed out before the swap
+// stays valid as long as the breaker. Every other field is `Sync` on its own.
 unsafe impl Sync for CircuitBreaker {}
+
+// What the two impls above rely on, checked by the compiler.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Settings>();
+    send_sync::<RateWindow>();
+};
 
 impl Drop for CircuitBreaker {
     fn drop(&mut self) {
         self.observer.retire(self.lifetime_counts());
-        // SAFETY: the pointers came from Arc::into_raw and Box::into_raw, and nobody else can
-        // read them now.
+        // SAFETY: `&mut self`: no reference from `in_force` or `window` is left. The settings
+        // pointer came from `Arc::into_raw` and is never null; the window pointer, unless
+        // null, from `Box::into_raw`. Each holds the one reference (or box) the breaker owns
+        // and is given back once, here; the ones replaced are owned by `retired`, not by these.
         unsafe {
             drop(Arc::from_raw(exclusive_ptr(&mut self.settings)));
             let w = exclusive_ptr(&mut self.window);
@@ -281,13 +297,16 @@ impl CircuitBreaker {
     /// The settings in force, borrowed: replaced ones live as long as the breaker.
     #[inline]
     pub(crate) fn in_force(&self) -> &Settings {
-        // SAFETY: never null, and a replaced Settings lives until `self` is dropped.
+        // SAFETY: the pointer is never null and came from `Arc::into_raw`, whose reference the
+        // breaker holds; a replaced `Settings` is kept in `retired` until the breaker is
+        // dropped, so it outlives the `&self` the returned reference borrows from.
         unsafe { &*self.settings.load(Acquire) }
     }
 
     #[inline]
     fn window(&self) -> Option<&RateWindow> {
-        // SAFETY: as for settings; null means no window.
+        // SAFETY: as in `in_force`: the pointer is null (no window) or from `Box::into_raw`,
+        // and a replaced window is kept in `retired` until the breaker is dropped.
         unsafe { self.window.load(Acquire).as_ref() }
     }
 

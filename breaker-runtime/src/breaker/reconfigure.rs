@@ -55,13 +55,19 @@ impl CircuitBreaker {
             });
             let old = self.window.swap(fresh, AcqRel);
             if !old.is_null() {
-                // SAFETY: from Box::into_raw; kept alive in `retired` for late readers.
+                // SAFETY: a non-null window pointer came from `Box::into_raw`, and the swap
+                // took it out of the atomic, so this is its one owner (reconfigurations run
+                // one at a time, under `cold`). The box goes to `retired`, not dropped: a
+                // reader that loaded the pointer before the swap may still be reading.
                 retired.windows.push(unsafe { Box::from_raw(old) });
             }
         }
         let next = Arc::into_raw(crate::share::settings(next)).cast_mut();
         let old = self.settings.swap(next, AcqRel);
-        // SAFETY: from Arc::into_raw; kept alive in `retired` for late readers.
+        // SAFETY: the settings pointer came from `Arc::into_raw` and the swap took it out of
+        // the atomic, so this takes back the one reference it stood for (reconfigurations run
+        // one at a time, under `cold`). The `Arc` goes to `retired`, not dropped: a reader
+        // that loaded the pointer before the swap may still be reading.
         retired.settings.push(unsafe { Arc::from_raw(old) });
         drop(cold);
         // The word's hints follow the new settings, and so does an open period.

@@ -57,7 +57,8 @@
 //! Gateway Timeout` for a `call_timeout`, and the inner error's own response otherwise.
 
 use crate::breaker::CircuitBreaker;
-use crate::error::{retry_after_ms, retry_after_secs, BreakerError, CallError};
+use crate::error::format::{retry_after_ms, retry_after_secs};
+use crate::error::{BreakerError, CallError};
 use crate::registry::{registry, BreakerSnapshot, Health, Registry};
 use crate::state::State;
 use axum::extract::rejection::PathRejection;
