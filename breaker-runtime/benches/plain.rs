@@ -26,7 +26,9 @@ use std::time::{Duration, Instant};
 /// The error a service's function returns: its own failures, and the breaker's.
 #[derive(Debug)]
 pub enum AppErr {
+    /// The dependency failed.
     Io(u64),
+    /// The breaker refused the call.
     Breaker(BreakerError),
 }
 
