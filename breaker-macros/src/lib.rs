@@ -4,8 +4,10 @@
 //!
 //! The crate is laid out one job per file: `args` parses the arguments, `validate` checks
 //! the rules between them, `item` reads the function and tells its shape (async, sync,
-//! `#[async_trait]` output), `expand` writes the new body; `duration` and `diag` hold duration
-//! strings and the diagnostics' helpers.
+//! `#[async_trait]` output), `expand` writes the new body; `duration` writes durations as
+//! code and `diag` collects the errors. The rules themselves (the arguments, their limits,
+//! defaults and checks, duration strings, "did you mean") are `breaker_spec`'s, shared with
+//! the runtime's config loader so both say the same thing.
 
 mod args;
 mod diag;
