@@ -11,7 +11,10 @@ const README: &str = include_str!("../README.md");
 fn section(start: &str) -> String {
     let level = start.len() - start.trim_start_matches('#').len();
     let mut lines = README.lines().skip_while(|l| *l != start);
-    assert!(lines.next().is_some(), "the README has no heading {start:?}");
+    assert!(
+        lines.next().is_some(),
+        "the README has no heading {start:?}"
+    );
     let mut in_code = false;
     let mut body = String::new();
     for line in lines {

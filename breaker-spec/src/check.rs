@@ -1,6 +1,6 @@
 //! The value checks. Each returns the reason a value is refused, worded to follow the
-//! setting's name: the attribute reports "`key` <reason>" at the value, the runtime
-//! "`key` = value is invalid: <reason>", so both say the same thing.
+//! setting's name: the attribute reports "`` `key` `` *reason*" at the value, the runtime
+//! "`` `key` = value is invalid: `` *reason*", so both say the same thing.
 
 use crate::limits::{MAX_CALLS, MAX_DURATION, MIN_TIME_WINDOW};
 use std::time::Duration;
