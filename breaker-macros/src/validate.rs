@@ -4,6 +4,7 @@
 use crate::args::{Args, WindowArg};
 use crate::diag::Errors;
 use crate::item::{Function, Shape};
+use breaker_spec::{check, defaults};
 
 pub(crate) fn check(args: &Args, function: &Function, shape: &Shape, errors: &mut Errors) {
     check_arguments(args, errors);
@@ -37,7 +38,7 @@ fn check_arguments(args: &Args, errors: &mut Errors) {
     if let (Some(rate), None) = (&args.slow_call_rate, &args.slow_call) {
         errors.at(
             rate.span(),
-            "`slow_call_rate` needs `slow_call`, the duration that makes a call slow: add `slow_call = \"2s\"`",
+            format!("`slow_call_rate` {}", check::SLOW_CALL_RATE_ALONE),
         );
     }
     // As the runtime: the window exists only when a rate needs one.
@@ -49,22 +50,17 @@ fn check_arguments(args: &Args, errors: &mut Errors) {
                 WindowArg::Time(_) => None,
             },
             // The runtime's default window, when a rate needs one and none is given.
-            None => Some(breaker_spec::defaults::WINDOW_CALLS),
+            None => Some(defaults::WINDOW_CALLS),
         };
-        if let Some(calls) = window_calls.filter(|&calls| minimum.value > calls) {
-            let window = if args.window.is_some() {
-                "`window`"
-            } else {
-                "the default `window`"
-            };
-            errors.at(
-                minimum.span(),
-                format!(
-                    "`minimum_calls = {}` can never be reached: {window} holds only the last {calls} calls; \
-                     lower `minimum_calls` or raise `window`",
-                    minimum.value
-                ),
-            );
+        if let Some(calls) = window_calls {
+            if let Err(reason) =
+                check::minimum_calls_within(minimum.value, calls, args.window.is_some())
+            {
+                errors.at(
+                    minimum.span(),
+                    format!("`minimum_calls = {}` {reason}", minimum.value),
+                );
+            }
         }
     }
     if let (Some(backoff), Some(reset)) = (&args.backoff, &args.reset_timeout) {

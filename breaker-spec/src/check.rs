@@ -141,6 +141,46 @@ pub fn multiplier(m: f64) -> Result<(), String> {
     }
 }
 
+/// Why `slow_call_rate` is refused without `slow_call`: the rate of slow calls means nothing
+/// until something says how long a slow call takes.
+///
+/// ```
+/// assert!(breaker_spec::check::SLOW_CALL_RATE_ALONE.starts_with("needs `slow_call`"));
+/// ```
+pub const SLOW_CALL_RATE_ALONE: &str =
+    "needs `slow_call`, the duration that makes a call slow: add `slow_call = \"2s\"`";
+
+/// `minimum_calls` against a count window of `window_calls` calls (`window_given` false for
+/// the default window): a minimum the window can't hold could never let a rate open the
+/// breaker.
+///
+/// ```
+/// use breaker_spec::check::minimum_calls_within;
+/// assert!(minimum_calls_within(10, 100, false).is_ok());
+/// assert_eq!(
+///     minimum_calls_within(20, 10, true).unwrap_err(),
+///     "can never be reached: `window` holds only the last 10 calls; lower `minimum_calls` or raise `window`"
+/// );
+/// ```
+pub fn minimum_calls_within(
+    minimum: u32,
+    window_calls: u32,
+    window_given: bool,
+) -> Result<(), String> {
+    if minimum <= window_calls {
+        return Ok(());
+    }
+    let window = if window_given {
+        "`window`"
+    } else {
+        "the default `window`"
+    };
+    Err(format!(
+        "can never be reached: {window} holds only the last {window_calls} calls; \
+         lower `minimum_calls` or raise `window`"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

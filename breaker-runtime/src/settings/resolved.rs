@@ -27,7 +27,7 @@ impl BreakerConfig {
             return Err(bad(
                 "slow_call_rate",
                 &self.slow_call_rate.unwrap_or_default(),
-                "has no effect without `slow_call`: set `slow_call` to say how long a slow call takes",
+                breaker_spec::check::SLOW_CALL_RATE_ALONE,
             ));
         }
 
@@ -36,13 +36,8 @@ impl BreakerConfig {
             uses_window.then(|| self.window.unwrap_or(Window::Calls(defaults::WINDOW_CALLS)));
         let minimum_calls = self.minimum_calls.unwrap_or(defaults::MINIMUM_CALLS);
         if let (Some(Window::Calls(n)), Some(m)) = (window, self.minimum_calls) {
-            if m > n {
-                return Err(bad(
-                    "minimum_calls",
-                    &m,
-                    &format!("is more than the window of {n} calls, so no rate could ever open the breaker"),
-                ));
-            }
+            breaker_spec::check::minimum_calls_within(m, n, self.window.is_some())
+                .map_err(|reason| bad("minimum_calls", &m, &reason))?;
         }
         let success_threshold = self
             .success_threshold
@@ -262,7 +257,7 @@ mod tests {
             ),
             (
                 BreakerConfig::builder().slow_call_rate(0.5),
-                "without `slow_call`",
+                "needs `slow_call`",
             ),
             (
                 BreakerConfig::builder()
