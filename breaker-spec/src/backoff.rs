@@ -1,10 +1,20 @@
 //! The backoff grammar: `fixed`, `linear(step = D, max = D)` and
 //! `exponential(multiplier = F, max = D)`, each with an optional `jitter = F`; the attribute
 //! writes it as Rust, a config file as a string or a table, and both read it by these rules.
+//!
+//! ```
+//! let exponential = breaker_spec::backoff::kind("exponential").unwrap();
+//! assert_eq!(exponential.params, ["multiplier", "max", "jitter"]);
+//! ```
 
 use crate::suggest::{did_you_mean, suggestions};
 
 /// One kind of backoff and the parameters it takes.
+///
+/// ```
+/// let fixed = breaker_spec::backoff::kind("fixed").unwrap();
+/// assert_eq!((fixed.name, fixed.required), ("fixed", None));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Kind {
     /// Its name: `fixed`, `linear` or `exponential`.

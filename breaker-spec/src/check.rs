@@ -1,6 +1,10 @@
 //! The value checks. Each returns the reason a value is refused, worded to follow the
 //! setting's name: the attribute reports "`` `key` `` *reason*" at the value, the runtime
 //! "`` `key` = value is invalid: `` *reason*", so both say the same thing.
+//!
+//! ```
+//! assert_eq!(breaker_spec::check::count(0, 5).unwrap_err(), "must be at least 1");
+//! ```
 
 use crate::limits::{MAX_CALLS, MAX_DURATION, MIN_TIME_WINDOW};
 use std::time::Duration;

@@ -1,6 +1,10 @@
 //! Duration strings: `"250ms"`, `"30s"`, `"1m30s"`, `"1.5s"`. The attribute reads them at
 //! compile time and the runtime in config files and variables: one syntax, one set of
 //! messages.
+//!
+//! ```
+//! assert_eq!(breaker_spec::duration::parse("250ms").unwrap().as_millis(), 250);
+//! ```
 
 use std::time::Duration;
 

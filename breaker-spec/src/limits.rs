@@ -1,4 +1,9 @@
 //! The limits every setting is checked against.
+//!
+//! ```
+//! use breaker_spec::{check, limits};
+//! assert!(check::duration(limits::MAX_DURATION, false).is_ok());
+//! ```
 
 use std::time::Duration;
 

@@ -1,10 +1,22 @@
 //! The settings table: every argument of `#[circuit_breaker]` in the contract's order, what
 //! kind of value it takes, an example for messages, and whether a config file or variable
 //! may set it.
+//!
+//! ```
+//! use breaker_spec::settings::find;
+//! assert!(find("fallback").unwrap().code_only.is_some());
+//! assert!(find("window").unwrap().code_only.is_none());
+//! ```
 
 use crate::limits::MAX_CALLS;
 
 /// What kind of value a setting takes; the checks of [`check`](crate::check) go by it.
+///
+/// ```
+/// use breaker_spec::settings::{find, Kind};
+/// assert_eq!(find("reset_timeout").unwrap().kind, Kind::Duration { zero_allowed: true });
+/// assert_eq!(find("success_threshold").unwrap().kind, Kind::Count { max: 65_535 });
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A whole number in `1..=max` ([`check::count`](crate::check::count)).
@@ -33,6 +45,12 @@ pub enum Kind {
 }
 
 /// One setting.
+///
+/// ```
+/// let name = breaker_spec::settings::find("name").unwrap();
+/// assert_eq!(name.example, "\"quotes\"");
+/// assert!(name.code_only.unwrap().contains("[breakers.\"name\"]"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Setting {
     /// Its name: the attribute's argument, the builder's method, the config key.

@@ -1,4 +1,10 @@
 //! "Did you mean": the names a misspelt one was probably meant to be.
+//!
+//! ```
+//! use breaker_spec::suggest::{did_you_mean, suggestions};
+//! let found = suggestions("failure_treshold", &["failure_threshold", "window"]);
+//! assert_eq!(did_you_mean(&found), "did you mean `failure_threshold`?");
+//! ```
 
 /// The known names that `unknown` was probably meant to be, best first, at most three.
 ///
