@@ -246,3 +246,19 @@ impl<T> Arg<T> {
         self.key.span()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use breaker_spec::settings::NAMES;
+
+    /// The attribute's rustdoc (in lib.rs) has a row for every argument, in the spec's order.
+    #[test]
+    fn the_docs_list_every_argument() {
+        let rows: Vec<&str> = include_str!("../lib.rs")
+            .lines()
+            .filter_map(|l| l.strip_prefix("/// | `"))
+            .filter_map(|l| l.split('`').next())
+            .collect();
+        assert_eq!(rows, NAMES);
+    }
+}
