@@ -18,7 +18,7 @@ fn a_bad_variable_fails_the_read_and_changes_nothing() {
     std::env::set_var("BREAKER_CFGENV_ERRORS_RESET_TIMEOUT", "soon");
     assert_eq!(
         load_env().unwrap_err().to_string(),
-        "breaker `cfgenv-errors`: `reset_timeout` = \"soon\" is invalid: not a duration: write a \
+        "breaker `cfgenv-errors`: `reset_timeout` = \"soon\" is invalid: `soon` is not a duration: write a \
          number and a unit (ns, us, ms, s, m, h, d), e.g. \"250ms\", \"30s\" or \"1m30s\" \
          (from `BREAKER_CFGENV_ERRORS_RESET_TIMEOUT`)"
     );

@@ -89,19 +89,19 @@ fn values_out_of_range_are_rejected_with_the_value_as_written() {
         ("failure_threshold = -2", "`failure_threshold` = -2 is invalid: must be at least 1"),
         ("minimum_calls = 0", "`minimum_calls` = 0 is invalid: must be at least 1"),
         ("success_threshold = 70000", "`success_threshold` = 70000 is invalid: must be at most 65535"),
-        ("failure_rate = 1.5", "`failure_rate` = 1.5 is invalid: must be above 0 and at most 1"),
-        ("failure_rate = nan", "`failure_rate` = nan is invalid: must be above 0 and at most 1"),
-        ("slow_call_rate = 0.0", "`slow_call_rate` = 0.0 is invalid: must be above 0 and at most 1"),
+        ("failure_rate = 1.5", "`failure_rate` = 1.5 is invalid: must be a fraction in (0, 1]; 1.5 is above 1"),
+        ("failure_rate = nan", "`failure_rate` = nan is invalid: must be a fraction in (0, 1], e.g. 0.5"),
+        ("slow_call_rate = 0.0", "`slow_call_rate` = 0.0 is invalid: must be a fraction in (0, 1]; 0 would open on no failures at all"),
         ("window = 0", "`window` = 0 is invalid: must hold at least 1 call"),
         ("window = 70000", "`window` = 70000 is invalid: must be at most 65535 calls"),
-        ("window = \"1ms\"", "`window` = \"1ms\" is invalid: a time window must be at least 10ms"),
-        ("reset_timeout = \"400d\"", "`reset_timeout` = \"400d\" is invalid: must be at most a year"),
+        ("window = \"1ms\"", "`window` = \"1ms\" is invalid: must be at least \"10ms\" as a time window: it keeps ten buckets of at least a millisecond each"),
+        ("reset_timeout = \"400d\"", "`reset_timeout` = \"400d\" is invalid: must be at most a year (\"365d\")"),
         ("half_open_timeout = \"0s\"", "`half_open_timeout` = \"0s\" is invalid: must be longer than zero"),
         (
             "backoff = { kind = \"exponential\", multiplier = 0.5 }",
-            "`backoff` = { kind = \"exponential\", multiplier = 0.5 } is invalid: exponential multiplier must be at least 1, got 0.5",
+            "`backoff` = { kind = \"exponential\", multiplier = 0.5 } is invalid: `multiplier` = 0.5: must be a finite number of at least 1, e.g. 2.0",
         ),
-        ("backoff = \"fixed(jitter = 2)\"", "`backoff` = \"fixed(jitter = 2)\" is invalid: jitter must be between 0 and 1, got 2"),
+        ("backoff = \"fixed(jitter = 2)\"", "`backoff` = \"fixed(jitter = 2)\" is invalid: `jitter` = 2: must be a fraction in [0, 1], e.g. 0.1"),
     ];
     for (line, expected) in cases {
         let e = file_err(&format!("[breakers.q]\n{line}"));
@@ -114,14 +114,14 @@ fn bad_durations_say_how_to_write_one() {
     let hint =
         "write a number and a unit (ns, us, ms, s, m, h, d), e.g. \"250ms\", \"30s\" or \"1m30s\"";
     let cases = [
-        ("reset_timeout = \"30 parsecs\"", "`reset_timeout` = \"30 parsecs\" is invalid: unknown unit `parsecs`: "),
+        ("reset_timeout = \"30 parsecs\"", "`reset_timeout` = \"30 parsecs\" is invalid: unknown unit `parsecs` in \"30 parsecs\": "),
         ("call_timeout = \"30\"", "`call_timeout` = \"30\" is invalid: `30` needs a unit: \"30s\" or \"30ms\"; "),
         ("slow_call = \"\"", "`slow_call` = \"\" is invalid: empty duration: "),
         ("reset_timeout = 30", "`reset_timeout` = 30 is invalid: a duration needs a unit and quotes: "),
-        ("window = \"soon\"", "`window` = \"soon\" is invalid: not a duration: "),
+        ("window = \"soon\"", "`window` = \"soon\" is invalid: `soon` is not a duration: "),
         (
             "backoff = { kind = \"linear\", step = \"10 parsecs\" }",
-            "`backoff` = { kind = \"linear\", step = \"10 parsecs\" } is invalid: `step` = \"10 parsecs\": unknown unit `parsecs`: ",
+            "`backoff` = { kind = \"linear\", step = \"10 parsecs\" } is invalid: `step` = \"10 parsecs\": unknown unit `parsecs` in \"10 parsecs\": ",
         ),
     ];
     for (line, expected) in cases {
@@ -144,7 +144,7 @@ fn bad_backoffs_say_what_each_kind_takes() {
         ("{ multiplier = 2.0 }", "the table needs a `kind`"),
         (
             "{ kind = \"linear\", step = \"1s\", multiplier = 2.0 }",
-            "`linear` backoff has no `multiplier`; it takes `step`, `max`, `jitter`",
+            "`linear` backoff has no `multiplier`; it takes `step`, `max` or `jitter`",
         ),
         ("\"cubic\"", "unknown backoff kind `cubic`"),
         ("\"exponential(multiplier = 2\"", "missing `)`"),
@@ -320,12 +320,12 @@ fn bad_variables_name_breaker_key_value_and_variable() {
         (
             "BREAKER_QUOTES_API_FAILURE_RATE",
             "2",
-            "breaker `quotes-api`: `failure_rate` = \"2\" is invalid: must be above 0 and at most 1 (from `BREAKER_QUOTES_API_FAILURE_RATE`)",
+            "breaker `quotes-api`: `failure_rate` = \"2\" is invalid: must be a fraction in (0, 1], not a percentage: for 2% write 0.02 (from `BREAKER_QUOTES_API_FAILURE_RATE`)",
         ),
         (
             "BREAKER_QUOTES_API_BACKOFF",
             "exponential(max=5m)",
-            "breaker `quotes-api`: `backoff` = \"exponential(max=5m)\" is invalid: `exponential` backoff needs a `multiplier`, e.g. \"exponential(multiplier = 2, max = 5m)\" (from `BREAKER_QUOTES_API_BACKOFF`)",
+            "breaker `quotes-api`: `backoff` = \"exponential(max=5m)\" is invalid: `exponential` backoff needs a `multiplier`, e.g. `exponential(multiplier = 2.0, max = \"5m\")` (from `BREAKER_QUOTES_API_BACKOFF`)",
         ),
         (
             "BREAKER_QUOTES_API_TIMEOUT",

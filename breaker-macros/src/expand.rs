@@ -20,6 +20,7 @@
 //! `::breaker_runtime::__private` or the `crate = …` argument.)
 
 use crate::args::{Args, BackoffKind, WindowArg};
+use crate::duration::DurationTokens;
 use crate::item::{AsyncTraitBody, Function, ResultType, Shape};
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned, ToTokens};

@@ -4,8 +4,10 @@
 //!
 //! The crate is laid out one job per file: `args` parses the arguments, `validate` checks
 //! the rules between them, `item` reads the function and tells its shape (async, sync,
-//! `#[async_trait]` output), `expand` writes the new body; `duration` and `diag` hold duration
-//! strings and the diagnostics' helpers.
+//! `#[async_trait]` output), `expand` writes the new body; `duration` writes durations as
+//! code and `diag` collects the errors. The rules themselves (the arguments, their limits,
+//! defaults and checks, duration strings, "did you mean") are `breaker_spec`'s, shared with
+//! the runtime's config loader so both say the same thing.
 
 mod args;
 mod diag;
@@ -79,8 +81,10 @@ use proc_macro::TokenStream;
 /// | `crate` | path | where the runtime is, for crates that re-export it | `::breaker_runtime` |
 ///
 /// Durations are string literals checked when the macro expands: `"250ms"`, `"30s"`, `"5m"`,
-/// `"1h"`, `"1m30s"`, `"1.5s"` (units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h`, `d`; at most a
-/// year, and a time `window` at least 10ms). Integers, floats and paths are Rust tokens. Every
+/// `"1h"`, `"1m30s"`, `"1.5s"` (units `ns`, `us`/`µs`, `ms`, `s`, `m`, `h`, `d`; longer than
+/// zero and at most a year, a time `window` at least 10ms; `reset_timeout = "0s"` probes at
+/// once). Integers, floats and paths are Rust tokens. The same rules and messages apply to
+/// config files (they are `breaker-spec`'s, which both crates read). Every
 /// misuse is a compile error at the token that is wrong, and the function is still emitted
 /// as written, so the rest of the crate keeps type-checking.
 ///

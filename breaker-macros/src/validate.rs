@@ -4,9 +4,7 @@
 use crate::args::{Args, WindowArg};
 use crate::diag::Errors;
 use crate::item::{Function, Shape};
-
-/// The defaults the runtime applies when an argument is not given (for the rules below).
-const DEFAULT_WINDOW_CALLS: u32 = 100;
+use breaker_spec::{check, defaults};
 
 pub(crate) fn check(args: &Args, function: &Function, shape: &Shape, errors: &mut Errors) {
     check_arguments(args, errors);
@@ -40,7 +38,7 @@ fn check_arguments(args: &Args, errors: &mut Errors) {
     if let (Some(rate), None) = (&args.slow_call_rate, &args.slow_call) {
         errors.at(
             rate.span(),
-            "`slow_call_rate` needs `slow_call`, the duration that makes a call slow: add `slow_call = \"2s\"`",
+            format!("`slow_call_rate` {}", check::SLOW_CALL_RATE_ALONE),
         );
     }
     // As the runtime: the window exists only when a rate needs one.
@@ -51,26 +49,22 @@ fn check_arguments(args: &Args, errors: &mut Errors) {
                 WindowArg::Calls(n) => Some(n),
                 WindowArg::Time(_) => None,
             },
-            None => Some(DEFAULT_WINDOW_CALLS),
+            // The runtime's default window, when a rate needs one and none is given.
+            None => Some(defaults::WINDOW_CALLS),
         };
-        if let Some(calls) = window_calls.filter(|&calls| minimum.value > calls) {
-            let window = if args.window.is_some() {
-                "`window`"
-            } else {
-                "the default `window`"
-            };
-            errors.at(
-                minimum.span(),
-                format!(
-                    "`minimum_calls = {}` can never be reached: {window} holds only the last {calls} calls; \
-                     lower `minimum_calls` or raise `window`",
-                    minimum.value
-                ),
-            );
+        if let Some(calls) = window_calls {
+            if let Err(reason) =
+                check::minimum_calls_within(minimum.value, calls, args.window.is_some())
+            {
+                errors.at(
+                    minimum.span(),
+                    format!("`minimum_calls = {}` {reason}", minimum.value),
+                );
+            }
         }
     }
     if let (Some(backoff), Some(reset)) = (&args.backoff, &args.reset_timeout) {
-        if backoff.value.max.is_some_and(|max| max.0 < reset.value.0) {
+        if backoff.value.max.is_some_and(|max| max < reset.value) {
             errors.at(
                 backoff.span(),
                 "the backoff's `max` is shorter than `reset_timeout`, so it could never grow: raise `max` or lower `reset_timeout`",
@@ -183,15 +177,15 @@ mod tests {
         ));
         let expected = [
             "`failure_threshold` takes an integer, not a string: write `failure_threshold = 5`",
-            "`failure_rate` is a fraction in (0, 1]; 1.5 is above 1",
+            "`failure_rate` must be a fraction in (0, 1]; 1.5 is above 1",
             "`minimum_calls` must be at least 1",
             "bad duration for `reset_timeout`: unknown unit `parsecs` in \"30 parsecs\"",
-            "`half_open_max_calls` must be at most 65535, not 70000",
+            "`half_open_max_calls` must be at most 65535",
             "`success_threshold` must be at least 1",
-            "`window` must be at least 1",
+            "`window` must hold at least 1 call",
             "`slow_call` takes a duration string with a unit: write `slow_call = \"2s\"`",
             "`fallback` takes a path, not a string: write `fallback = cached`",
-            "`failure_rate` is a fraction in (0, 1], not a percentage: for 50% write `failure_rate = 0.5`",
+            "`failure_rate` must be a fraction in (0, 1], not a percentage: for 50% write 0.5",
             "`name` takes a string",
         ];
         assert_eq!(found.len(), expected.len(), "{found:#?}");
@@ -201,6 +195,25 @@ mod tests {
                 "{message:?} should start with {start:?}"
             );
         }
+    }
+
+    #[test]
+    fn only_the_reset_timeout_may_be_zero() {
+        // As the runtime: an open breaker with a zero reset timeout probes at once.
+        assert!(for_async(quote!(reset_timeout = "0s")).is_empty());
+        let found = for_async(quote!(
+            slow_call = "0s",
+            window = "5ms",
+            reset_timeout = "400d"
+        ));
+        assert_eq!(
+            found,
+            [
+                "`slow_call` must be longer than zero",
+                "`window` must be at least \"10ms\" as a time window: it keeps ten buckets of at least a millisecond each",
+                "`reset_timeout` must be at most a year (\"365d\")",
+            ]
+        );
     }
 
     #[test]
@@ -221,7 +234,9 @@ mod tests {
     fn backoff_forms() {
         let found = for_async(quote!(backoff = exponentail(multiplier = 2.0)));
         assert!(
-            found[0].starts_with("unknown backoff `exponentail`: did you mean `exponential`?"),
+            found[0].starts_with(
+                "unknown backoff kind `exponentail` (did you mean `exponential`?): write `fixed`"
+            ),
             "{found:?}"
         );
         let found = for_async(quote!(backoff = linear(max = "1m")));
@@ -231,7 +246,7 @@ mod tests {
         );
         let found = for_async(quote!(backoff = exponential(multiplier = 0.5)));
         assert!(
-            found[0].starts_with("`multiplier` must be a number of at least 1.0"),
+            found[0].starts_with("`multiplier` must be a finite number of at least 1"),
             "{found:?}"
         );
         let found = for_async(quote!(backoff = exponential(multiplier = 2.0, jiter = 0.1)));
@@ -241,7 +256,7 @@ mod tests {
         );
         let found = for_async(quote!(backoff = fixed(max = "1m")));
         assert!(
-            found[0].starts_with("`fixed` backoff has no `max`; it takes jitter"),
+            found[0].starts_with("`fixed` backoff has no `max`; it takes `jitter`"),
             "{found:?}"
         );
         let found = for_async(quote!(backoff = "exponential"));

@@ -1,5 +1,7 @@
 //! How the reset timeout grows with each re-open that has no close in between.
 
+use crate::error::HumanDuration;
+use breaker_spec::check;
 use std::time::Duration;
 
 /// How the reset timeout grows when a breaker re-opens from half-open without having closed.
@@ -166,22 +168,16 @@ impl Backoff {
         self.jitter
     }
 
-    /// Checks the parameters; the message says which one is wrong.
+    /// Checks the parameters by the spec's rules; the message says which one is wrong.
     pub(crate) fn check(&self) -> Result<(), String> {
-        if !(0.0..=1.0).contains(&self.jitter) {
-            return Err(format!(
-                "jitter must be between 0 and 1, got {}",
-                self.jitter
-            ));
-        }
+        check::jitter(self.jitter).map_err(|r| format!("`jitter` = {}: {r}", self.jitter))?;
         match self.kind {
-            Kind::Linear { step } if step.is_zero() => Err("linear step must be above zero".into()),
-            Kind::Exponential { multiplier } if !(multiplier >= 1.0 && multiplier.is_finite()) => {
-                Err(format!(
-                    "exponential multiplier must be at least 1, got {multiplier}"
-                ))
-            }
-            _ => Ok(()),
+            // From code a step or cap past a year is allowed: every wait stops at a year.
+            Kind::Linear { step } => check::duration(step.min(MAX_WAIT), false)
+                .map_err(|r| format!("`step` = \"{}\": {r}", HumanDuration(step))),
+            Kind::Exponential { multiplier } => check::multiplier(multiplier)
+                .map_err(|r| format!("`multiplier` = {multiplier}: {r}")),
+            Kind::Fixed => Ok(()),
         }
     }
 
@@ -236,8 +232,9 @@ fn shorten(d: Duration, fraction: f64) -> Duration {
     Duration::try_from_secs_f64(d.as_secs_f64() * (1.0 - fraction)).map_or(d, |s| s.min(d))
 }
 
-/// No breaker waits longer than a year before probing, whatever the backoff says.
-pub(crate) const MAX_WAIT: Duration = Duration::from_secs(365 * 24 * 3600);
+/// No breaker waits longer than a year before probing, whatever the backoff says: the
+/// longest duration a setting may be.
+pub(crate) const MAX_WAIT: Duration = breaker_spec::limits::MAX_DURATION;
 
 /// A cheap, lock-free source of jitter: not cryptographic, just spread out.
 pub(crate) fn random_unit() -> f64 {

@@ -111,9 +111,6 @@ const TIMED_BIT: u64 = 1 << 58;
 const GEN_BITS: u32 = 58;
 const GEN_MASK: u64 = (1 << GEN_BITS) - 1;
 
-/// The largest in-flight or success count half-open can hold: the settings' limit.
-pub(crate) const MAX_HALF_OPEN_COUNT: u32 = 65_535;
-
 /// A generation: which epoch of the state machine a permit was admitted in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Generation(u64);

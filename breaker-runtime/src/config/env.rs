@@ -7,11 +7,11 @@
 //! layer is kept under that spelling and found again by it, so a variable applies to a
 //! breaker registered after it was read, and to every breaker whose name spells the same.
 
-use super::suggest::suggest_scored;
-use super::value::{self, Raw, CODE_ONLY, KEYS};
+use super::value::{self, Raw, KEYS};
 use crate::error::ConfigError;
 use crate::settings::overlay::env_name;
 use crate::settings::BreakerConfig;
+use breaker_spec::suggest::{edit_distance, suggestions};
 use std::collections::HashMap;
 
 /// Every variable read starts with this.
@@ -85,7 +85,7 @@ pub(super) fn parse(
 fn split(rest: &str) -> Option<(&str, &'static str)> {
     KEYS.iter()
         .copied()
-        .chain(CODE_ONLY.iter().map(|(k, _)| *k))
+        .chain(value::code_only_keys())
         .chain(["base"])
         .filter(|key| {
             let key_len = key.len();
@@ -124,7 +124,10 @@ fn unsplittable(var: &str, rest: &str, known: &[(String, String)]) -> ConfigErro
         .match_indices('_')
         .map(|(i, _)| (&rest[..i], rest[i + 1..].to_ascii_lowercase()))
         .filter(|(name, key)| !name.is_empty() && !key.is_empty())
-        .filter_map(|(name, key)| suggest_scored(&key, KEYS).map(|(d, _)| (d, name, key)))
+        .filter_map(|(name, key)| {
+            let best = *suggestions(&key, KEYS).first()?;
+            Some((edit_distance(&key, best), name, key))
+        })
         .min_by_key(|(d, _, _)| *d);
     match best {
         Some((_, name, key)) => value::unknown(&name.to_ascii_lowercase(), &key),

@@ -1,10 +1,10 @@
 //! A TOML document: its `[default]` table and its `[breakers."name"]` tables, with `base`
 //! inheritance resolved.
 
-use super::suggest::suggest;
 use super::value::{self, Raw};
 use crate::error::ConfigError;
 use crate::settings::BreakerConfig;
+use breaker_spec::suggest::suggestions;
 use std::collections::HashMap;
 
 /// What a document sets: the `[default]` table and each breaker's table, each table
@@ -71,7 +71,7 @@ pub(super) fn parse(text: &str, source_name: &str) -> Result<FileLayers, ConfigE
                 let hint = if value::KEYS.contains(&key.as_str()) {
                     "; settings go below `[default]` or `[breakers.\"name\"]`".to_owned()
                 } else {
-                    match suggest(key, &["default", "breakers"]) {
+                    match suggestions(key, &["default", "breakers"]).first() {
                         Some(s) => format!("; did you mean `[{s}]`?"),
                         None => "; a config file has a `[default]` table and `[breakers.\"name\"]` tables".to_owned(),
                     }

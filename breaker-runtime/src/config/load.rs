@@ -126,7 +126,7 @@ pub fn load_env() -> Result<(), ConfigError> {
 /// "#).unwrap_err();
 /// assert_eq!(
 ///     err.to_string(),
-///     "breaker `quotes`: `failure_rate` = 1.5 is invalid: must be above 0 and at most 1"
+///     "breaker `quotes`: `failure_rate` = 1.5 is invalid: must be a fraction in (0, 1]; 1.5 is above 1"
 /// );
 /// ```
 pub fn load_str_into(registry: &Registry, toml: &str) -> Result<(), ConfigError> {

@@ -6,15 +6,11 @@
 //! re-exported here, so `breaker_runtime::config::BreakerConfig` keeps working.
 
 #[cfg(feature = "config")]
-mod duration;
-#[cfg(feature = "config")]
 mod env;
 #[cfg(feature = "config")]
 mod file;
 #[cfg(feature = "config")]
 mod load;
-#[cfg(feature = "config")]
-mod suggest;
 #[cfg(feature = "config")]
 mod value;
 

@@ -1,56 +1,34 @@
 //! The keys a config file or variable may set, and how each value is read: the same names
 //! and values as the attribute's arguments.
 
-use super::duration;
 use crate::backoff::Backoff;
 use crate::error::ConfigError;
 use crate::settings::{BreakerConfig, Window};
+use breaker_spec::settings::SETTINGS;
+use breaker_spec::suggest::suggestions;
+use breaker_spec::{backoff as grammar, check, duration as spec_duration};
 use std::fmt;
 use std::time::Duration;
 
 /// Every key a `[default]` or `[breakers."name"]` table, or a variable, may set.
-pub(super) const KEYS: &[&str] = &[
-    "failure_threshold",
-    "failure_rate",
-    "minimum_calls",
-    "window",
-    "slow_call",
-    "slow_call_rate",
-    "success_threshold",
-    "half_open_max_calls",
-    "reset_timeout",
-    "backoff",
-    "half_open_timeout",
-    "call_timeout",
-];
+pub(super) use breaker_spec::settings::FILE_KEYS as KEYS;
 
-/// Attribute arguments that only code can give, and why.
-pub(super) const CODE_ONLY: &[(&str, &str)] = &[
-    (
-        "failure_if",
-        "is a function, so it is set in code only (the attribute's `failure_if = path` or the builder)",
-    ),
-    (
-        "ignore_if",
-        "is a function, so it is set in code only (the attribute's `ignore_if = path` or the builder)",
-    ),
-    (
-        "fallback",
-        "is a function, so it is set in code only (the attribute's `fallback = path`)",
-    ),
-    (
-        "name",
-        "is set in code only; a file names a breaker by its table, `[breakers.\"name\"]`",
-    ),
-    (
-        "crate",
-        "is a path in code, set on the attribute only",
-    ),
-];
+/// The attribute's arguments that only code can give: their names.
+pub(super) fn code_only_keys() -> impl Iterator<Item = &'static str> {
+    SETTINGS
+        .iter()
+        .filter(|s| s.code_only.is_some())
+        .map(|s| s.name)
+}
 
-const BACKOFF_HINT: &str = "write \"fixed\", \"linear(step = 10s, max = 2m)\" or \
-     \"exponential(multiplier = 2, max = 5m)\", each with an optional `jitter = 0.1`; in a file \
-     also `{ kind = \"exponential\", multiplier = 2.0, max = \"5m\" }`";
+/// The form of a backoff only a file has, added to the spec's hint.
+const TABLE_FORM: &str =
+    "in a file also a table, `{ kind = \"exponential\", multiplier = 2.0, max = \"5m\" }`";
+
+/// How to write a backoff: the spec's hint and the table form.
+fn backoff_hint() -> String {
+    format!("{}; {TABLE_FORM}", grammar::HINT)
+}
 
 /// A value as a file or a variable wrote it.
 #[derive(Clone, Copy, Debug)]
@@ -72,10 +50,11 @@ impl fmt::Display for Raw<'_> {
 
 /// Why `key` cannot be set from outside the code, if it is a code-only argument.
 pub(super) fn code_only(breaker: &str, key: &str, value: Raw<'_>) -> Option<ConfigError> {
-    CODE_ONLY
+    SETTINGS
         .iter()
-        .find(|(k, _)| *k == key)
-        .map(|(_, why)| ConfigError::invalid(breaker, key, value, *why))
+        .find(|s| s.name == key)
+        .and_then(|s| s.code_only)
+        .map(|why| ConfigError::invalid(breaker, key, value, why))
 }
 
 /// Sets `key` on `config`, or says which of breaker, key and value is wrong.
@@ -86,23 +65,18 @@ pub(super) fn set(
     raw: Raw<'_>,
 ) -> Result<(), ConfigError> {
     let bad = |reason: String| ConfigError::invalid(breaker, key, raw, reason);
-    match key {
-        "failure_threshold" => config.failure_threshold = Some(count(raw).map_err(bad)?),
-        "minimum_calls" => config.minimum_calls = Some(count(raw).map_err(bad)?),
-        "success_threshold" => config.success_threshold = Some(count(raw).map_err(bad)?),
-        "half_open_max_calls" => config.half_open_max_calls = Some(count(raw).map_err(bad)?),
-        "failure_rate" => config.failure_rate = Some(number(raw).map_err(bad)?),
-        "slow_call_rate" => config.slow_call_rate = Some(number(raw).map_err(bad)?),
-        "slow_call" => config.slow_call = Some(duration(raw).map_err(bad)?),
-        "reset_timeout" => config.reset_timeout = Some(duration(raw).map_err(bad)?),
-        "half_open_timeout" => config.half_open_timeout = Some(duration(raw).map_err(bad)?),
-        "call_timeout" => config.call_timeout = Some(duration(raw).map_err(bad)?),
-        "window" => config.window = Some(window(raw).map_err(bad)?),
-        "backoff" => config.backoff = Some(backoff(raw).map_err(bad)?),
-        _ => {
-            return Err(code_only(breaker, key, raw).unwrap_or_else(|| unknown(breaker, key)));
-        }
+    // Each setting is read by the reader of its kind (`count`, `rate`, … below).
+    macro_rules! set_each {
+        ($($field:ident: $kind:ident),*) => {
+            match key {
+                $(stringify!($field) => config.$field = Some($kind(raw).map_err(bad)?),)*
+                _ => {
+                    return Err(code_only(breaker, key, raw).unwrap_or_else(|| unknown(breaker, key)));
+                }
+            }
+        };
     }
+    breaker_spec::for_each_setting!(set_each);
     check_alone(breaker, config, key).map_err(|e| match e {
         // Show the value as written ("400d"), not as the check formats it.
         ConfigError::Invalid {
@@ -125,7 +99,7 @@ pub(super) fn unknown(breaker: &str, key: &str) -> ConfigError {
     ConfigError::UnknownKey {
         breaker: breaker.to_owned(),
         key: key.to_owned(),
-        suggestion: super::suggest::suggest(key, KEYS),
+        suggestion: suggestions(key, KEYS).first().map(|s| (*s).to_owned()),
     }
 }
 
@@ -135,7 +109,7 @@ pub(super) fn unknown(breaker: &str, key: &str) -> ConfigError {
 /// of each breaker instead, since another layer may complete them.
 fn check_alone(breaker: &str, config: &BreakerConfig, key: &str) -> Result<(), ConfigError> {
     macro_rules! each {
-        ($($field:ident),*) => {$(
+        ($($field:ident: $kind:ident),*) => {$(
             if key == stringify!($field) {
                 let mut alone = BreakerConfig {
                     $field: config.$field.clone(),
@@ -150,20 +124,7 @@ fn check_alone(breaker: &str, config: &BreakerConfig, key: &str) -> Result<(), C
             }
         )*};
     }
-    each!(
-        failure_threshold,
-        failure_rate,
-        minimum_calls,
-        window,
-        slow_call,
-        slow_call_rate,
-        success_threshold,
-        half_open_max_calls,
-        reset_timeout,
-        backoff,
-        half_open_timeout,
-        call_timeout
-    );
+    breaker_spec::for_each_setting!(each);
     Ok(())
 }
 
@@ -178,15 +139,18 @@ fn integer(raw: Raw<'_>) -> Result<i64, String> {
     }
 }
 
+/// A count as a `u32`; its limit is checked with the other values, in `resolve`.
 fn count(raw: Raw<'_>) -> Result<u32, String> {
     let i = integer(raw)?;
+    // Below 1 and above `u32` are refused by the spec's rule, with its words.
     u32::try_from(i).map_err(|_| {
-        if i < 0 {
-            "must be at least 1".to_owned()
-        } else {
-            format!("must be at most {}", u32::MAX)
-        }
+        let n = u64::try_from(i).unwrap_or(0);
+        check::count(n, u64::from(u32::MAX)).unwrap_err()
     })
+}
+
+fn rate(raw: Raw<'_>) -> Result<f64, String> {
+    number(raw)
 }
 
 fn number(raw: Raw<'_>) -> Result<f64, String> {
@@ -203,29 +167,30 @@ fn number(raw: Raw<'_>) -> Result<f64, String> {
 
 fn duration(raw: Raw<'_>) -> Result<Duration, String> {
     match raw {
-        Raw::Toml(toml::Value::String(s)) => duration::parse(s),
+        Raw::Toml(toml::Value::String(s)) => spec_duration::parse(s),
         Raw::Toml(toml::Value::Integer(_) | toml::Value::Float(_)) => Err(format!(
             "a duration needs a unit and quotes: {}",
-            duration::HINT
+            spec_duration::HINT
         )),
         Raw::Toml(other) => Err(format!(
             "expected a duration string, found {}: {}",
             a(other),
-            duration::HINT
+            spec_duration::HINT
         )),
-        Raw::Text(s) => duration::parse(unquote(s)),
+        Raw::Text(s) => spec_duration::parse(unquote(s)),
     }
 }
 
 fn window(raw: Raw<'_>) -> Result<Window, String> {
+    // The range is checked with the other values; here only what fits a `u32`.
     let calls = |i: i64| {
         u32::try_from(i)
             .map(Window::Calls)
-            .map_err(|_| "must be a number of calls from 1 to 65535, or a duration".to_owned())
+            .map_err(|_| check::window_calls(u64::try_from(i).unwrap_or(0)).unwrap_err())
     };
     match raw {
         Raw::Toml(toml::Value::Integer(i)) => calls(*i),
-        Raw::Toml(toml::Value::String(s)) => duration::parse(s).map(Window::Time),
+        Raw::Toml(toml::Value::String(s)) => spec_duration::parse(s).map(Window::Time),
         Raw::Toml(other) => Err(format!(
             "expected a number of calls or a duration string, found {}",
             a(other)
@@ -234,7 +199,7 @@ fn window(raw: Raw<'_>) -> Result<Window, String> {
             let s = unquote(s);
             match s.parse::<i64>() {
                 Ok(i) => calls(i),
-                Err(_) => duration::parse(s).map(Window::Time),
+                Err(_) => spec_duration::parse(s).map(Window::Time),
             }
         }
     }
@@ -250,11 +215,12 @@ fn backoff(raw: Raw<'_>) -> Result<Backoff, String> {
                 Some(toml::Value::String(k)) => k.as_str(),
                 Some(other) => {
                     return Err(format!(
-                        "`kind` must be a string, found {}: {BACKOFF_HINT}",
-                        a(other)
+                        "`kind` must be a string, found {}: {}",
+                        a(other),
+                        backoff_hint()
                     ))
                 }
-                None => return Err(format!("the table needs a `kind`: {BACKOFF_HINT}")),
+                None => return Err(format!("the table needs a `kind`: {}", backoff_hint())),
             };
             let params = t
                 .iter()
@@ -265,46 +231,30 @@ fn backoff(raw: Raw<'_>) -> Result<Backoff, String> {
         }
         Raw::Toml(other) => {
             return Err(format!(
-                "expected a string or a table, found {}: {BACKOFF_HINT}",
-                a(other)
+                "expected a string or a table, found {}: {}",
+                a(other),
+                backoff_hint()
             ))
         }
     };
-    let takes: &[&str] = match kind {
-        "fixed" => &["jitter"],
-        "linear" => &["step", "max", "jitter"],
-        "exponential" => &["multiplier", "max", "jitter"],
-        other => return Err(format!("unknown backoff kind `{other}`: {BACKOFF_HINT}")),
-    };
+    let kind = grammar::kind(kind).map_err(|e| format!("{e}; {TABLE_FORM}"))?;
     let (mut multiplier, mut step, mut max, mut jitter) = (None, None, None, None);
     for (name, value) in params {
-        if !takes.contains(&name) {
-            return Err(format!(
-                "`{kind}` backoff has no `{name}`; it takes {}",
-                takes
-                    .iter()
-                    .map(|t| format!("`{t}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
+        kind.takes(name)?;
         let named = |e: String| format!("`{name}` = {value}: {e}");
+        // A written step or cap has a duration's range, as in the attribute.
+        let span = |d: Duration| check::duration(d, false).map(|()| d);
         match name {
             "multiplier" => multiplier = Some(number(value).map_err(named)?),
             "jitter" => jitter = Some(number(value).map_err(named)?),
-            "step" => step = Some(duration(value).map_err(named)?),
-            _ => max = Some(duration(value).map_err(named)?),
+            "step" => step = Some(duration(value).and_then(span).map_err(named)?),
+            _ => max = Some(duration(value).and_then(span).map_err(named)?),
         }
     }
-    let mut backoff = match kind {
+    let mut backoff = match kind.name {
         "fixed" => Backoff::fixed(),
-        "linear" => Backoff::linear(step.ok_or_else(|| {
-            "`linear` backoff needs a `step`, e.g. \"linear(step = 10s, max = 2m)\"".to_owned()
-        })?),
-        _ => Backoff::exponential(multiplier.ok_or_else(|| {
-            "`exponential` backoff needs a `multiplier`, e.g. \"exponential(multiplier = 2, max = 5m)\""
-                .to_owned()
-        })?),
+        "linear" => Backoff::linear(step.ok_or_else(|| kind.missing_required())?),
+        _ => Backoff::exponential(multiplier.ok_or_else(|| kind.missing_required())?),
     };
     if let Some(max) = max {
         backoff = backoff.max(max);
@@ -326,13 +276,14 @@ fn split_call(text: &str) -> Result<(&str, Params<'_>), String> {
         return Ok((text.trim(), Vec::new()));
     };
     let Some(inner) = text[open + 1..].trim_end().strip_suffix(')') else {
-        return Err(format!("missing `)`: {BACKOFF_HINT}"));
+        return Err(format!("missing `)`: {}", backoff_hint()));
     };
     let mut params = Vec::new();
     for part in inner.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let Some((name, value)) = part.split_once('=') else {
             return Err(format!(
-                "expected `name = value`, found `{part}`: {BACKOFF_HINT}"
+                "expected `name = value`, found `{part}`: {}",
+                backoff_hint()
             ));
         };
         let name = name.trim();

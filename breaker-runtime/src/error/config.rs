@@ -10,7 +10,7 @@ use std::fmt;
 /// let err = CircuitBreaker::builder("quotes").failure_rate(1.5).try_build().unwrap_err();
 /// assert_eq!(
 ///     err.to_string(),
-///     "breaker `quotes`: `failure_rate` = 1.5 is invalid: must be above 0 and at most 1"
+///     "breaker `quotes`: `failure_rate` = 1.5 is invalid: must be a fraction in (0, 1]; 1.5 is above 1"
 /// );
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -16,7 +16,6 @@ mod window;
 pub(crate) use overlay::Layers;
 pub use resolved::Settings;
 pub use window::Window;
-pub(crate) use window::MAX_WINDOW_CALLS;
 
 use crate::backoff::Backoff;
 use std::any::Any;

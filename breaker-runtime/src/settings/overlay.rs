@@ -14,27 +14,17 @@ impl BreakerConfig {
     /// assert_eq!(merged, BreakerConfig::builder().failure_threshold(9).success_threshold(4).build());
     /// ```
     pub fn overlay(&self, higher: &BreakerConfig) -> BreakerConfig {
+        // Every setting a file may set, then the two predicates, which only code sets.
         macro_rules! pick {
-            ($($field:ident),*) => {
-                BreakerConfig { $($field: higher.$field.clone().or_else(|| self.$field.clone()),)* }
+            ($($field:ident: $kind:ident),*) => {
+                BreakerConfig {
+                    $($field: higher.$field.clone().or_else(|| self.$field.clone()),)*
+                    failure_if: higher.failure_if.clone().or_else(|| self.failure_if.clone()),
+                    ignore_if: higher.ignore_if.clone().or_else(|| self.ignore_if.clone()),
+                }
             };
         }
-        pick!(
-            failure_threshold,
-            failure_rate,
-            minimum_calls,
-            window,
-            slow_call,
-            slow_call_rate,
-            success_threshold,
-            half_open_max_calls,
-            reset_timeout,
-            backoff,
-            half_open_timeout,
-            call_timeout,
-            failure_if,
-            ignore_if
-        )
+        breaker_spec::for_each_setting!(pick)
     }
 }
 

@@ -1,117 +1,58 @@
 //! [`Settings`]: a [`BreakerConfig`] resolved over the built-in defaults and checked.
 
-use super::{BreakerConfig, ErasedPredicate, Window, MAX_WINDOW_CALLS};
-use crate::backoff::{Backoff, MAX_WAIT};
-use crate::error::{ConfigError, HumanDuration};
-use crate::state::MAX_HALF_OPEN_COUNT;
+use super::{BreakerConfig, ErasedPredicate, Window};
+use crate::backoff::Backoff;
+use crate::error::ConfigError;
+use breaker_spec::defaults;
 use std::fmt;
 use std::time::Duration;
 
 impl BreakerConfig {
-    /// Resolves this config over the built-in defaults and checks every value.
+    /// Resolves this config over the built-in defaults and checks every value, by the rules
+    /// of `breaker_spec` (the attribute checks the same ones at compile time).
     pub(crate) fn resolve(&self, name: &str) -> Result<Settings, ConfigError> {
         let bad = |key: &str, value: &dyn fmt::Display, reason: &str| {
             ConfigError::invalid(name, key, value, reason)
         };
-        let at_least_one = |key: &str, v: Option<u32>| match v {
-            Some(0) => Err(bad(key, &0, "must be at least 1")),
-            _ => Ok(()),
-        };
-        let rate = |key: &str, v: Option<f64>| match v {
-            Some(r) if !(r > 0.0 && r <= 1.0) => Err(bad(key, &r, "must be above 0 and at most 1")),
-            _ => Ok(()),
-        };
-        let positive = |key: &str, v: Option<Duration>| match v {
-            Some(d) if d.is_zero() => Err(bad(key, &"\"0s\"", "must be longer than zero")),
-            Some(d) if d > MAX_WAIT => Err(bad(
-                key,
-                &format_args!("\"{}\"", HumanDuration(d)),
-                "must be at most a year",
-            )),
-            _ => Ok(()),
-        };
-        at_least_one("failure_threshold", self.failure_threshold)?;
-        at_least_one("minimum_calls", self.minimum_calls)?;
-        at_least_one("success_threshold", self.success_threshold)?;
-        at_least_one("half_open_max_calls", self.half_open_max_calls)?;
-        rate("failure_rate", self.failure_rate)?;
-        rate("slow_call_rate", self.slow_call_rate)?;
-        positive("slow_call", self.slow_call)?;
-        positive("half_open_timeout", self.half_open_timeout)?;
-        positive("call_timeout", self.call_timeout)?;
-        if let Some(d) = self.reset_timeout {
-            if d > MAX_WAIT {
-                return Err(bad(
-                    "reset_timeout",
-                    &format_args!("\"{}\"", HumanDuration(d)),
-                    "must be at most a year",
-                ));
-            }
+        macro_rules! check_each {
+            ($($field:ident: $kind:ident),*) => {$(
+                if let Some(value) = &self.$field {
+                    check::$kind(stringify!($field), value)
+                        .map_err(|(shown, reason)| bad(stringify!($field), &shown, &reason))?;
+                }
+            )*};
         }
-        for (key, v) in [
-            ("success_threshold", self.success_threshold),
-            ("half_open_max_calls", self.half_open_max_calls),
-        ] {
-            if let Some(n) = v.filter(|&n| n > MAX_HALF_OPEN_COUNT) {
-                return Err(bad(key, &n, "must be at most 65535"));
-            }
-        }
-        match self.window {
-            Some(Window::Calls(0)) => return Err(bad("window", &0, "must hold at least 1 call")),
-            Some(Window::Calls(n)) if n > MAX_WINDOW_CALLS => {
-                return Err(bad("window", &n, "must be at most 65535 calls"))
-            }
-            Some(Window::Time(d)) if d < Duration::from_millis(10) => {
-                return Err(bad(
-                    "window",
-                    &format_args!("\"{}\"", HumanDuration(d)),
-                    "a time window must be at least 10ms",
-                ))
-            }
-            Some(Window::Time(d)) if d > MAX_WAIT => {
-                return Err(bad(
-                    "window",
-                    &format_args!("\"{}\"", HumanDuration(d)),
-                    "must be at most a year",
-                ))
-            }
-            _ => {}
-        }
-        if let Some(b) = &self.backoff {
-            if let Err(reason) = b.check() {
-                return Err(bad("backoff", &b.kind(), &reason));
-            }
-        }
+        breaker_spec::for_each_setting!(check_each);
         if self.slow_call_rate.is_some() && self.slow_call.is_none() {
             return Err(bad(
                 "slow_call_rate",
                 &self.slow_call_rate.unwrap_or_default(),
-                "has no effect without `slow_call`: set `slow_call` to say how long a slow call takes",
+                breaker_spec::check::SLOW_CALL_RATE_ALONE,
             ));
         }
 
         let uses_window = self.failure_rate.is_some() || self.slow_call.is_some();
-        let window = uses_window.then(|| self.window.unwrap_or(Window::Calls(100)));
-        let minimum_calls = self.minimum_calls.unwrap_or(10);
+        let window =
+            uses_window.then(|| self.window.unwrap_or(Window::Calls(defaults::WINDOW_CALLS)));
+        let minimum_calls = self.minimum_calls.unwrap_or(defaults::MINIMUM_CALLS);
         if let (Some(Window::Calls(n)), Some(m)) = (window, self.minimum_calls) {
-            if m > n {
-                return Err(bad(
-                    "minimum_calls",
-                    &m,
-                    &format!("is more than the window of {n} calls, so no rate could ever open the breaker"),
-                ));
-            }
+            breaker_spec::check::minimum_calls_within(m, n, self.window.is_some())
+                .map_err(|reason| bad("minimum_calls", &m, &reason))?;
         }
-        let success_threshold = self.success_threshold.unwrap_or(2);
+        let success_threshold = self
+            .success_threshold
+            .unwrap_or(defaults::SUCCESS_THRESHOLD);
         Ok(Settings {
             failure_threshold: self.failure_threshold.or(if self.failure_rate.is_none() {
-                Some(5)
+                Some(defaults::FAILURE_THRESHOLD)
             } else {
                 None
             }),
             failure_rate: self.failure_rate,
             slow_call: self.slow_call,
-            slow_call_rate: self.slow_call.map(|_| self.slow_call_rate.unwrap_or(1.0)),
+            slow_call_rate: self
+                .slow_call
+                .map(|_| self.slow_call_rate.unwrap_or(defaults::SLOW_CALL_RATE)),
             minimum_calls: match window {
                 Some(Window::Calls(n)) => minimum_calls.min(n),
                 _ => minimum_calls,
@@ -119,13 +60,64 @@ impl BreakerConfig {
             window,
             success_threshold,
             half_open_max_calls: self.half_open_max_calls.unwrap_or(success_threshold),
-            reset_timeout: self.reset_timeout.unwrap_or(Duration::from_secs(30)),
+            reset_timeout: self.reset_timeout.unwrap_or(defaults::RESET_TIMEOUT),
             backoff: self.backoff.unwrap_or_default(),
-            half_open_timeout: self.half_open_timeout.unwrap_or(Duration::from_secs(60)),
+            half_open_timeout: self
+                .half_open_timeout
+                .unwrap_or(defaults::HALF_OPEN_TIMEOUT),
             call_timeout: self.call_timeout,
             failure_if: self.failure_if.clone(),
             ignore_if: self.ignore_if.clone(),
         })
+    }
+}
+
+/// One check per kind of setting (the kinds `breaker_spec::for_each_setting!` names): the
+/// spec's rule, and the value as a message shows it when the rule refuses it.
+mod check {
+    use super::Window;
+    use crate::backoff::Backoff;
+    use crate::error::HumanDuration;
+    use breaker_spec::check;
+    use breaker_spec::settings::{find, Kind};
+    use std::time::Duration;
+
+    type Refused = (String, String);
+
+    fn kind(key: &str) -> Option<Kind> {
+        find(key).map(|s| s.kind)
+    }
+
+    fn quoted(d: Duration) -> String {
+        format!("\"{}\"", HumanDuration(d))
+    }
+
+    pub(super) fn count(key: &str, n: &u32) -> Result<(), Refused> {
+        let max = match kind(key) {
+            Some(Kind::Count { max }) => max,
+            _ => u64::from(u32::MAX),
+        };
+        check::count(u64::from(*n), max).map_err(|reason| (n.to_string(), reason))
+    }
+
+    pub(super) fn rate(_key: &str, r: &f64) -> Result<(), Refused> {
+        check::rate(*r).map_err(|reason| (r.to_string(), reason))
+    }
+
+    pub(super) fn duration(key: &str, d: &Duration) -> Result<(), Refused> {
+        let zero_allowed = matches!(kind(key), Some(Kind::Duration { zero_allowed: true }));
+        check::duration(*d, zero_allowed).map_err(|reason| (quoted(*d), reason))
+    }
+
+    pub(super) fn window(_key: &str, w: &Window) -> Result<(), Refused> {
+        match *w {
+            Window::Calls(n) => check::window_calls(u64::from(n)).map_err(|r| (n.to_string(), r)),
+            Window::Time(d) => check::window_time(d).map_err(|r| (quoted(d), r)),
+        }
+    }
+
+    pub(super) fn backoff(_key: &str, b: &Backoff) -> Result<(), Refused> {
+        b.check().map_err(|reason| (b.kind().to_owned(), reason))
     }
 }
 
@@ -265,7 +257,7 @@ mod tests {
             ),
             (
                 BreakerConfig::builder().slow_call_rate(0.5),
-                "without `slow_call`",
+                "needs `slow_call`",
             ),
             (
                 BreakerConfig::builder()

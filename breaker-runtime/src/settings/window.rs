@@ -43,6 +43,3 @@ impl fmt::Display for Window {
         }
     }
 }
-
-/// The largest count window.
-pub(crate) const MAX_WINDOW_CALLS: u32 = 65_535;
