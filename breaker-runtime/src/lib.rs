@@ -82,9 +82,6 @@ mod registry;
 // so that no core file need know which integration uses what.
 #[cfg_attr(not(feature = "tower"), allow(dead_code))]
 mod registry_join;
-// A config load's last step; only the config loader calls it.
-#[cfg(feature = "config")]
-mod registry_reload;
 mod settings;
 mod share;
 mod state;

@@ -32,7 +32,7 @@ pub struct Registry {
     updates: Mutex<()>,
 }
 
-/// What the registry's lock guards. Crate-visible for a config load (`registry_reload.rs`),
+/// What the registry's lock guards. Crate-visible for a config load (`config/reload.rs`),
 /// which swaps `layers`.
 #[derive(Debug, Default)]
 pub(crate) struct Inner {
@@ -377,7 +377,7 @@ impl Registry {
     }
 
     /// Held by whatever reconfigures breakers outside `inner`: `reconfigure`, and a config
-    /// load (`registry_reload.rs`).
+    /// load (`config/reload.rs`).
     pub(crate) fn updates(&self) -> std::sync::MutexGuard<'_, ()> {
         self.updates.lock().unwrap_or_else(|e| e.into_inner())
     }

@@ -49,6 +49,22 @@ pub enum State {
 }
 
 impl State {
+    /// Every state, in the order above: for dashboards and exporters that show each one.
+    ///
+    /// ```
+    /// use breaker_runtime::State;
+    /// assert_eq!(State::ALL.len(), 6);
+    /// assert_eq!(State::ALL[0], State::Closed);
+    /// ```
+    pub const ALL: [State; 6] = [
+        State::Closed,
+        State::Open,
+        State::HalfOpen,
+        State::ForcedOpen,
+        State::Disabled,
+        State::MetricsOnly,
+    ];
+
     /// The state's name in `snake_case`, as used in logs, metrics labels and JSON.
     ///
     /// ```
@@ -213,14 +229,7 @@ mod tests {
 
     #[test]
     fn every_state_survives_packing() {
-        for s in [
-            State::Closed,
-            State::Open,
-            State::HalfOpen,
-            State::ForcedOpen,
-            State::Disabled,
-            State::MetricsOnly,
-        ] {
+        for s in State::ALL {
             assert_eq!(Word::new(s, Generation(9), false).state(), s);
         }
     }

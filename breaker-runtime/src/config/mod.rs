@@ -12,6 +12,8 @@ mod file;
 #[cfg(feature = "config")]
 mod load;
 #[cfg(feature = "config")]
+mod reload;
+#[cfg(feature = "config")]
 mod value;
 
 #[cfg(feature = "config")]

@@ -19,15 +19,6 @@ use std::time::Duration;
 
 const OUTCOMES: [&str; 5] = ["success", "failure", "ignored", "cancelled", "rejected"];
 
-const STATES: [State; 6] = [
-    State::Closed,
-    State::Open,
-    State::HalfOpen,
-    State::ForcedOpen,
-    State::Disabled,
-    State::MetricsOnly,
-];
-
 /// Every transition a breaker makes, by the state entered and why; registered up front so
 /// each series exists (at 0) from the breaker's creation and `rate()` works from the start.
 const TRANSITIONS: [(State, TransitionReason); 12] = [
@@ -46,15 +37,9 @@ const TRANSITIONS: [(State, TransitionReason); 12] = [
     (State::MetricsOnly, TransitionReason::Manual),
 ];
 
+/// Where `state` is in [`State::ALL`], the order of a member's gauges and marks.
 fn state_index(state: State) -> usize {
-    match state {
-        State::Closed => 0,
-        State::Open => 1,
-        State::HalfOpen => 2,
-        State::ForcedOpen => 3,
-        State::Disabled => 4,
-        State::MetricsOnly => 5,
-    }
+    State::ALL.iter().position(|&s| s == state).unwrap_or(0)
 }
 
 /// A breaker's metric handles, registered once when the breaker is created.
@@ -220,8 +205,8 @@ impl Observer {
             None => SharedString::from(Arc::<str>::from(name.as_str())),
         };
         let label = || name.clone();
-        let states =
-            STATES.map(|s| ::metrics::gauge!(STATE, "breaker" => label(), "state" => s.as_str()));
+        let states = State::ALL
+            .map(|s| ::metrics::gauge!(STATE, "breaker" => label(), "state" => s.as_str()));
         static IDS: AtomicU64 = AtomicU64::new(1);
         let id = IDS.fetch_add(1, Relaxed);
         // A new breaker starts closed, and owns its name's state gauge from now on.

@@ -1,6 +1,5 @@
-//! Reloading a registry (feature `config`): new outside layers, from config files or the
-//! environment, swapped in and laid over every breaker's code settings. The config loader is
-//! its only caller, so it is compiled only with it.
+//! Reloading a registry: new outside layers, from config files or the environment, swapped
+//! in and laid over every breaker's code settings; a load's last step.
 
 use crate::error::ConfigError;
 use crate::registry::Registry;
