@@ -37,17 +37,17 @@
 //!
 //! `BREAKER_LONG_TESTS=1` multiplies the number of calls by 20.
 
+mod common;
+
 use breaker_runtime::{
     Backoff, BreakerConfig, CallError, CircuitBreaker, Metrics, Permit, Registry, State,
 };
+use common::{quiet_panics, scale, FAILED, IGNORED, NOT_A_FAILURE};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const FAILED: u8 = 1;
-const IGNORED: u8 = 2;
-const NOT_A_FAILURE: u8 = 3;
 const PANIC_MESSAGE: &str = "chaos test: the body panics";
 
 /// The shortest reset timeout any config here has (no jitter, so no open period is
@@ -71,15 +71,6 @@ const TASKS: usize = 12;
 /// Calls in flight at once, at most: each thread's call and held permits, each task's call
 /// (each panicking call runs in a task of its own, awaited before the next).
 const IN_FLIGHT_MAX: u64 = (THREADS * (1 + HELD_MAX) + TASKS) as u64;
-
-fn scale() -> u64 {
-    let long = std::env::var_os("BREAKER_LONG_TESTS").is_some_and(|v| v != "0");
-    if long {
-        20
-    } else {
-        1
-    }
-}
 
 // ----- randomness ----------------------------------------------------------------------
 
@@ -422,18 +413,6 @@ impl Shared {
             }
         }
     }
-}
-
-fn quiet_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<&str>() != Some(&PANIC_MESSAGE) {
-                default(info);
-            }
-        }));
-    });
 }
 
 // ----- the callers ---------------------------------------------------------------------
@@ -839,7 +818,7 @@ fn assert_successes_keep_it_closed(s: &Shared, shape: Shape, n: u32) {
 }
 
 fn run_chaos(family: Family, name: &str) {
-    quiet_panics();
+    quiet_panics(PANIC_MESSAGE);
     let seed = seed();
     eprintln!("{name}: CHAOS_SEED={seed}");
     let mut rng = Rng::new(seed);

@@ -8,7 +8,10 @@
 //! `PROPTEST_CASES` sets the number of cases (default 96 per policy, 2,000 with
 //! `BREAKER_LONG_TESTS=1`).
 
+mod common;
+
 use breaker_runtime::{Backoff, BreakerError, CallError, CircuitBreaker, Metrics, Permit, State};
+use common::{cases, paused_runtime, quiet_panics, FAILED, IGNORED, NOT_A_FAILURE};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseResult};
 use std::collections::VecDeque;
@@ -152,13 +155,6 @@ impl Cfg {
         b.build()
     }
 }
-
-/// The error value `ignore_if` matches.
-const IGNORED: u8 = 2;
-/// The error value `failure_if` says is not a failure (the dependency answered).
-const NOT_A_FAILURE: u8 = 3;
-/// Any other error value is a failure.
-const FAILED: u8 = 1;
 
 // ----- operations ----------------------------------------------------------------------
 
@@ -772,18 +768,6 @@ fn boom() -> Result<(), u8> {
     std::panic::panic_any(PANIC_MESSAGE)
 }
 
-fn quiet_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<&str>() != Some(&PANIC_MESSAGE) {
-                default(info);
-            }
-        }));
-    });
-}
-
 async fn step<'b>(
     b: &'b Arc<CircuitBreaker>,
     m: &mut Model,
@@ -932,12 +916,8 @@ async fn step<'b>(
 }
 
 fn run(name: &'static str, cfg: Cfg, ops: Vec<Op>) -> TestCaseResult {
-    quiet_panics();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    quiet_panics(PANIC_MESSAGE);
+    let rt = paused_runtime();
     rt.block_on(async move {
         let b = cfg.build(name);
         let mut m = Model::new(cfg);
@@ -957,17 +937,9 @@ fn run(name: &'static str, cfg: Cfg, ops: Vec<Op>) -> TestCaseResult {
     })
 }
 
-fn cases() -> u32 {
-    let long = std::env::var_os("BREAKER_LONG_TESTS").is_some_and(|v| v != "0");
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if long { 2_000 } else { 96 })
-}
-
 fn config() -> Config {
     Config {
-        cases: cases(),
+        cases: cases(96, 2_000),
         max_global_rejects: 100_000,
         ..Config::default()
     }

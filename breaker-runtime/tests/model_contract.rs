@@ -47,7 +47,10 @@
 //! property, 6 for the limits; 20x with `BREAKER_LONG_TESTS=1`). No regression files are
 //! written: proptest prints the minimal failing case.
 
+mod common;
+
 use breaker_runtime::{Backoff, BreakerError, CallError, CircuitBreaker, Metrics, Permit, State};
+use common::{cases, paused_runtime, quiet_panics, FAILED, IGNORED, NOT_A_FAILURE};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestCaseResult};
 use std::collections::{BTreeMap, VecDeque};
@@ -55,9 +58,6 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-const FAILED: u8 = 1;
-const IGNORED: u8 = 2;
-const NOT_A_FAILURE: u8 = 3;
 const PANIC_MESSAGE: &str = "model_contract: the body panics";
 /// Permits the test holds at most at once (besides floods, which record theirs at once).
 const MAX_HELD: usize = 6;
@@ -830,18 +830,6 @@ struct Held<'a> {
     ticket: Ticket,
 }
 
-fn quiet_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<&str>() != Some(&PANIC_MESSAGE) {
-                default(info);
-            }
-        }));
-    });
-}
-
 fn describe(e: &BreakerError) -> &'static str {
     match e {
         BreakerError::Open { .. } => "Open",
@@ -1162,12 +1150,8 @@ fn check(b: &CircuitBreaker, m: &Model, ctx: &str) -> TestCaseResult {
 }
 
 fn run(name: &'static str, cfg: Cfg, ops: Vec<Op>) -> TestCaseResult {
-    quiet_panics();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    quiet_panics(PANIC_MESSAGE);
+    let rt = paused_runtime();
     rt.block_on(async move {
         let b = cfg.build(name);
         let mut m = Model::new(cfg);
@@ -1188,17 +1172,9 @@ fn run(name: &'static str, cfg: Cfg, ops: Vec<Op>) -> TestCaseResult {
     })
 }
 
-fn cases(default: u32) -> u32 {
-    let long = std::env::var_os("BREAKER_LONG_TESTS").is_some_and(|v| v != "0");
-    std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if long { default * 20 } else { default })
-}
-
 fn config(default: u32) -> Config {
     Config {
-        cases: cases(default),
+        cases: cases(default, default * 20),
         max_global_rejects: 100_000,
         // The minimal counterexample is printed; no regression files in the tree.
         failure_persistence: None,

@@ -14,9 +14,12 @@
 //! Each case runs on a paused runtime of its own, so a case that waits out a year starts the
 //! next one from a fresh clock; every failing case is reported, not only the first.
 
+mod common;
+
 use breaker_runtime::{
     Backoff, BreakerError, CircuitBreaker, CircuitBreakerBuilder, Permit, State, Window,
 };
+use common::paused_runtime;
 use std::fmt;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -169,11 +172,7 @@ fn drive_on_a_paused_clock(
     timing: Timing,
     case: &str,
 ) -> Result<(), String> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap();
+    let runtime = paused_runtime();
     catch_unwind(AssertUnwindSafe(|| {
         runtime.block_on(drive(breaker, timing, case))
     }))

@@ -1,21 +1,14 @@
 //! Every transition of the contract's "States" list, on tokio's paused clock.
 
+mod common;
+
 use breaker_runtime::{
     BreakerError, BreakerEvent, CallError, CircuitBreaker, State, TransitionReason,
 };
+use common::{fail, ok, R};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use tokio::time::advance;
-
-type R = Result<(), CallError<&'static str>>;
-
-async fn ok(b: &CircuitBreaker) -> R {
-    b.call(|| async { Ok(()) }).await
-}
-
-async fn fail(b: &CircuitBreaker) -> R {
-    b.call(|| async { Err("down") }).await
-}
 
 #[tokio::test(start_paused = true)]
 async fn closed_opens_after_failure_threshold_in_a_row() {
