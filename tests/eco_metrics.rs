@@ -6,6 +6,7 @@ mod common;
 
 use breaker_runtime::metrics_export::{CALL_DURATION_SECONDS, DURATION_BUCKETS};
 use breaker_runtime::{CallError, CircuitBreaker, State};
+use common::value;
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
@@ -23,16 +24,6 @@ fn recorder() -> (PrometheusRecorder, PrometheusHandle) {
         .build_recorder();
     let handle = recorder.handle();
     (recorder, handle)
-}
-
-/// The value of the series `name{labels}` in Prometheus text, labels in the exporter's order.
-fn value(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no series {series} in:\n{text}"))
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 /// Serves `handle.render()` at `GET /metrics` on 127.0.0.1, on a runtime of its own.
