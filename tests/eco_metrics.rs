@@ -14,6 +14,14 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The `breaker_calls_total` series of breaker label `b` and `outcome` in Prometheus text.
+fn calls(text: &str, b: &str, outcome: &str) -> f64 {
+    value(
+        text,
+        &format!(r#"breaker_calls_total{{{b},outcome="{outcome}"}}"#),
+    )
+}
+
 fn recorder() -> (PrometheusRecorder, PrometheusHandle) {
     let recorder = PrometheusBuilder::new()
         .set_buckets_for_metric(
@@ -85,17 +93,11 @@ async fn prometheus_scrape_counts_every_call_transition_and_duration() {
 
     let text = scrape(addr).await;
     let b = r#"breaker="eco-metrics-scrape""#;
-    let calls = |outcome: &str| {
-        value(
-            &text,
-            &format!(r#"breaker_calls_total{{{b},outcome="{outcome}"}}"#),
-        )
-    };
-    assert_eq!(calls("success"), 3.0);
-    assert_eq!(calls("failure"), 2.0);
-    assert_eq!(calls("rejected"), 2.0);
-    assert_eq!(calls("cancelled"), 1.0);
-    assert_eq!(calls("ignored"), 0.0);
+    assert_eq!(calls(&text, b, "success"), 3.0);
+    assert_eq!(calls(&text, b, "failure"), 2.0);
+    assert_eq!(calls(&text, b, "rejected"), 2.0);
+    assert_eq!(calls(&text, b, "cancelled"), 1.0);
+    assert_eq!(calls(&text, b, "ignored"), 0.0);
     assert_eq!(
         value(&text, &format!("breaker_slow_calls_total{{{b}}}")),
         1.0
@@ -185,13 +187,7 @@ async fn state_gauge_follows_manual_controls_and_a_dropped_breaker_leaves_no_sta
     breaker.disable();
     let _ = breaker.call_sync(|| Err::<(), _>("down"));
     let text = handle.render();
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"breaker_calls_total{{{b},outcome="failure"}}"#)
-        ),
-        0.0
-    );
+    assert_eq!(calls(&text, b, "failure"), 0.0);
 
     // reset zeroes Metrics, but Prometheus counters only go up.
     breaker.close();
@@ -199,13 +195,7 @@ async fn state_gauge_follows_manual_controls_and_a_dropped_breaker_leaves_no_sta
     breaker.reset();
     assert_eq!(breaker.metrics().successes, 0);
     let text = handle.render();
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"breaker_calls_total{{{b},outcome="success"}}"#)
-        ),
-        1.0
-    );
+    assert_eq!(calls(&text, b, "success"), 1.0);
 
     drop(breaker);
     let text = handle.render();
@@ -261,27 +251,9 @@ async fn timeouts_ignored_errors_and_shared_threads_are_counted() {
     let text = handle.render();
     let b = r#"breaker="eco-metrics-timeouts""#;
     assert_eq!(value(&text, &format!("breaker_timeouts_total{{{b}}}")), 1.0);
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"breaker_calls_total{{{b},outcome="failure"}}"#)
-        ),
-        1.0
-    );
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"breaker_calls_total{{{b},outcome="ignored"}}"#)
-        ),
-        1.0
-    );
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"breaker_calls_total{{{b},outcome="success"}}"#)
-        ),
-        1000.0
-    );
+    assert_eq!(calls(&text, b, "failure"), 1.0);
+    assert_eq!(calls(&text, b, "ignored"), 1.0);
+    assert_eq!(calls(&text, b, "success"), 1000.0);
     assert_eq!(breaker.metrics().successes, 1000);
     // The timed-out call lasted exactly its call_timeout.
     assert_eq!(
