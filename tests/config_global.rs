@@ -3,19 +3,10 @@
 //! in parallel tests would undo each other.
 #![cfg(feature = "config")]
 
-use breaker_runtime::{circuit_breaker, config, registry, BreakerError, State};
+mod common;
 
-#[derive(Debug, PartialEq)]
-enum AppError {
-    Down,
-    Breaker(BreakerError),
-}
-
-impl From<BreakerError> for AppError {
-    fn from(e: BreakerError) -> Self {
-        AppError::Breaker(e)
-    }
-}
+use breaker_runtime::{circuit_breaker, config, registry, State};
+use common::AppError;
 
 #[circuit_breaker(name = "cfg-global", failure_threshold = 4, reset_timeout = "30s")]
 fn fetch(up: bool) -> Result<u32, AppError> {

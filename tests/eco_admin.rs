@@ -59,6 +59,15 @@ impl Http {
     }
 }
 
+/// The breakers' names in a `GET /breakers` answer, in its order.
+fn names(list: &Value) -> Vec<&str> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect()
+}
+
 #[tokio::test]
 async fn list_show_and_control_breakers_over_http() {
     let db = registry().get_or_create("eco-admin-db", BreakerConfig::default());
@@ -70,12 +79,7 @@ async fn list_show_and_control_breakers_over_http() {
 
     let (status, list) = http.get("/breakers").await;
     assert_eq!(status, 200);
-    let names: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["name"].as_str().unwrap())
-        .collect();
+    let names = names(&list);
     assert!(names.contains(&"eco-admin-db") && names.contains(&"eco-admin-cache"));
     assert!(
         names.windows(2).all(|w| w[0] <= w[1]),
@@ -218,12 +222,7 @@ async fn own_registry_and_names_that_need_percent_encoding() {
 
     let (status, list) = http.get("/breakers").await;
     assert_eq!(status, 200);
-    let names: Vec<&str> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|b| b["name"].as_str().unwrap())
-        .collect();
+    let names = names(&list);
     assert_eq!(names, [name, "eco-admin-own"]);
     assert_eq!(
         list[1],

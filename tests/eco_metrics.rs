@@ -6,12 +6,21 @@ mod common;
 
 use breaker_runtime::metrics_export::{CALL_DURATION_SECONDS, DURATION_BUCKETS};
 use breaker_runtime::{CallError, CircuitBreaker, State};
+use common::value;
 use metrics_exporter_prometheus::{
     Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// The `breaker_calls_total` series of breaker label `b` and `outcome` in Prometheus text.
+fn calls(text: &str, b: &str, outcome: &str) -> f64 {
+    value(
+        text,
+        &format!(r#"breaker_calls_total{{{b},outcome="{outcome}"}}"#),
+    )
+}
 
 /// A Prometheus recorder with the duration buckets, for breakers that record durations
 /// (every test here turns them on; `eco_metrics_default.rs` checks them off).
@@ -26,16 +35,6 @@ fn recorder() -> (PrometheusRecorder, PrometheusHandle) {
         .build_recorder();
     let handle = recorder.handle();
     (recorder, handle)
-}
-
-/// The value of the series `name{labels}` in Prometheus text, labels in the exporter's order.
-fn value(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no series {series} in:\n{text}"))
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 /// What a scrape sees: the counts published to the moment, then rendered.
@@ -103,17 +102,11 @@ async fn prometheus_scrape_counts_every_call_transition_and_duration() {
 
     let text = scrape(addr).await;
     let b = r#"breaker="eco-metrics-scrape""#;
-    let calls = |outcome: &str| {
-        value(
-            &text,
-            &format!(r#"breaker_calls_total{{{b},outcome="{outcome}"}}"#),
-        )
-    };
-    assert_eq!(calls("success"), 3.0);
-    assert_eq!(calls("failure"), 2.0);
-    assert_eq!(calls("rejected"), 2.0);
-    assert_eq!(calls("cancelled"), 1.0);
-    assert_eq!(calls("ignored"), 0.0);
+    assert_eq!(calls(&text, b, "success"), 3.0);
+    assert_eq!(calls(&text, b, "failure"), 2.0);
+    assert_eq!(calls(&text, b, "rejected"), 2.0);
+    assert_eq!(calls(&text, b, "cancelled"), 1.0);
+    assert_eq!(calls(&text, b, "ignored"), 0.0);
     assert_eq!(
         value(&text, &format!("breaker_slow_calls_total{{{b}}}")),
         1.0
@@ -203,13 +196,7 @@ async fn state_gauge_follows_manual_controls_and_a_dropped_breaker_leaves_no_sta
     breaker.disable();
     let _ = breaker.call_sync(|| Err::<(), _>("down"));
     let text = published(&handle);
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"breaker_calls_total{{{b},outcome="failure"}}"#)
-        ),
-        0.0
-    );
+    assert_eq!(calls(&text, b, "failure"), 0.0);
 
     // reset zeroes Metrics, but Prometheus counters only go up.
     breaker.close();
@@ -217,13 +204,7 @@ async fn state_gauge_follows_manual_controls_and_a_dropped_breaker_leaves_no_sta
     breaker.reset();
     assert_eq!(breaker.metrics().successes, 0);
     let text = published(&handle);
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"breaker_calls_total{{{b},outcome="success"}}"#)
-        ),
-        1.0
-    );
+    assert_eq!(calls(&text, b, "success"), 1.0);
 
     drop(breaker);
     let text = published(&handle);
@@ -279,27 +260,9 @@ async fn timeouts_ignored_errors_and_shared_threads_are_counted() {
     let text = published(&handle);
     let b = r#"breaker="eco-metrics-timeouts""#;
     assert_eq!(value(&text, &format!("breaker_timeouts_total{{{b}}}")), 1.0);
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"breaker_calls_total{{{b},outcome="failure"}}"#)
-        ),
-        1.0
-    );
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"breaker_calls_total{{{b},outcome="ignored"}}"#)
-        ),
-        1.0
-    );
-    assert_eq!(
-        value(
-            &text,
-            &format!(r#"breaker_calls_total{{{b},outcome="success"}}"#)
-        ),
-        1000.0
-    );
+    assert_eq!(calls(&text, b, "failure"), 1.0);
+    assert_eq!(calls(&text, b, "ignored"), 1.0);
+    assert_eq!(calls(&text, b, "success"), 1000.0);
     assert_eq!(breaker.metrics().successes, 1000);
     // The timed-out call lasted exactly its call_timeout.
     assert_eq!(
@@ -311,7 +274,7 @@ async fn timeouts_ignored_errors_and_shared_threads_are_counted() {
     );
 }
 
-/// `breaker_state{breaker="eco-metrics-twins", state=…}` for every state, in `STATES` order.
+/// `breaker_state{breaker="eco-metrics-twins", state=…}` for every state, in `State::ALL` order.
 fn twin_states(handle: &PrometheusHandle) -> Vec<f64> {
     let text = published(handle);
     [

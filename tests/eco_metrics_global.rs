@@ -3,7 +3,10 @@
 //! recorder is installed before any breaker exists.
 #![cfg(feature = "metrics")]
 
+mod common;
+
 use breaker_runtime::{circuit_breaker, registry, BreakerConfig, State};
+use common::value;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use std::io;
 use std::sync::OnceLock;
@@ -12,15 +15,6 @@ use std::time::Duration;
 fn prometheus() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| PrometheusBuilder::new().install_recorder().unwrap())
-}
-
-fn value(text: &str, series: &str) -> f64 {
-    text.lines()
-        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-        .unwrap_or_else(|| panic!("no series {series} in:\n{text}"))
-        .trim()
-        .parse()
-        .unwrap()
 }
 
 #[circuit_breaker(

@@ -1,21 +1,12 @@
 //! `#[circuit_breaker]` on free functions: async and sync, `Result` through aliases, and the
 //! breaker's life cycle (opens, rejects without running the body, probes, recovers).
 
+mod common;
+
 use breaker_runtime::{circuit_breaker, registry, BreakerError, State};
+use common::AppError;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-
-#[derive(Debug, PartialEq)]
-enum AppError {
-    Down,
-    Breaker(BreakerError),
-}
-
-impl From<BreakerError> for AppError {
-    fn from(e: BreakerError) -> Self {
-        AppError::Breaker(e)
-    }
-}
 
 static ASYNC_RUNS: AtomicU32 = AtomicU32::new(0);
 

@@ -1,27 +1,14 @@
 //! `#[circuit_breaker]` on methods with every receiver, associated functions, generic
 //! functions and impls, and the default names of methods.
 
-use breaker_runtime::{circuit_breaker, registry, BreakerError, State};
+mod common;
+
+use breaker_runtime::{circuit_breaker, registry, State};
+use common::{is_open, AppError as Error};
 use std::fmt::Display;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
-
-#[derive(Debug, PartialEq)]
-enum Error {
-    Down,
-    Breaker(BreakerError),
-}
-
-impl From<BreakerError> for Error {
-    fn from(e: BreakerError) -> Self {
-        Error::Breaker(e)
-    }
-}
-
-fn is_open<T>(result: &Result<T, Error>) -> bool {
-    matches!(result, Err(Error::Breaker(BreakerError::Open { .. })))
-}
 
 #[derive(Default)]
 struct Client {

@@ -1,27 +1,14 @@
 //! `#[circuit_breaker]` on trait impl methods: native `async fn` in traits, and methods of an
 //! `#[async_trait]` impl (whose expansion the attribute sees and opens up).
 
+mod common;
+
 use async_trait::async_trait;
-use breaker_runtime::{circuit_breaker, registry, BreakerError, CallError, State};
+use breaker_runtime::{circuit_breaker, registry, CallError, State};
+use common::{is_open, AppError as Error};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-#[derive(Debug, PartialEq)]
-enum Error {
-    Down,
-    Breaker(BreakerError),
-}
-
-impl From<BreakerError> for Error {
-    fn from(e: BreakerError) -> Self {
-        Error::Breaker(e)
-    }
-}
-
-fn is_open<T>(result: &Result<T, Error>) -> bool {
-    matches!(result, Err(Error::Breaker(BreakerError::Open { .. })))
-}
 
 #[async_trait]
 trait Quotes {

@@ -32,7 +32,8 @@ fn count(delta: i64) {
 // SAFETY: every call goes to `System` as it is; only the counter is added.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc(layout);
+        // SAFETY: the caller keeps `alloc`'s contract, which is `System.alloc`'s.
+        let p = unsafe { System.alloc(layout) };
         if !p.is_null() {
             count(layout.size() as i64);
         }
@@ -40,7 +41,8 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let p = System.alloc_zeroed(layout);
+        // SAFETY: as for `alloc`.
+        let p = unsafe { System.alloc_zeroed(layout) };
         if !p.is_null() {
             count(layout.size() as i64);
         }
@@ -48,12 +50,14 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-        System.dealloc(p, layout);
+        // SAFETY: `p` came from this allocator, that is from `System`, with `layout`.
+        unsafe { System.dealloc(p, layout) };
         count(-(layout.size() as i64));
     }
 
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let q = System.realloc(p, layout, new_size);
+        // SAFETY: as for `dealloc`, and the caller keeps `realloc`'s contract.
+        let q = unsafe { System.realloc(p, layout, new_size) };
         if !q.is_null() {
             count(new_size as i64 - layout.size() as i64);
         }

@@ -15,7 +15,9 @@ mod common;
 #[cfg(feature = "macros")]
 use breaker_runtime::circuit_breaker;
 use breaker_runtime::{BreakerConfig, CircuitBreaker, Registry};
-use common::{fail, noop_waker, ok, poll_once, BenchError, Res};
+use common::{
+    fail, failsafe_consecutive, noop_waker, ok, open_breaker, poll_once, BenchError, Res,
+};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::future::Future;
 use std::hint::black_box;
@@ -41,19 +43,6 @@ fn ours() -> Arc<CircuitBreaker> {
 /// recloser with its defaults: a 100-call ring, 50 % failure rate.
 fn recloser() -> recloser::Recloser {
     recloser::Recloser::custom().build()
-}
-
-type FailsafeConsecutive = failsafe::StateMachine<
-    failsafe::failure_policy::ConsecutiveFailures<failsafe::backoff::Constant>,
-    (),
->;
-
-/// failsafe with its cheapest policy, the one ours is compared with: 5 failures in a row.
-fn failsafe_consecutive() -> FailsafeConsecutive {
-    let backoff = failsafe::backoff::constant(Duration::from_secs(30));
-    failsafe::Config::new()
-        .failure_policy(failsafe::failure_policy::consecutive_failures(5, backoff))
-        .build()
 }
 
 fn fs_call<P, I>(
@@ -198,50 +187,13 @@ fn rejected(c: &mut Criterion) {
     g.finish();
 }
 
-/// Ours, open for `reset_timeout` from now.
-fn open_breaker(name: impl Into<String>, reset_timeout: Duration) -> Arc<CircuitBreaker> {
-    let b = CircuitBreaker::builder(name)
-        .failure_threshold(1)
-        .reset_timeout(reset_timeout)
-        .build();
-    let _ = b.call_sync(fail);
-    assert!(b.call_sync(ok).is_err(), "must be open");
-    b
-}
-
 // ----- our policies in Closed --------------------------------------------------------------
 
 fn policies(c: &mut Criterion) {
     let mut g = c.benchmark_group("policy");
     g.bench_function("bare", |b| b.iter(|| black_box(ok())));
-    let policies: [(&str, BreakerConfig); 4] = [
-        (
-            "consecutive",
-            BreakerConfig::builder().failure_threshold(5).build(),
-        ),
-        (
-            "count_window",
-            BreakerConfig::builder()
-                .failure_rate(0.5)
-                .window(100u32)
-                .build(),
-        ),
-        (
-            "time_window",
-            BreakerConfig::builder()
-                .failure_rate(0.5)
-                .window(Duration::from_secs(60))
-                .build(),
-        ),
-        (
-            "slow_call",
-            BreakerConfig::builder()
-                .slow_call(Duration::from_secs(1))
-                .build(),
-        ),
-    ];
     let registry = Registry::new();
-    for (name, config) in policies {
+    for (name, config) in common::policies() {
         let b = registry.get_or_create(&format!("bench-policy-{name}"), config);
         g.bench_function(name, |bn| bn.iter(|| black_box(b.call_sync(ok))));
     }
@@ -374,8 +326,21 @@ fn hammer(threads: usize, iters: u64, call: &(dyn Fn() + Sync)) -> Duration {
     last - first
 }
 
+/// A group benching each of `cases` from 1 thread and from 2 at once.
+fn hammer_group(c: &mut Criterion, group: &str, cases: &[(&str, &(dyn Fn() + Sync))]) {
+    let mut g = c.benchmark_group(group);
+    for &(name, call) in cases {
+        for n in [1usize, 2] {
+            g.throughput(Throughput::Elements(n as u64));
+            g.bench_function(format!("{name}/{n}"), |b| {
+                b.iter_custom(|iters| hammer(n, iters, call))
+            });
+        }
+    }
+    g.finish();
+}
+
 fn threads(c: &mut Criterion) {
-    let mut g = c.benchmark_group("threads");
     let ours = ours();
     let rc = recloser();
     let fs = failsafe_consecutive();
@@ -390,19 +355,10 @@ fn threads(c: &mut Criterion) {
             black_box(fs_call(&fs, ok)).ok();
         }),
     ];
-    for (name, call) in cases {
-        for n in [1usize, 2] {
-            g.throughput(Throughput::Elements(n as u64));
-            g.bench_function(format!("{name}/{n}"), |b| {
-                b.iter_custom(|iters| hammer(n, iters, call))
-            });
-        }
-    }
-    g.finish();
+    hammer_group(c, "threads", &cases);
 
     // Rejections on one open breaker from 2 threads: each error carries the breaker's name,
     // so whatever it takes to hand the name out must not make the threads fight.
-    let mut g = c.benchmark_group("threads_rejected");
     let hour = Duration::from_secs(3600);
     let literal = open_breaker("bench-threads-rejected", hour);
     let runtime = open_breaker(format!("host-{}:443", 11), hour);
@@ -418,15 +374,7 @@ fn threads(c: &mut Criterion) {
             black_box(long.call_sync(ok)).ok();
         }),
     ];
-    for (name, call) in cases {
-        for n in [1usize, 2] {
-            g.throughput(Throughput::Elements(n as u64));
-            g.bench_function(format!("{name}/{n}"), |b| {
-                b.iter_custom(|iters| hammer(n, iters, call))
-            });
-        }
-    }
-    g.finish();
+    hammer_group(c, "threads_rejected", &cases);
 }
 
 // ----- first call: lazy creation and registration --------------------------------------------

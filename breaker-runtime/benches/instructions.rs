@@ -9,7 +9,7 @@
 mod common;
 
 use breaker_runtime::{BreakerConfig, CircuitBreaker, Registry};
-use common::{fail, noop_waker, ok, poll_once};
+use common::{fail, failsafe_consecutive, noop_waker, ok, open_breaker, policy, poll_once};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::task::Context;
@@ -17,15 +17,6 @@ use std::time::Duration;
 
 fn breaker(config: BreakerConfig) -> Arc<CircuitBreaker> {
     Registry::new().get_or_create("instructions", config)
-}
-
-fn open_breaker(name: impl Into<String>) -> Arc<CircuitBreaker> {
-    let b = CircuitBreaker::builder(name)
-        .failure_threshold(1)
-        .reset_timeout(Duration::from_secs(3600))
-        .build();
-    let _ = b.call_sync(fail);
-    b
 }
 
 const CASES: &[&str] = &[
@@ -50,15 +41,8 @@ const CASES: &[&str] = &[
 fn run(case: &str, n: u64) {
     let waker = noop_waker();
     let mut cx = Context::from_waker(&waker);
-    let consecutive = || breaker(BreakerConfig::builder().failure_threshold(5).build());
-    let fs_consecutive = || {
-        failsafe::Config::new()
-            .failure_policy(failsafe::failure_policy::consecutive_failures(
-                5,
-                failsafe::backoff::constant(Duration::from_secs(30)),
-            ))
-            .build()
-    };
+    let consecutive = || breaker(policy("consecutive"));
+    let hour = Duration::from_secs(3600);
     match case {
         "bare" => (0..n).for_each(|_| {
             black_box(ok()).ok();
@@ -76,7 +60,7 @@ fn run(case: &str, n: u64) {
             })
         }
         "closed_sync/failsafe" => {
-            let b = fs_consecutive();
+            let b = failsafe_consecutive();
             (0..n).for_each(|_| {
                 black_box(failsafe::CircuitBreaker::call(&b, ok)).ok();
             })
@@ -94,7 +78,7 @@ fn run(case: &str, n: u64) {
             })
         }
         "closed_async_poll/failsafe" => {
-            let b = fs_consecutive();
+            let b = failsafe_consecutive();
             (0..n).for_each(|_| {
                 let fut = failsafe::futures::CircuitBreaker::call(&b, async { ok() });
                 black_box(poll_once(&mut cx, fut)).ok();
@@ -103,9 +87,9 @@ fn run(case: &str, n: u64) {
         "rejected/ours" | "rejected/ours_runtime_name" | "rejected/ours_long_runtime_name" => {
             // As in `calls.rs`: a literal, a short name made at run time and a long one.
             let b = match case {
-                "rejected/ours" => open_breaker("instructions-open"),
-                "rejected/ours_runtime_name" => open_breaker(format!("host-{}:443", 10)),
-                _ => open_breaker(format!("api-{}.eu-west-1.example.com:443", 10)),
+                "rejected/ours" => open_breaker("instructions-open", hour),
+                "rejected/ours_runtime_name" => open_breaker(format!("host-{}:443", 10), hour),
+                _ => open_breaker(format!("api-{}.eu-west-1.example.com:443", 10), hour),
             };
             (0..n).for_each(|_| {
                 black_box(b.call_sync(ok)).ok();
@@ -135,14 +119,7 @@ fn run(case: &str, n: u64) {
             })
         }
         "policy/count_window" | "policy/time_window" | "policy/slow_call" => {
-            let config = match case {
-                "policy/count_window" => BreakerConfig::builder().failure_rate(0.5).window(100u32),
-                "policy/time_window" => BreakerConfig::builder()
-                    .failure_rate(0.5)
-                    .window(Duration::from_secs(60)),
-                _ => BreakerConfig::builder().slow_call(Duration::from_secs(1)),
-            };
-            let b = breaker(config.build());
+            let b = breaker(policy(&case["policy/".len()..]));
             (0..n).for_each(|_| {
                 black_box(b.call_sync(ok)).ok();
             })

@@ -5,11 +5,13 @@
 //! Run: `cargo bench -p breaker-runtime --bench memory`. It takes no criterion arguments and
 //! ignores any it is given; it prints one `memory/...` line per figure.
 
+mod common;
+
 use breaker_runtime::{BreakerConfig, CircuitBreaker, Registry};
+use common::{failsafe_consecutive, policies};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering::Relaxed};
-use std::time::Duration;
 
 /// The system allocator, counting the bytes live and the allocations made.
 struct Counting;
@@ -82,32 +84,7 @@ fn line(case: &str, value: impl std::fmt::Display, unit: &str) {
 }
 
 fn main() {
-    let policies: [(&str, BreakerConfig); 4] = [
-        (
-            "consecutive",
-            BreakerConfig::builder().failure_threshold(5).build(),
-        ),
-        (
-            "count_window_100",
-            BreakerConfig::builder()
-                .failure_rate(0.5)
-                .window(100u32)
-                .build(),
-        ),
-        (
-            "time_window_60s",
-            BreakerConfig::builder()
-                .failure_rate(0.5)
-                .window(Duration::from_secs(60))
-                .build(),
-        ),
-        (
-            "slow_call",
-            BreakerConfig::builder()
-                .slow_call(Duration::from_secs(1))
-                .build(),
-        ),
-    ];
+    let policies = policies();
 
     line(
         "ours/size_of",
@@ -142,14 +119,7 @@ fn main() {
     );
     drop(rc);
 
-    let (fs, heap, allocs) = heap_of(|| {
-        failsafe::Config::new()
-            .failure_policy(failsafe::failure_policy::consecutive_failures(
-                5,
-                failsafe::backoff::constant(Duration::from_secs(30)),
-            ))
-            .build()
-    });
+    let (fs, heap, allocs) = heap_of(failsafe_consecutive);
     line(
         "failsafe/size_of",
         std::mem::size_of_val(&fs),

@@ -55,11 +55,6 @@
 //!
 //! `macros` (default), `test-util`, `serde` (snapshots serialize), `config`, `metrics`,
 //! `tower`, `axum`.
-
-// The other lints are the workspace's (Cargo.toml). This one joins them once the counting
-// allocators of the root package's tests wrap their calls in `unsafe {}` too.
-#![warn(unsafe_op_in_unsafe_fn)]
-
 #[cfg(feature = "axum")]
 pub mod admin;
 mod backoff;

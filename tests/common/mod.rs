@@ -1,5 +1,10 @@
-//! What the loopback tests share: a real server on 127.0.0.1.
+//! What the root package's tests share, written once: a real server on 127.0.0.1, the error
+//! type of the annotated functions, and the values in Prometheus text.
+// Each test file is a crate of its own and uses only some of these; without this, each would
+// warn about the rest.
+#![allow(dead_code)]
 
+use breaker_runtime::BreakerError;
 use std::net::SocketAddr;
 
 /// Serves `app` on 127.0.0.1 from a thread and runtime of its own (real clock), so a test's
@@ -18,4 +23,32 @@ pub fn serve(app: axum::Router) -> SocketAddr {
         });
     });
     rx.recv().unwrap()
+}
+
+/// The error type of the annotated functions: the dependency's error, or the breaker's.
+#[derive(Debug, PartialEq)]
+pub enum AppError {
+    Down,
+    Breaker(BreakerError),
+}
+
+impl From<BreakerError> for AppError {
+    fn from(e: BreakerError) -> Self {
+        AppError::Breaker(e)
+    }
+}
+
+/// Whether the breaker rejected the call because it is open.
+pub fn is_open<T>(result: &Result<T, AppError>) -> bool {
+    matches!(result, Err(AppError::Breaker(BreakerError::Open { .. })))
+}
+
+/// The value of the series `name{labels}` in Prometheus text, labels in the exporter's order.
+pub fn value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("no series {series} in:\n{text}"))
+        .trim()
+        .parse()
+        .unwrap()
 }

@@ -2,11 +2,13 @@
 // Each bench is its own crate and uses only some of these.
 #![allow(dead_code)]
 
-use breaker_runtime::BreakerError;
+use breaker_runtime::{BreakerConfig, BreakerError, CircuitBreaker};
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
+use std::sync::Arc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::time::Duration;
 
 /// The error type of every protected call: zero-sized, so results are as small as they get.
 #[derive(Debug)]
@@ -46,4 +48,68 @@ pub fn poll_once<F: Future>(cx: &mut Context<'_>, fut: F) -> F::Output {
         Poll::Ready(v) => v,
         Poll::Pending => unreachable!("the benchmarked futures are ready at once"),
     }
+}
+
+/// Our policies as every bench measures them, by name: 5 failures in a row, a 50 % failure
+/// rate over the last 100 calls or over 60 s, and slow calls over 1 s.
+pub fn policies() -> [(&'static str, BreakerConfig); 4] {
+    [
+        (
+            "consecutive",
+            BreakerConfig::builder().failure_threshold(5).build(),
+        ),
+        (
+            "count_window",
+            BreakerConfig::builder()
+                .failure_rate(0.5)
+                .window(100u32)
+                .build(),
+        ),
+        (
+            "time_window",
+            BreakerConfig::builder()
+                .failure_rate(0.5)
+                .window(Duration::from_secs(60))
+                .build(),
+        ),
+        (
+            "slow_call",
+            BreakerConfig::builder()
+                .slow_call(Duration::from_secs(1))
+                .build(),
+        ),
+    ]
+}
+
+/// The policy of [`policies`] named `name`.
+pub fn policy(name: &str) -> BreakerConfig {
+    let (_, config) = policies()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .unwrap_or_else(|| panic!("no policy `{name}`"));
+    config
+}
+
+/// Ours, open for `reset_timeout` from now.
+pub fn open_breaker(name: impl Into<String>, reset_timeout: Duration) -> Arc<CircuitBreaker> {
+    let b = CircuitBreaker::builder(name)
+        .failure_threshold(1)
+        .reset_timeout(reset_timeout)
+        .build();
+    let _ = b.call_sync(fail);
+    assert!(b.call_sync(ok).is_err(), "must be open");
+    b
+}
+
+pub type FailsafeConsecutive = failsafe::StateMachine<
+    failsafe::failure_policy::ConsecutiveFailures<failsafe::backoff::Constant>,
+    (),
+>;
+
+/// failsafe with its cheapest policy, the one ours is compared with: 5 failures in a row.
+pub fn failsafe_consecutive() -> FailsafeConsecutive {
+    let backoff = failsafe::backoff::constant(Duration::from_secs(30));
+    failsafe::Config::new()
+        .failure_policy(failsafe::failure_policy::consecutive_failures(5, backoff))
+        .build()
 }

@@ -1,20 +1,32 @@
 //! Every transition of the contract's "States" list, on tokio's paused clock.
 
+mod common;
+
 use breaker_runtime::{
-    BreakerError, BreakerEvent, CallError, CircuitBreaker, State, TransitionReason,
+    BreakerError, BreakerEvent, CallError, CircuitBreaker, CircuitBreakerBuilder, State,
+    TransitionReason,
 };
+use common::{fail, ok, R};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::advance;
 
-type R = Result<(), CallError<&'static str>>;
-
-async fn ok(b: &CircuitBreaker) -> R {
-    b.call(|| async { Ok(()) }).await
-}
-
-async fn fail(b: &CircuitBreaker) -> R {
-    b.call(|| async { Err("down") }).await
+/// A breaker that opens on its first failure and probes 1 s later, with `configure`'s
+/// settings besides: opened by one failure, then half-open once that second has passed.
+async fn half_open(
+    name: &str,
+    configure: impl FnOnce(CircuitBreakerBuilder) -> CircuitBreakerBuilder,
+) -> Arc<CircuitBreaker> {
+    let b = configure(
+        CircuitBreaker::builder(name)
+            .failure_threshold(1)
+            .reset_timeout(Duration::from_secs(1)),
+    )
+    .build();
+    fail(&b).await.unwrap_err();
+    advance(Duration::from_secs(1)).await;
+    b
 }
 
 #[tokio::test(start_paused = true)]
@@ -85,13 +97,7 @@ async fn open_becomes_half_open_once_reset_timeout_passes_without_a_call() {
 
 #[tokio::test(start_paused = true)]
 async fn half_open_closes_after_success_threshold() {
-    let b = CircuitBreaker::builder("s-close")
-        .failure_threshold(1)
-        .success_threshold(3)
-        .reset_timeout(Duration::from_secs(1))
-        .build();
-    fail(&b).await.unwrap_err();
-    advance(Duration::from_secs(1)).await;
+    let b = half_open("s-close", |b| b.success_threshold(3)).await;
     ok(&b).await.unwrap();
     ok(&b).await.unwrap();
     assert_eq!(b.state(), State::HalfOpen);
@@ -101,13 +107,7 @@ async fn half_open_closes_after_success_threshold() {
 
 #[tokio::test(start_paused = true)]
 async fn any_failure_in_half_open_reopens() {
-    let b = CircuitBreaker::builder("s-reopen")
-        .failure_threshold(1)
-        .success_threshold(3)
-        .reset_timeout(Duration::from_secs(1))
-        .build();
-    fail(&b).await.unwrap_err();
-    advance(Duration::from_secs(1)).await;
+    let b = half_open("s-reopen", |b| b.success_threshold(3)).await;
     ok(&b).await.unwrap();
     fail(&b).await.unwrap_err();
     assert_eq!(b.state(), State::Open);
@@ -116,14 +116,10 @@ async fn any_failure_in_half_open_reopens() {
 
 #[tokio::test(start_paused = true)]
 async fn half_open_admits_exactly_half_open_max_calls_at_once() {
-    let b = CircuitBreaker::builder("s-permits")
-        .failure_threshold(1)
-        .success_threshold(5)
-        .half_open_max_calls(2)
-        .reset_timeout(Duration::from_secs(1))
-        .build();
-    fail(&b).await.unwrap_err();
-    advance(Duration::from_secs(1)).await;
+    let b = half_open("s-permits", |b| {
+        b.success_threshold(5).half_open_max_calls(2)
+    })
+    .await;
     let p1 = b.try_acquire().expect("first probe");
     let p2 = b.try_acquire().expect("second probe");
     assert!(matches!(
@@ -140,13 +136,7 @@ async fn half_open_admits_exactly_half_open_max_calls_at_once() {
 
 #[tokio::test(start_paused = true)]
 async fn half_open_max_calls_defaults_to_success_threshold() {
-    let b = CircuitBreaker::builder("s-default-permits")
-        .failure_threshold(1)
-        .success_threshold(3)
-        .reset_timeout(Duration::from_secs(1))
-        .build();
-    fail(&b).await.unwrap_err();
-    advance(Duration::from_secs(1)).await;
+    let b = half_open("s-default-permits", |b| b.success_threshold(3)).await;
     let permits: Vec<_> = (0..3).map(|_| b.try_acquire().unwrap()).collect();
     assert!(b.try_acquire().is_err());
     drop(permits);
@@ -154,14 +144,11 @@ async fn half_open_max_calls_defaults_to_success_threshold() {
 
 #[tokio::test(start_paused = true)]
 async fn probes_without_verdict_reopen_after_half_open_timeout() {
-    let b = CircuitBreaker::builder("s-ho-timeout")
-        .failure_threshold(1)
-        .success_threshold(1)
-        .reset_timeout(Duration::from_secs(1))
-        .half_open_timeout(Duration::from_secs(5))
-        .build();
-    fail(&b).await.unwrap_err();
-    advance(Duration::from_secs(1)).await;
+    let b = half_open("s-ho-timeout", |b| {
+        b.success_threshold(1)
+            .half_open_timeout(Duration::from_secs(5))
+    })
+    .await;
     let stuck = b.try_acquire().expect("probe");
     advance(Duration::from_millis(4_999)).await;
     assert!(matches!(
@@ -260,14 +247,10 @@ async fn every_transition_is_an_event_after_the_fact() {
 
 #[tokio::test(start_paused = true)]
 async fn a_failing_probe_reopens_while_other_probes_are_in_flight() {
-    let b = CircuitBreaker::builder("s-probe-race")
-        .failure_threshold(1)
-        .success_threshold(3)
-        .half_open_max_calls(3)
-        .reset_timeout(Duration::from_secs(1))
-        .build();
-    fail(&b).await.unwrap_err();
-    advance(Duration::from_secs(1)).await;
+    let b = half_open("s-probe-race", |b| {
+        b.success_threshold(3).half_open_max_calls(3)
+    })
+    .await;
     // Two probes in flight; one fails.
     let failing = b.try_acquire().unwrap();
     let other = b.try_acquire().unwrap();

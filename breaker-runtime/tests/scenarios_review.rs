@@ -3,19 +3,12 @@
 //! past the new thresholds; a tracing subscriber reading the registry), now kept as regression
 //! tests.
 
-use breaker_runtime::{BreakerConfig, CallError, CircuitBreaker, State};
+mod common;
+
+use breaker_runtime::{BreakerConfig, CircuitBreaker, State};
+use common::{fail, ok};
 use std::time::Duration;
 use tokio::time::advance;
-
-type R = Result<(), CallError<&'static str>>;
-
-async fn ok(b: &CircuitBreaker) -> R {
-    b.call(|| async { Ok(()) }).await
-}
-
-async fn fail(b: &CircuitBreaker) -> R {
-    b.call(|| async { Err("down") }).await
-}
 
 /// README: "`retry_after` ... never exceeds ... the reset timeout in force". A reconfigure
 /// that shortens `reset_timeout` while the breaker is open leaves the open period (and the

@@ -3,20 +3,12 @@
 //! fail changing nothing. Each test loads into a registry of its own.
 #![cfg(feature = "config")]
 
+mod common;
+
 use breaker_runtime::config::{load_str_into, load_vars_into};
 use breaker_runtime::{BreakerConfig, CircuitBreaker, ConfigError, Registry, State};
+use common::failures_to_open;
 use std::time::Duration;
-
-/// Fails calls until the breaker opens; how many it took.
-fn failures_to_open(b: &CircuitBreaker) -> u32 {
-    for n in 1..=100 {
-        let _ = b.call_sync(|| Err::<(), _>("down"));
-        if b.state() == State::Open {
-            return n;
-        }
-    }
-    panic!("`{}` did not open after 100 failures", b.name());
-}
 
 /// How long an open breaker waits before probing, in whole milliseconds (the paused
 /// clock may round the first wait down by one).

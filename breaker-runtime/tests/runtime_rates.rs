@@ -1,18 +1,11 @@
 //! Failure-rate and slow-call-rate policies over count and time windows.
 
-use breaker_runtime::{CallError, CircuitBreaker, State};
+mod common;
+
+use breaker_runtime::{CircuitBreaker, State};
+use common::{fail, ok, R};
 use std::time::Duration;
 use tokio::time::{advance, sleep};
-
-type R = Result<(), CallError<&'static str>>;
-
-async fn ok(b: &CircuitBreaker) -> R {
-    b.call(|| async { Ok(()) }).await
-}
-
-async fn fail(b: &CircuitBreaker) -> R {
-    b.call(|| async { Err("down") }).await
-}
 
 async fn slow_ok(b: &CircuitBreaker, took: Duration) -> R {
     b.call(|| async move {

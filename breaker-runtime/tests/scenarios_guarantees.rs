@@ -228,12 +228,10 @@ async fn each_probe_has_its_whole_half_open_timeout() {
     }
 }
 
-/// A half-open timeout that fell due in a quiet spell re-opened from the moment a call
-/// noticed it: `state()` said Open for ever, and the first call after an hour was told
-/// "open; retry in 10s".
-#[tokio::test(start_paused = true)]
-async fn a_timeout_in_a_quiet_spell_is_dated_when_it_fell_due() {
-    let b = CircuitBreaker::builder("guarantee-quiet-timeout")
+/// Opens on one failure, waits 10 s, gives its one probe 5 s: opened, then half-open 10 s
+/// later.
+async fn half_open_for_a_quiet_spell(name: &str) -> Arc<CircuitBreaker> {
+    let b = CircuitBreaker::builder(name)
         .failure_threshold(1)
         .reset_timeout(10 * SEC)
         .half_open_timeout(5 * SEC)
@@ -241,6 +239,15 @@ async fn a_timeout_in_a_quiet_spell_is_dated_when_it_fell_due() {
         .build();
     b.try_acquire().unwrap().failure();
     advance(10 * SEC).await;
+    b
+}
+
+/// A half-open timeout that fell due in a quiet spell re-opened from the moment a call
+/// noticed it: `state()` said Open for ever, and the first call after an hour was told
+/// "open; retry in 10s".
+#[tokio::test(start_paused = true)]
+async fn a_timeout_in_a_quiet_spell_is_dated_when_it_fell_due() {
+    let b = half_open_for_a_quiet_spell("guarantee-quiet-timeout").await;
     let hung = b.try_acquire().expect("a probe");
     advance(5 * SEC - MS).await;
     assert_eq!(b.state(), State::HalfOpen);
@@ -258,14 +265,7 @@ async fn a_timeout_in_a_quiet_spell_is_dated_when_it_fell_due() {
 /// The same quiet spell, noticed first by a call rather than by `state()`.
 #[tokio::test(start_paused = true)]
 async fn the_first_call_after_a_timed_out_phase_and_one_reset_period_is_a_probe() {
-    let b = CircuitBreaker::builder("guarantee-quiet-call")
-        .failure_threshold(1)
-        .reset_timeout(10 * SEC)
-        .half_open_timeout(5 * SEC)
-        .half_open_max_calls(1)
-        .build();
-    b.try_acquire().unwrap().failure();
-    advance(10 * SEC).await;
+    let b = half_open_for_a_quiet_spell("guarantee-quiet-call").await;
     std::mem::forget(b.try_acquire().expect("a probe"));
     advance(15 * SEC).await; // timed out at +5 s, open period over at +15 s
     b.try_acquire()

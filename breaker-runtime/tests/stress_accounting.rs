@@ -5,26 +5,17 @@
 //!
 //! `BREAKER_LONG_TESTS=1` multiplies the number of calls by 20.
 
+mod common;
+
 use breaker_runtime::{CallError, CircuitBreaker, Metrics, State};
+use common::{quiet_panics, scale, FAILED, IGNORED, NOT_A_FAILURE};
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
-const FAILED: u8 = 1;
-const IGNORED: u8 = 2;
-const NOT_A_FAILURE: u8 = 3;
 const SUCCESS_THRESHOLD: u32 = 2;
 const PANIC_MESSAGE: &str = "stress test: the body panics";
-
-fn scale() -> u64 {
-    let long = std::env::var_os("BREAKER_LONG_TESTS").is_some_and(|v| v != "0");
-    if long {
-        20
-    } else {
-        1
-    }
-}
 
 /// Opens after three failures in a row (or half the last 20 calls), probes at once, and
 /// never times a half-open phase out within the test: a leaked half-open slot would wedge
@@ -130,18 +121,6 @@ impl Rng {
     }
 }
 
-fn quiet_panics() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let default = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if info.payload().downcast_ref::<&str>() != Some(&PANIC_MESSAGE) {
-                default(info);
-            }
-        }));
-    });
-}
-
 fn boom() -> Result<(), u8> {
     std::panic::panic_any(PANIC_MESSAGE)
 }
@@ -167,7 +146,7 @@ fn assert_recovers(b: &CircuitBreaker) {
 }
 
 fn run_threads(name: &str, rate_window: bool) {
-    quiet_panics();
+    quiet_panics(PANIC_MESSAGE);
     let b = breaker(name, rate_window);
     let tally = Arc::new(Tally::default());
     let calls_per_thread = 25_000 * scale();
@@ -289,7 +268,7 @@ async fn task_call(b: &CircuitBreaker, tally: &Tally, call: TaskCall) {
 
 #[test]
 fn thousands_of_tasks_with_cancellation_aborts_and_panics_lose_no_call() {
-    quiet_panics();
+    quiet_panics(PANIC_MESSAGE);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_time()

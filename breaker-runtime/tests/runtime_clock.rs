@@ -2,16 +2,11 @@
 //! started before the runtime's clock fixed its epoch (another test, another thread).
 //! Its own binary: the epoch is fixed once per process, and this test must fix it itself.
 
-use breaker_runtime::{CircuitBreaker, State};
-use std::time::Duration;
+mod common;
 
-fn paused_runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .unwrap()
-}
+use breaker_runtime::{CircuitBreaker, State};
+use common::paused_runtime;
+use std::time::Duration;
 
 #[test]
 fn advancing_exactly_the_reset_timeout_half_opens_on_either_side_of_the_epoch() {

@@ -3,18 +3,11 @@
 //! own, and loads into a registry of its own.
 #![cfg(feature = "config")]
 
-use breaker_runtime::config::load_env_into;
-use breaker_runtime::{BreakerConfig, CircuitBreaker, Registry, State};
+mod common;
 
-fn failures_to_open(b: &CircuitBreaker) -> u32 {
-    for n in 1..=100 {
-        let _ = b.call_sync(|| Err::<(), _>("down"));
-        if b.state() == State::Open {
-            return n;
-        }
-    }
-    panic!("`{}` did not open after 100 failures", b.name());
-}
+use breaker_runtime::config::load_env_into;
+use breaker_runtime::{BreakerConfig, Registry};
+use common::failures_to_open;
 
 #[test]
 fn variables_reconfigure_a_breaker_that_exists() {
