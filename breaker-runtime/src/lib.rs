@@ -55,6 +55,7 @@
 //!
 //! `macros` (default), `test-util`, `serde` (snapshots serialize), `config`, `metrics`,
 //! `tower`, `axum`.
+
 #[cfg(feature = "axum")]
 pub mod admin;
 mod backoff;
