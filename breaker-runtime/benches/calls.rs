@@ -16,7 +16,8 @@ mod common;
 use breaker_runtime::circuit_breaker;
 use breaker_runtime::{BreakerConfig, CircuitBreaker, Registry};
 use common::{
-    fail, failsafe_consecutive, noop_waker, ok, open_breaker, poll_once, BenchError, Res,
+    fail, failsafe_consecutive, half_open_breaker, half_open_recloser, noop_waker, ok,
+    open_breaker, poll_once, BenchError, Res,
 };
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::future::Future;
@@ -263,38 +264,14 @@ fn annotated(_: &mut Criterion) {}
 
 fn half_open(c: &mut Criterion) {
     let mut g = c.benchmark_group("half_open");
-    let hour = Duration::from_secs(3600);
 
-    // Ours: one probe at a time is admitted and given back (`ignore`: no verdict), so the
-    // breaker stays half-open for the whole run.
-    let ours = CircuitBreaker::builder("bench-half-open")
-        .failure_threshold(1)
-        .reset_timeout(Duration::from_millis(1))
-        .half_open_timeout(hour)
-        .build();
-    let _ = ours.call_sync(fail);
-    std::thread::sleep(Duration::from_millis(5));
-    ours.try_acquire()
-        .expect("half-open admits a probe")
-        .ignore();
-    assert_eq!(ours.state(), breaker_runtime::State::HalfOpen);
+    let ours = half_open_breaker("bench-half-open");
     g.bench_function("ours", |b| {
         b.iter(|| black_box(ours.try_acquire()).expect("admitted").ignore())
     });
     assert_eq!(ours.state(), breaker_runtime::State::HalfOpen);
 
-    // recloser has no "give back": a half-open success is recorded in its ring. Its
-    // half-open threshold is set below any rate so that the ring never closes it.
-    let rc = recloser::Recloser::custom()
-        .closed_len(1)
-        .half_open_len(10)
-        .error_rate_closed(0.5)
-        .error_rate_half_open(-2.0)
-        .open_wait(Duration::from_millis(1))
-        .build();
-    let _ = rc.call(fail);
-    let _ = rc.call(fail);
-    std::thread::sleep(Duration::from_millis(5));
+    let rc = half_open_recloser();
     g.bench_function("recloser", |b| b.iter(|| black_box(rc.call(ok))));
     // failsafe closes on its first half-open success: no repeatable half-open case.
     g.finish();

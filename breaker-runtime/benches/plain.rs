@@ -16,7 +16,10 @@
 mod common;
 
 use breaker_runtime::{circuit_breaker, BreakerError, CircuitBreaker, State};
-use common::{noop_waker, poll_once};
+use common::{
+    failsafe_consecutive, half_open_breaker, half_open_recloser, noop_waker, open_breaker,
+    poll_once,
+};
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -113,25 +116,6 @@ fn consecutive(name: &str) -> Arc<CircuitBreaker> {
     CircuitBreaker::builder(name).failure_threshold(5).build()
 }
 
-fn failsafe_consecutive() -> impl failsafe::CircuitBreaker {
-    failsafe::Config::new()
-        .failure_policy(failsafe::failure_policy::consecutive_failures(
-            5,
-            failsafe::backoff::constant(Duration::from_secs(3600)),
-        ))
-        .build()
-}
-
-fn open_ours(name: &str) -> Arc<CircuitBreaker> {
-    let b = CircuitBreaker::builder(name)
-        .failure_threshold(1)
-        .reset_timeout(Duration::from_secs(3600))
-        .build();
-    let _ = b.call_sync(|| work(u64::MAX));
-    assert_eq!(b.state(), State::Open);
-    b
-}
-
 fn closed_rows(t: &Table) {
     let (runs, n) = (t.runs, t.n);
     let ours = consecutive("plain-closed");
@@ -182,7 +166,7 @@ fn closed_rows(t: &Table) {
 
 fn rejected_rows(t: &Table) {
     let (runs, n) = (t.runs, t.n);
-    let ours = open_ours("plain-open");
+    let ours = open_breaker("plain-open", Duration::from_secs(3600));
     let rc = recloser::Recloser::custom()
         .closed_len(1)
         .error_rate_closed(0.5)
@@ -235,28 +219,8 @@ fn attribute_rows(t: &Table) {
 
 fn half_open_rows(t: &Table) {
     let (runs, n) = (t.runs, t.n);
-    // Ours: one probe at a time is admitted and given back without a verdict (`ignore`), so
-    // the breaker stays half-open for the whole run.
-    let ours = CircuitBreaker::builder("plain-half-open")
-        .failure_threshold(1)
-        .reset_timeout(Duration::from_millis(1))
-        .half_open_timeout(Duration::from_secs(3600))
-        .build();
-    let _ = ours.call_sync(|| work(u64::MAX));
-    std::thread::sleep(Duration::from_millis(5));
-    assert_eq!(ours.state(), State::HalfOpen);
-    // recloser has no "give back": its half-open successes go to a ring whose threshold is
-    // set below any rate, so it never closes.
-    let rc = recloser::Recloser::custom()
-        .closed_len(1)
-        .half_open_len(10)
-        .error_rate_closed(0.5)
-        .error_rate_half_open(-2.0)
-        .open_wait(Duration::from_millis(1))
-        .build();
-    let _ = rc.call(|| work(u64::MAX));
-    let _ = rc.call(|| work(u64::MAX));
-    std::thread::sleep(Duration::from_millis(5));
+    let ours = half_open_breaker("plain-half-open");
+    let rc = half_open_recloser();
     t.row(
         "half-open admission + release",
         &[
@@ -294,7 +258,7 @@ fn metrics_rows(t: &Table) {
         ],
         "≤ 1 ns (no recorder) / ≤ 5 ns (Prometheus) more than without the feature",
     );
-    let open = open_ours("plain-metrics-open");
+    let open = open_breaker("plain-metrics-open", Duration::from_secs(3600));
     t.row(
         &format!("rejected, {label}"),
         &[

@@ -113,3 +113,34 @@ pub fn failsafe_consecutive() -> FailsafeConsecutive {
         .failure_policy(failsafe::failure_policy::consecutive_failures(5, backoff))
         .build()
 }
+
+/// Ours, half-open for an hour: one probe at a time can be admitted and given back without a
+/// verdict (`ignore`), so it stays half-open however long a bench runs.
+pub fn half_open_breaker(name: impl Into<String>) -> Arc<CircuitBreaker> {
+    let b = CircuitBreaker::builder(name)
+        .failure_threshold(1)
+        .reset_timeout(Duration::from_millis(1))
+        .half_open_timeout(Duration::from_secs(3600))
+        .build();
+    let _ = b.call_sync(fail);
+    std::thread::sleep(Duration::from_millis(5));
+    b.try_acquire().expect("half-open admits a probe").ignore();
+    assert_eq!(b.state(), breaker_runtime::State::HalfOpen);
+    b
+}
+
+/// recloser, half-open for good: it has no "give back", so its half-open successes go to a
+/// ring whose threshold is set below any rate, which never closes it.
+pub fn half_open_recloser() -> recloser::Recloser {
+    let rc = recloser::Recloser::custom()
+        .closed_len(1)
+        .half_open_len(10)
+        .error_rate_closed(0.5)
+        .error_rate_half_open(-2.0)
+        .open_wait(Duration::from_millis(1))
+        .build();
+    let _ = rc.call(fail);
+    let _ = rc.call(fail);
+    std::thread::sleep(Duration::from_millis(5));
+    rc
+}
