@@ -109,9 +109,10 @@ where
     Fut: Future<Output = Result<T, E>> + 'a,
     E: 'a,
 {
-    breaker.run_async(
+    crate::call::CallFuture::made(
+        breaker,
         move |_: &CircuitBreaker, e: &E| classifier.outcome(e),
-        move || fut,
+        fut,
     )
 }
 

@@ -1,0 +1,147 @@
+//! [`CallFuture`]: an async call under a breaker, written out by hand rather than as an
+//! `async` block, so that a closed call costs what `try_acquire` and a record cost: the
+//! caller's future is made once, in place, and polled there; no timer exists unless the
+//! breaker has a `call_timeout`.
+
+use crate::breaker::CircuitBreaker;
+use crate::error::{BreakerError, CallError};
+use crate::permit::{Outcome, Permit};
+use pin_project_lite::pin_project;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::time::Sleep;
+
+pin_project! {
+    /// A call: admitted on its first poll, so a future that is never polled takes no
+    /// permit, and `f` runs only once the call is let in. Dropped before it finishes, its
+    /// permit counts the call as cancelled (or failed, after a panic in `poll`).
+    pub(crate) struct CallFuture<'a, F, Fut, C> {
+        breaker: &'a CircuitBreaker,
+        classify: C,
+        // Whether the first poll asked for admission.
+        started: bool,
+        // Makes the call's future at admission (unless it was given made).
+        f: Option<F>,
+        // From admission until the call is recorded.
+        permit: Option<Permit<'a>>,
+        // With `call_timeout`: the timer, boxed so that calls without one do not carry its
+        // bytes, and the timeout it was set for.
+        timer: Option<(Pin<Box<Sleep>>, Duration)>,
+        #[pin]
+        fut: Option<Fut>,
+    }
+}
+
+impl<'a, F, Fut, C> CallFuture<'a, F, Fut, C> {
+    /// A call whose future `f` makes once the call is let in.
+    #[inline]
+    pub(crate) fn new(breaker: &'a CircuitBreaker, classify: C, f: F) -> Self {
+        CallFuture {
+            breaker,
+            classify,
+            started: false,
+            f: Some(f),
+            permit: None,
+            timer: None,
+            fut: None,
+        }
+    }
+}
+
+impl<'a, Fut, C> CallFuture<'a, fn() -> Fut, Fut, C> {
+    /// A call whose future is made already (an annotated fn's body, which costs nothing to
+    /// make): it stays where it is from here, moved no more, and is dropped unpolled if the
+    /// call is refused.
+    #[inline]
+    pub(crate) fn made(breaker: &'a CircuitBreaker, classify: C, fut: Fut) -> Self {
+        CallFuture {
+            breaker,
+            classify,
+            started: false,
+            f: None,
+            permit: None,
+            timer: None,
+            fut: Some(fut),
+        }
+    }
+}
+
+impl<F, Fut, T, E, C> Future for CallFuture<'_, F, Fut, C>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    C: Fn(&CircuitBreaker, &E) -> Outcome,
+{
+    type Output = Result<T, CallError<E>>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let breaker: &CircuitBreaker = this.breaker;
+        if !*this.started {
+            *this.started = true;
+            let admission = breaker.admission();
+            let Some(ticket) = admission.ticket() else {
+                return Poll::Ready(Err(CallError::Breaker(breaker.rejection(admission))));
+            };
+            *this.permit = Some(Permit::new(breaker, ticket));
+            if let Some(after) = breaker.in_force().call_timeout {
+                *this.timer = Some((Box::pin(tokio::time::sleep(after)), after));
+            }
+            if let Some(f) = this.f.take() {
+                this.fut.set(Some(f()));
+            }
+        }
+        let (Some(permit), Some(fut)) = (this.permit.as_mut(), this.fut.as_mut().as_pin_mut())
+        else {
+            panic!("a breaker's call future was polled after it completed");
+        };
+        // The permit is marked if `poll` unwinds: an executor that catches the panic drops
+        // this future only afterwards, no longer unwinding, and the mark makes that drop
+        // count a failure rather than a cancellation.
+        let mark = MarkOnUnwind(permit);
+        let polled = fut.poll(cx);
+        std::mem::forget(mark);
+        let result = match polled {
+            Poll::Ready(result) => result,
+            Poll::Pending => {
+                let Some((timer, after)) = this.timer else {
+                    return Poll::Pending;
+                };
+                if timer.as_mut().poll(cx).is_pending() {
+                    return Poll::Pending;
+                }
+                let after = *after;
+                // The call is cut: dropped now, counted as a failure.
+                this.fut.set(None);
+                if let Some(permit) = this.permit.take() {
+                    permit.finish(Outcome::Failure, true);
+                }
+                return Poll::Ready(Err(CallError::Breaker(BreakerError::TimedOut {
+                    name: breaker.shared_name().clone(),
+                    after,
+                })));
+            }
+        };
+        let outcome = match &result {
+            Ok(_) => Outcome::Success,
+            Err(e) => (this.classify)(breaker, e),
+        };
+        if let Some(permit) = this.permit.take() {
+            permit.finish(outcome, false);
+        }
+        Poll::Ready(result.map_err(CallError::Inner))
+    }
+}
+
+/// Marks the permit as panicked if `poll` unwinds; disarmed with `mem::forget` when it
+/// returns.
+struct MarkOnUnwind<'p, 'a>(&'p mut Permit<'a>);
+
+impl Drop for MarkOnUnwind<'_, '_> {
+    fn drop(&mut self) {
+        self.0.mark_panicked();
+    }
+}
