@@ -280,7 +280,7 @@ fn main() {
     let quick = args
         .iter()
         .any(|a| a == "--quick" || a == "--measurement-time");
-    let (runs, n) = if quick { (2, 200_000) } else { (7, 5_000_000) };
+    let (runs, n) = if quick { (2, 200_000) } else { (15, 2_000_000) };
     if prometheus_requested() {
         metrics_exporter_prometheus::PrometheusBuilder::new()
             .install_recorder()

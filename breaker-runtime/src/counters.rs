@@ -85,7 +85,9 @@ pub(crate) struct Counters {
     pub(crate) opened: AtomicU64,
     /// Every count at the last reset: [`totals`](Self::totals) subtracts it, so that the
     /// counts themselves only ever grow ([`lifetime`](Self::lifetime) reads them as they are).
-    baseline: [AtomicU64; 8],
+    /// Made at the first reset: most breakers are never reset, and carry a pointer, not 64
+    /// bytes.
+    baseline: OnceLock<Box<[AtomicU64; 8]>>,
 }
 
 /// A read of all counters.
@@ -191,7 +193,10 @@ impl Counters {
     pub(crate) fn totals(&self) -> Totals {
         // The baseline first, with Acquire: a reset that this read sees had read the counts
         // before it, so the counts read next hold at least what it subtracts.
-        let base = Totals::from_array(self.baseline.each_ref().map(|b| b.load(Acquire)));
+        let base = match self.baseline.get() {
+            Some(base) => Totals::from_array(base.each_ref().map(|b| b.load(Acquire))),
+            None => Totals::default(),
+        };
         self.lifetime().since(base)
     }
 
@@ -200,7 +205,8 @@ impl Counters {
     /// once, the later reading wins, so the baseline never goes back.
     pub(crate) fn clear(&self) {
         let now = self.lifetime().to_array();
-        for (base, now) in self.baseline.iter().zip(now) {
+        let baseline = self.baseline.get_or_init(Box::default);
+        for (base, now) in baseline.iter().zip(now) {
             base.fetch_max(now, Release);
         }
     }
