@@ -186,7 +186,12 @@ fn async_trait_body(plan: &Plan, rt: &TokenStream, boxed: &AsyncTraitBody) -> To
         }
         None => {
             let brace = async_block.block.brace_token;
-            let user_body = user_block(brace, &quote!(#(#stmts)*));
+            // A lone expression goes in as it is: in braces of its own it would draw
+            // `unused_braces` in the user's crate; with statements, the braces scope them.
+            let user_body = match stmts.as_slice() {
+                [Stmt::Expr(expr, None)] => expr.to_token_stream(),
+                _ => user_block(brace, &quote!(#(#stmts)*)),
+            };
             let wrapped = wrapped_body(plan, rt, user_body);
             *stmts = vec![Stmt::Expr(Expr::Verbatim(quote!({ #wrapped })), None)];
         }

@@ -115,8 +115,22 @@ impl Function {
     /// async-trait output (which only exists inside impls).
     pub(crate) fn in_impl(&self, shape: &Shape) -> bool {
         self.sig.receiver().is_some()
-            || matches!(shape, Shape::AsyncTrait(_))
+            || (matches!(shape, Shape::AsyncTrait(_)) && self.written_by_async_trait())
             || mentions_self(self.sig.to_token_stream())
+    }
+
+    /// Whether `#[async_trait]` wrote this signature: it adds the lifetime `'async_trait`. A
+    /// hand-written `fn f() -> Pin<Box<dyn Future<…>>>` may be a free function.
+    fn written_by_async_trait(&self) -> bool {
+        self.sig
+            .generics
+            .lifetimes()
+            .any(|l| l.lifetime.ident == "async_trait")
+            || self.sig.generics.where_clause.as_ref().is_some_and(|w| {
+                w.to_token_stream()
+                    .into_iter()
+                    .any(|t| matches!(t, TokenTree::Ident(i) if i == "async_trait"))
+            })
     }
 
     /// The type the caller gets: the return type, or for async-trait output the future's `Output`.
