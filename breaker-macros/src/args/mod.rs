@@ -140,7 +140,12 @@ impl Args {
             set(&mut self.krate, key, path, errors);
             return Ok(());
         }
-        let value: Expr = input.parse()?;
+        let mut value: Expr = input.parse()?;
+        // A `macro_rules!` fragment (`$fb:path`, `$n:expr`) arrives in an invisible group:
+        // read what is inside, as if written here.
+        while let Expr::Group(group) = value {
+            value = *group.expr;
+        }
         match setting.kind {
             Kind::Name => {
                 if let Some(name) = value::string(&key, &value, errors) {
