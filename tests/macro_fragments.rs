@@ -7,12 +7,12 @@ use breaker_runtime::{circuit_breaker, registry, BreakerError, CallError, State}
 #[derive(Debug)]
 enum AppError {
     Down,
-    Breaker(BreakerError),
+    Breaker,
 }
 
 impl From<BreakerError> for AppError {
-    fn from(e: BreakerError) -> Self {
-        AppError::Breaker(e)
+    fn from(_: BreakerError) -> Self {
+        AppError::Breaker
     }
 }
 
@@ -27,12 +27,12 @@ fn cached(_fail: bool, _error: CallError<AppError>) -> Result<u32, AppError> {
 macro_rules! guarded {
     ($name:literal, $threshold:expr, $fb:path, $p:expr, $backoff:expr) => {
         #[circuit_breaker(
-            name = $name,
-            failure_threshold = $threshold,
-            fallback = $fb,
-            failure_if = $p,
-            backoff = $backoff
-        )]
+                    name = $name,
+                    failure_threshold = $threshold,
+                    fallback = $fb,
+                    failure_if = $p,
+                    backoff = $backoff
+                )]
         fn lookup(fail: bool) -> Result<u32, AppError> {
             if fail {
                 Err(AppError::Down)
@@ -43,7 +43,13 @@ macro_rules! guarded {
     };
 }
 
-guarded!("macro-fragments", 2, cached, is_down, exponential(multiplier = 2.0));
+guarded!(
+    "macro-fragments",
+    2,
+    cached,
+    is_down,
+    exponential(multiplier = 2.0)
+);
 
 #[test]
 fn fragments_are_read_as_written() {
@@ -51,7 +57,13 @@ fn fragments_are_read_as_written() {
     // Two failures open it (threshold from `$threshold`); the fallback from `$fb` answers.
     assert_eq!(lookup(true).unwrap(), 7);
     assert_eq!(lookup(true).unwrap(), 7);
-    let breaker = registry().get("macro-fragments").expect("registered under `$name`");
+    let breaker = registry()
+        .get("macro-fragments")
+        .expect("registered under `$name`");
     assert_eq!(breaker.state(), State::Open);
-    assert_eq!(lookup(false).unwrap(), 7, "rejected, so the fallback answers");
+    assert_eq!(
+        lookup(false).unwrap(),
+        7,
+        "rejected, so the fallback answers"
+    );
 }

@@ -153,11 +153,23 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
             quote!(::core::result::Result::Err(#into_error))
         }
     };
+    // With a fallback and a predicate, an error the breaker does not record as a failure
+    // (ignored, or counted a success) is an answer, not an outage: it goes back as it is.
+    let not_a_failure = (has_fallback
+        && (plan.args.failure_if.is_some() || plan.args.ignore_if.is_some()))
+    .then(|| {
+        let inner = Ident::new("__inner", Span::mixed_site());
+        quote! {
+            ::core::result::Result::Err(#rt::CallError::Inner(#inner))
+                if !#classifier.records_failure(&#inner) => ::core::result::Result::Err(#inner),
+        }
+    });
     quote! {
         #classifier_setup
         let #breaker_ident = #breaker;
         match #call {
             ::core::result::Result::Ok(#value) => ::core::result::Result::Ok(#value),
+            #not_a_failure
             ::core::result::Result::Err(#error) => #on_error,
         }
     }

@@ -2,12 +2,12 @@
 //! without notice.
 
 use crate::breaker::CircuitBreaker;
-use crate::error::{BreakerError, CallError};
+use crate::error::BreakerError;
 use crate::permit::Outcome;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
-pub use crate::{Backoff, BreakerConfig, Window};
+pub use crate::{Backoff, BreakerConfig, CallError, Window};
 pub use ::core;
 pub use ::std;
 
@@ -85,6 +85,13 @@ impl<E> Classifier<E> {
             failure_if,
             ignore_if,
         }
+    }
+
+    /// Whether the breaker records `err` as a failure: only then does a fallback answer for
+    /// it; an error it ignores or counts as a success goes back to the caller as it is.
+    #[inline]
+    pub fn records_failure(&self, err: &E) -> bool {
+        self.outcome(err) == Outcome::Failure
     }
 
     fn outcome(&self, err: &E) -> Outcome {
