@@ -27,12 +27,12 @@ fn cached(_fail: bool, _error: CallError<AppError>) -> Result<u32, AppError> {
 macro_rules! guarded {
     ($name:literal, $threshold:expr, $fb:path, $p:expr, $backoff:expr) => {
         #[circuit_breaker(
-                    name = $name,
-                    failure_threshold = $threshold,
-                    fallback = $fb,
-                    failure_if = $p,
-                    backoff = $backoff
-                )]
+                            name = $name,
+                            failure_threshold = $threshold,
+                            fallback = $fb,
+                            failure_if = $p,
+                            backoff = $backoff
+                        )]
         fn lookup(fail: bool) -> Result<u32, AppError> {
             if fail {
                 Err(AppError::Down)
@@ -66,4 +66,66 @@ fn fragments_are_read_as_written() {
         7,
         "rejected, so the fallback answers"
     );
+}
+
+/// Two functions one outer macro invocation writes, with the same default name (an inherent
+/// and a trait method `get` of one type): both sit at the invocation's `file:line:column`,
+/// yet each gets a breaker of its own (issue 13, item 5).
+mod one_invocation_two_functions {
+    use breaker_runtime::{circuit_breaker, BreakerError};
+
+    #[derive(Debug)]
+    pub struct Down;
+
+    impl From<BreakerError> for Down {
+        fn from(_: BreakerError) -> Self {
+            Down
+        }
+    }
+
+    pub struct Store;
+
+    pub trait Get {
+        fn get(&self, fail: bool) -> Result<u8, Down>;
+    }
+
+    macro_rules! both {
+        () => {
+            impl Store {
+                #[circuit_breaker(failure_threshold = 1, reset_timeout = "1h")]
+                pub fn get(&self, fail: bool) -> Result<u8, Down> {
+                    if fail {
+                        Err(Down)
+                    } else {
+                        Ok(1)
+                    }
+                }
+            }
+
+            impl Get for Store {
+                #[circuit_breaker(failure_threshold = 1, reset_timeout = "1h")]
+                fn get(&self, fail: bool) -> Result<u8, Down> {
+                    if fail {
+                        Err(Down)
+                    } else {
+                        Ok(2)
+                    }
+                }
+            }
+        };
+    }
+
+    both!();
+
+    #[test]
+    fn each_function_has_its_own_breaker() {
+        let store = Store;
+        assert_eq!(Store::get(&store, false).unwrap(), 1);
+        assert_eq!(Get::get(&store, false).unwrap(), 2);
+        // The inherent method fails once and opens its breaker...
+        assert!(Store::get(&store, true).is_err());
+        assert!(Store::get(&store, false).is_err(), "open");
+        // ...and the trait method's breaker is not that one.
+        assert_eq!(Get::get(&store, false).unwrap(), 2);
+    }
 }

@@ -157,7 +157,12 @@ impl BreakerCell {
     ) -> &'static CircuitBreaker {
         match self.cell.get() {
             Some(b) => b,
-            None => self.register(claim_name(name(), site), config),
+            // The cell's address is the function's identity: every annotated function has a
+            // cell of its own, even two that one outer macro invocation wrote at one site.
+            None => self.register(
+                claim_name(name(), self as *const Self as usize, site),
+                config,
+            ),
         }
     }
 }
@@ -177,34 +182,40 @@ pub fn method_name<T: ?Sized>(method: &'static str) -> &'static str {
     Box::leak(format!("{path}::{method}").into_boxed_str())
 }
 
-/// Reserves a default name for the function at `site`. Two different functions that derive
-/// the same default name (say an inherent and a trait method of one type, both `get`) must
-/// not share a breaker by accident: the first keeps the name, the later one gets
-/// `name@site` and a warning. The renamed `name@site` is leaked for the reason
+/// Reserves a default name for the function whose cell is at `identity` (written at
+/// `site`). Two different functions that derive the same default name (say an inherent and a
+/// trait method of one type, both `get`, perhaps written by one macro invocation, so at one
+/// site) must not share a breaker by accident: the first keeps the name, the later one gets
+/// `name@site` (or `name@site#2`, …) and a warning. The renamed name is leaked for the reason
 /// [`method_name`] gives: once per annotated function at most.
-pub fn claim_name(name: &'static str, site: &'static str) -> &'static str {
+pub fn claim_name(name: &'static str, identity: usize, site: &'static str) -> &'static str {
     use std::collections::HashMap;
     use std::sync::Mutex;
-    static CLAIMED: Mutex<Option<HashMap<&'static str, &'static str>>> = Mutex::new(None);
+    static CLAIMED: Mutex<Option<HashMap<&'static str, usize>>> = Mutex::new(None);
     let mut claimed = CLAIMED.lock().unwrap_or_else(|e| e.into_inner());
     let claimed = claimed.get_or_insert_with(HashMap::new);
     match claimed.get(name) {
         None => {
-            claimed.insert(name, site);
+            claimed.insert(name, identity);
             name
         }
-        Some(&owner) if owner == site => name,
-        Some(&owner) => {
-            let unique: &'static str = Box::leak(format!("{name}@{site}").into_boxed_str());
+        Some(&owner) if owner == identity => name,
+        Some(_) => {
+            let mut unique = format!("{name}@{site}");
+            let mut n = 1;
+            while claimed.contains_key(unique.as_str()) {
+                n += 1;
+                unique = format!("{name}@{site}#{n}");
+            }
+            let unique: &'static str = Box::leak(unique.into_boxed_str());
             tracing::warn!(
                 target: "breaker_runtime",
                 name,
-                first = owner,
-                second = site,
+                site,
                 renamed = unique,
                 "two functions have the same default circuit breaker name; give them `name = \"…\"`"
             );
-            claimed.insert(unique, site);
+            claimed.insert(unique, identity);
             unique
         }
     }
