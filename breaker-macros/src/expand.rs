@@ -244,14 +244,18 @@ fn breaker_expr(plan: &Plan, rt: &TokenStream) -> TokenStream {
         None => {
             let fn_name = ident.to_string();
             let fn_name = fn_name.strip_prefix("r#").unwrap_or(&fn_name);
-            let name = if plan.function.in_impl(&plan.shape) {
-                quote!(#rt::method_name::<Self>(#fn_name))
-            } else {
-                quote!(::core::concat!(::core::module_path!(), "::", #fn_name))
-            };
             let site = quote_spanned! {ident.span()=>
                 ::core::concat!(::core::file!(), ":", ::core::line!(), ":", ::core::column!())
             };
+            if plan.function.in_impl(&plan.shape) {
+                // A method: one breaker per `Self`, since a default or blanket method's one
+                // `static` serves every implementor.
+                return quote! {{
+                    static #cell: #rt::MethodBreakerCell = #rt::MethodBreakerCell::new();
+                    #cell.get_or_register::<Self>(#fn_name, #site, || #config)
+                }};
+            }
+            let name = quote!(::core::concat!(::core::module_path!(), "::", #fn_name));
             quote!(#cell.get_or_register_default(|| #name, #site, || #config))
         }
     };
@@ -458,9 +462,9 @@ mod tests {
             fn get(&mut self, key: String) -> Result<u32, AppError> {
                 let __failure_if: fn(&<Result<u32, AppError> as ::my::rt::__private::ReturnsResult>::Error) -> bool = is_transient;
                 let __breaker = {
-                    static __BREAKER: ::my::rt::__private::BreakerCell = ::my::rt::__private::BreakerCell::new();
-                    __BREAKER.get_or_register_default(
-                        || ::my::rt::__private::method_name::<Self>("get"),
+                    static __BREAKER: ::my::rt::__private::MethodBreakerCell = ::my::rt::__private::MethodBreakerCell::new();
+                    __BREAKER.get_or_register::<Self>(
+                        "get",
                         ::core::concat!(::core::file!(), ":", ::core::line!(), ":", ::core::column!()),
                         || ::my::rt::__private::BreakerConfig::builder().build()
                     )
@@ -478,6 +482,9 @@ mod tests {
                     }
                 ) {
                     ::core::result::Result::Ok(__value) => ::core::result::Result::Ok(__value),
+                    ::core::result::Result::Err(::my::rt::__private::CallError::Inner(__inner))
+                        if !::my::rt::__private::Classifier::new(::core::option::Option::Some(__failure_if), ::core::option::Option::None).records_failure(&__inner)
+                        => ::core::result::Result::Err(__inner),
                     ::core::result::Result::Err(__error) => Self::cached(self, key, __error),
                 }
             }

@@ -59,6 +59,77 @@ impl BreakerCell {
     }
 }
 
+/// The breakers of one annotated method without a `name`: one per implementing type. A
+/// `static` in a trait's default method, or in a blanket or generic impl, is one for every
+/// `Self`, so a plain [`BreakerCell`] would hand every implementor the breaker of the first
+/// type that called: `B` rejected because `A` failed. Types are told apart by
+/// `type_name::<Self>()` without generic arguments (`Repo<A>` and `Repo<B>` share
+/// `…::Repo::get`, as all instantiations of one method do).
+#[derive(Debug)]
+pub struct MethodBreakerCell {
+    /// The first type's full `type_name` and breaker: the one lookup on the hot path.
+    first: OnceLock<(&'static str, &'static CircuitBreaker)>,
+    /// Every type seen, by full `type_name`.
+    all: std::sync::Mutex<Vec<(&'static str, &'static CircuitBreaker)>>,
+}
+
+impl Default for MethodBreakerCell {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MethodBreakerCell {
+    /// An empty cell, for a `static`.
+    pub const fn new() -> Self {
+        MethodBreakerCell {
+            first: OnceLock::new(),
+            all: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The breaker of `method` for the type `T` (the method's `Self`), named
+    /// `path::Type::method`; `site` is the method's `file:line:column`.
+    #[inline]
+    pub fn get_or_register<T: ?Sized>(
+        &'static self,
+        method: &'static str,
+        site: &'static str,
+        config: fn() -> BreakerConfig,
+    ) -> &'static CircuitBreaker {
+        let ty = ::core::any::type_name::<T>();
+        match self.first.get() {
+            // One type (the common case: a concrete impl): the same string, the same address.
+            Some(&(first, b)) if first.as_ptr() == ty.as_ptr() && first.len() == ty.len() => b,
+            _ => self.for_type(ty, || method_name::<T>(method), site, config),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn for_type(
+        &'static self,
+        ty: &'static str,
+        name: impl FnOnce() -> &'static str,
+        site: &'static str,
+        config: fn() -> BreakerConfig,
+    ) -> &'static CircuitBreaker {
+        let mut all = self.all.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(&(_, b)) = all.iter().find(|(t, _)| *t == ty) {
+            return b;
+        }
+        let name = claim_name(name(), self as *const Self as usize, site);
+        let breaker =
+            crate::registry().get_or_create_named(&crate::Name::from_static(name), config());
+        // Leaked once per method and type, like the method's name: bounded by the program's
+        // code, and a `&'static` keeps the hot path free of reference counts.
+        let breaker: &'static CircuitBreaker = Box::leak(Box::new(breaker));
+        all.push((ty, breaker));
+        let _ = self.first.set((ty, breaker));
+        breaker
+    }
+}
+
 /// `failure_if` and `ignore_if`, as the attribute wrote them.
 pub struct Classifier<E> {
     /// Errors for which this returns false count as successes.

@@ -1,0 +1,106 @@
+//! A trait's default method and a blanket impl's method, annotated without a `name`: one
+//! breaker per implementing type, named after it. One `static` serves every `Self` there, and
+//! used to hand every implementor the breaker of whichever type called first, so `B`, which
+//! never failed, was rejected because `A` had opened it (issue 13, item 3).
+
+use breaker_runtime::{circuit_breaker, registry, BreakerError, State};
+
+#[derive(Debug, PartialEq)]
+pub enum Error {
+    Down,
+    Breaker(String),
+}
+
+impl From<BreakerError> for Error {
+    fn from(e: BreakerError) -> Self {
+        Error::Breaker(e.to_string())
+    }
+}
+
+pub trait Fetch {
+    fn healthy(&self) -> bool;
+
+    #[circuit_breaker(failure_threshold = 1, reset_timeout = "1h")]
+    fn fetch(&self) -> Result<u8, Error> {
+        if self.healthy() {
+            Ok(1)
+        } else {
+            Err(Error::Down)
+        }
+    }
+}
+
+pub struct A;
+pub struct B;
+
+impl Fetch for A {
+    fn healthy(&self) -> bool {
+        false
+    }
+}
+
+impl Fetch for B {
+    fn healthy(&self) -> bool {
+        true
+    }
+}
+
+#[test]
+fn a_default_method_has_a_breaker_per_implementor() {
+    assert_eq!(A.fetch(), Err(Error::Down));
+    assert!(
+        matches!(A.fetch(), Err(Error::Breaker(_))),
+        "A's breaker is open"
+    );
+    assert_eq!(B.fetch(), Ok(1), "B never failed: its breaker is its own");
+
+    let names: Vec<String> = registry().snapshot().into_iter().map(|s| s.name).collect();
+    let a = names
+        .iter()
+        .find(|n| n.ends_with("::A::fetch"))
+        .unwrap_or_else(|| panic!("A's breaker, named after A: {names:?}"));
+    assert!(names.iter().any(|n| n.ends_with("::B::fetch")), "{names:?}");
+    assert_eq!(registry().get(a).unwrap().state(), State::Open);
+}
+
+pub trait Ping {
+    fn ping(&self) -> Result<u8, Error>;
+}
+
+pub struct Up;
+pub struct Flaky;
+
+pub trait Health {
+    fn up(&self) -> bool;
+}
+
+impl Health for Up {
+    fn up(&self) -> bool {
+        true
+    }
+}
+
+impl Health for Flaky {
+    fn up(&self) -> bool {
+        false
+    }
+}
+
+impl<T: Health> Ping for T {
+    #[circuit_breaker(failure_threshold = 1, reset_timeout = "1h")]
+    fn ping(&self) -> Result<u8, Error> {
+        if self.up() {
+            Ok(1)
+        } else {
+            Err(Error::Down)
+        }
+    }
+}
+
+#[test]
+fn a_blanket_impl_has_a_breaker_per_type() {
+    assert_eq!(Flaky.ping(), Err(Error::Down));
+    assert!(matches!(Flaky.ping(), Err(Error::Breaker(_))));
+    assert_eq!(Up.ping(), Ok(1));
+    assert_eq!(Up.ping(), Ok(1));
+}
