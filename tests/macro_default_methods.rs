@@ -6,7 +6,7 @@
 use breaker_runtime::{circuit_breaker, registry, BreakerError, State};
 
 #[derive(Debug, PartialEq)]
-pub enum Error {
+enum Error {
     Down,
     Breaker(String),
 }
@@ -17,7 +17,7 @@ impl From<BreakerError> for Error {
     }
 }
 
-pub trait Fetch {
+trait Fetch {
     fn healthy(&self) -> bool;
 
     #[circuit_breaker(failure_threshold = 1, reset_timeout = "1h")]
@@ -30,8 +30,8 @@ pub trait Fetch {
     }
 }
 
-pub struct A;
-pub struct B;
+struct A;
+struct B;
 
 impl Fetch for A {
     fn healthy(&self) -> bool {
@@ -63,14 +63,14 @@ fn a_default_method_has_a_breaker_per_implementor() {
     assert_eq!(registry().get(a).unwrap().state(), State::Open);
 }
 
-pub trait Ping {
+trait Ping {
     fn ping(&self) -> Result<u8, Error>;
 }
 
-pub struct Up;
-pub struct Flaky;
+struct Up;
+struct Flaky;
 
-pub trait Health {
+trait Health {
     fn up(&self) -> bool;
 }
 
