@@ -236,10 +236,30 @@ fn breaker_expr(plan: &Plan, rt: &TokenStream) -> TokenStream {
     let cell = Ident::new("__BREAKER", Span::mixed_site());
     let config = config(plan.args, rt);
     let ident = &plan.function.sig.ident;
+    // Declared up front, so the registry knows the breaker before the first call.
+    let declare = |name: &TokenStream| {
+        quote! {
+            #rt::inventory::submit! {
+                #rt::Declared {
+                    name: #name,
+                    config: {
+                        fn __config() -> #rt::BreakerConfig {
+                            #config
+                        }
+                        __config
+                    },
+                }
+            }
+        }
+    };
     let register = match &plan.args.name {
         Some(name) => {
             let name = &name.value;
-            quote!(#cell.get_or_register(#name, || #config))
+            let declared = declare(&quote!(#name));
+            quote! {
+                #declared
+                #cell.get_or_register(#name, || #config)
+            }
         }
         None => {
             let fn_name = ident.to_string();
@@ -256,7 +276,11 @@ fn breaker_expr(plan: &Plan, rt: &TokenStream) -> TokenStream {
                 }};
             }
             let name = quote!(::core::concat!(::core::module_path!(), "::", #fn_name));
-            quote!(#cell.get_or_register_default(|| #name, #site, || #config))
+            let declared = declare(&name);
+            quote! {
+                #declared
+                #cell.get_or_register_default(|| #name, #site, || #config)
+            }
         }
     };
     quote! {{
@@ -417,6 +441,20 @@ mod tests {
                 let __breaker = {
                     static __BREAKER: ::breaker_runtime::__private::BreakerCell =
                         ::breaker_runtime::__private::BreakerCell::new();
+                    ::breaker_runtime::__private::inventory::submit! {
+                        ::breaker_runtime::__private::Declared {
+                            name: "quotes",
+                            config: {
+                                fn __config() -> ::breaker_runtime::__private::BreakerConfig {
+                                    ::breaker_runtime::__private::BreakerConfig::builder()
+                                        .failure_threshold(3u32)
+                                        .reset_timeout(::core::time::Duration::from_secs(30u64))
+                                        .build()
+                                }
+                                __config
+                            },
+                        }
+                    }
                     __BREAKER.get_or_register("quotes", || ::breaker_runtime::__private::BreakerConfig::builder()
                         .failure_threshold(3u32)
                         .reset_timeout(::core::time::Duration::from_secs(30u64))

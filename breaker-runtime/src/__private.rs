@@ -7,8 +7,10 @@ use crate::permit::Outcome;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
+pub use crate::declared::Declared;
 pub use crate::{Backoff, BreakerConfig, CallError, Window};
 pub use ::core;
+pub use ::inventory;
 pub use ::std;
 
 /// The breaker of one annotated function, in a `static` inside its body.

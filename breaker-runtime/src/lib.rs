@@ -64,6 +64,7 @@ mod call;
 mod clock;
 pub mod config;
 mod counters;
+mod declared;
 mod error;
 mod events;
 mod metrics;

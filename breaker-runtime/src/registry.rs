@@ -20,7 +20,12 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 /// ```
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(Registry::new)
+    REGISTRY.get_or_init(|| {
+        let registry = Registry::new();
+        // Every `#[circuit_breaker]` function's breaker, known before its first call.
+        crate::declared::register_all(&registry);
+        registry
+    })
 }
 
 /// Breakers by name. Thread-safe; lookups take a read lock, so keep the returned `Arc`
