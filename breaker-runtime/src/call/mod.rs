@@ -20,7 +20,7 @@ impl CircuitBreaker {
     /// `Ok` is a success; `Err` is a failure unless the breaker's `failure_if` or `ignore_if`
     /// say otherwise. A rejected call never calls `f`. With `call_timeout` set, a call
     /// running that long is dropped, counted as a failure and answered with
-    /// [`BreakerError::TimedOut`] (this needs a tokio runtime with timers).
+    /// [`BreakerError::TimedOut`](crate::BreakerError::TimedOut) (this needs a tokio runtime with timers).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
