@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 const STRIPES: usize = 16;
 
-/// The counts one thread (or, for a shared stripe, a few threads) adds to.
+/// The counts one thread adds to (or, a stripe's `shared` cells, a few threads, atomically).
 #[derive(Debug, Default)]
 pub(crate) struct HotCells {
     successes: AtomicU64,
@@ -63,11 +63,15 @@ impl HotCells {
 }
 
 /// A stripe: cells of their own cache line, and the thread that owns them (0: none yet).
+/// Threads that find the stripe owned by another add to `shared`, atomically: never to
+/// `cells`, whose owner's plain store would wipe out an add that landed between its load and
+/// its store.
 #[derive(Debug, Default)]
 #[repr(align(128))]
 struct Stripe {
     owner: AtomicU64,
     cells: HotCells,
+    shared: HotCells,
 }
 
 /// Every outcome a breaker has counted.
@@ -144,7 +148,7 @@ impl Counters {
         if stripe.owner.load(Relaxed) == me || claim(&stripe.owner, me) {
             stripe.cells.add_owned(which);
         } else {
-            stripe.cells.add_shared(which);
+            stripe.shared.add_shared(which);
         }
     }
 
@@ -160,7 +164,7 @@ impl Counters {
             self.stripes
                 .get()
                 .into_iter()
-                .flat_map(|s| s.iter().map(|s| &s.cells)),
+                .flat_map(|s| s.iter().flat_map(|s| [&s.cells, &s.shared])),
         )
     }
 
