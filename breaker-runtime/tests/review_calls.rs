@@ -148,7 +148,7 @@ async fn probes_cancelled_while_pending_give_their_slot_back() {
     let b = probing("review-calls-cancelled-probes");
     to_half_open(&b).await;
     for _ in 0..100 {
-        let mut call = pin!(b.call(|| std::future::pending::<Inner>()));
+        let mut call = pin!(b.call(std::future::pending::<Inner>));
         let waker = std::task::Waker::noop();
         assert!(call
             .as_mut()
@@ -172,11 +172,11 @@ async fn probes_cancelled_while_pending_give_their_slot_back() {
 async fn probes_cut_by_an_outer_timeout_or_an_abort_give_their_slot_back() {
     let b = probing("review-calls-outer-timeout");
     to_half_open(&b).await;
-    let r = tokio::time::timeout(SEC, b.call(|| std::future::pending::<Inner>())).await;
+    let r = tokio::time::timeout(SEC, b.call(std::future::pending::<Inner>)).await;
     assert!(r.is_err());
     let task = tokio::spawn({
         let b = b.clone();
-        async move { b.call(|| std::future::pending::<Inner>()).await }
+        async move { b.call(std::future::pending::<Inner>).await }
     });
     tokio::task::yield_now().await;
     assert!(matches!(
@@ -416,10 +416,10 @@ async fn a_probe_cut_by_call_timeout_fails_the_phase() {
         .build();
     to_half_open(&b).await;
     // Cancelled before its timeout: the slot comes back.
-    let r = tokio::time::timeout(SEC, b.call(|| std::future::pending::<Inner>())).await;
+    let r = tokio::time::timeout(SEC, b.call(std::future::pending::<Inner>)).await;
     assert!(r.is_err());
     assert_eq!(b.state(), State::HalfOpen);
-    let r = b.call(|| std::future::pending::<Inner>()).await;
+    let r = b.call(std::future::pending::<Inner>).await;
     assert!(r.unwrap_err().breaker_error().unwrap().is_timeout());
     assert_eq!(b.state(), State::Open);
 }
