@@ -301,6 +301,51 @@ mod tests {
     }
 
     #[test]
+    fn a_thread_sharing_a_stripe_never_writes_its_owners_cells() {
+        // The owner adds with a plain load and store: an atomic add of another thread into
+        // the same cell, landing between the two, would be wiped out by the store. So a
+        // thread whose stripe is owned adds to the stripe's `shared` cells instead.
+        let c = Arc::new(Counters::default());
+        c.add(Hot::Success); // this thread owns the inline cells
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (exit_tx, exit_rx) = std::sync::mpsc::channel::<()>();
+        let owner = {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                c.add(Hot::Success);
+                ready_tx.send(thread_index()).unwrap();
+                exit_rx.recv().unwrap();
+            })
+        };
+        let owner_index = ready_rx.recv().unwrap();
+        let stripe = (owner_index % STRIPES as u64) as usize;
+        // Threads that never count take the numbers between; the first one with the owner's
+        // stripe counts five.
+        loop {
+            let c = c.clone();
+            let shared = std::thread::spawn(move || {
+                if thread_index() % STRIPES as u64 != stripe as u64 {
+                    return false;
+                }
+                for _ in 0..5 {
+                    c.add(Hot::Success);
+                }
+                true
+            });
+            if shared.join().unwrap() {
+                break;
+            }
+        }
+        exit_tx.send(()).unwrap();
+        owner.join().unwrap();
+        let s = &c.stripes.get().expect("stripes")[stripe];
+        assert_eq!(s.owner.load(Relaxed), owner_index);
+        assert_eq!(s.cells.successes.load(Relaxed), 1, "only the owner's add");
+        assert_eq!(s.shared.successes.load(Relaxed), 5);
+        assert_eq!(c.totals().successes, 7);
+    }
+
+    #[test]
     fn a_reset_racing_counts_loses_none_and_never_goes_negative() {
         // Two threads count while a third resets over and over: after the last reset, the
         // totals are exactly what was counted after it, and no read ever underflows.
