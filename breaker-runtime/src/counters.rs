@@ -4,8 +4,8 @@
 //! plain add, and must not make two threads fight over one cache line. Each of these counters
 //! is kept in cells that one thread owns: the first thread to count into a breaker owns its
 //! inline cells, and other threads claim a cache-line-padded stripe of their own, allocated on
-//! first need (16 per breaker; a thread whose stripe another thread owns shares it with atomic
-//! adds). An owner adds with a load and a store, no locked instruction: no other thread writes
+//! first need (16 per breaker; a thread whose stripe another thread owns adds atomically to
+//! the stripe's `shared` cells, beside the owner's). An owner adds with a load and a store, no locked instruction: no other thread writes
 //! its cells. So a breaker used from one thread carries no stripes at all, and its closed call
 //! counts a success with an ordinary add.
 //!
