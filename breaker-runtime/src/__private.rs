@@ -341,8 +341,8 @@ impl<T, E> ReturnsResult for Result<T, E> {
 #[inline(always)]
 pub fn returns_result<R: ReturnsResult>(_: &R) {}
 
-/// Starts `breaker`'s generation counter at `bits` (of 60), so tests can drive it across its
-/// whole range and past the wrap without 2^60 transitions.
+/// Starts `breaker`'s generation counter at `bits` (its low 58 bits, the generation's width),
+/// so tests can drive it across its whole range and past the wrap without 2^58 transitions.
 #[cfg(feature = "test-util")]
 pub fn start_generation_at(breaker: &CircuitBreaker, bits: u64) {
     breaker.start_generation_at(bits);

@@ -4,8 +4,8 @@
 //! plain add, and must not make two threads fight over one cache line. Each of these counters
 //! is kept in cells that one thread owns: the first thread to count into a breaker owns its
 //! inline cells, and other threads claim a cache-line-padded stripe of their own, allocated on
-//! first need (16 per breaker; a thread whose stripe another thread owns shares it with atomic
-//! adds). An owner adds with a load and a store, no locked instruction: no other thread writes
+//! first need (16 per breaker; a thread whose stripe another thread owns adds atomically to
+//! the stripe's `shared` cells, beside the owner's). An owner adds with a load and a store, no locked instruction: no other thread writes
 //! its cells. So a breaker used from one thread carries no stripes at all, and its closed call
 //! counts a success with an ordinary add.
 //!
@@ -20,7 +20,7 @@ use std::sync::OnceLock;
 
 const STRIPES: usize = 16;
 
-/// The counts one thread (or, for a shared stripe, a few threads) adds to.
+/// The counts one thread adds to (or, a stripe's `shared` cells, a few threads, atomically).
 #[derive(Debug, Default)]
 pub(crate) struct HotCells {
     successes: AtomicU64,
@@ -63,11 +63,15 @@ impl HotCells {
 }
 
 /// A stripe: cells of their own cache line, and the thread that owns them (0: none yet).
+/// Threads that find the stripe owned by another add to `shared`, atomically: never to
+/// `cells`, whose owner's plain store would wipe out an add that landed between its load and
+/// its store.
 #[derive(Debug, Default)]
 #[repr(align(128))]
 struct Stripe {
     owner: AtomicU64,
     cells: HotCells,
+    shared: HotCells,
 }
 
 /// Every outcome a breaker has counted.
@@ -144,7 +148,7 @@ impl Counters {
         if stripe.owner.load(Relaxed) == me || claim(&stripe.owner, me) {
             stripe.cells.add_owned(which);
         } else {
-            stripe.cells.add_shared(which);
+            stripe.shared.add_shared(which);
         }
     }
 
@@ -160,7 +164,7 @@ impl Counters {
             self.stripes
                 .get()
                 .into_iter()
-                .flat_map(|s| s.iter().map(|s| &s.cells)),
+                .flat_map(|s| s.iter().flat_map(|s| [&s.cells, &s.shared])),
         )
     }
 
@@ -294,6 +298,51 @@ mod tests {
         assert_eq!(c.totals(), Totals::default());
         c.add(Hot::Success);
         assert_eq!(c.totals().successes, 1);
+    }
+
+    #[test]
+    fn a_thread_sharing_a_stripe_never_writes_its_owners_cells() {
+        // The owner adds with a plain load and store: an atomic add of another thread into
+        // the same cell, landing between the two, would be wiped out by the store. So a
+        // thread whose stripe is owned adds to the stripe's `shared` cells instead.
+        let c = Arc::new(Counters::default());
+        c.add(Hot::Success); // this thread owns the inline cells
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let (exit_tx, exit_rx) = std::sync::mpsc::channel::<()>();
+        let owner = {
+            let c = c.clone();
+            std::thread::spawn(move || {
+                c.add(Hot::Success);
+                ready_tx.send(thread_index()).unwrap();
+                exit_rx.recv().unwrap();
+            })
+        };
+        let owner_index = ready_rx.recv().unwrap();
+        let stripe = (owner_index % STRIPES as u64) as usize;
+        // Threads that never count take the numbers between; the first one with the owner's
+        // stripe counts five.
+        loop {
+            let c = c.clone();
+            let shared = std::thread::spawn(move || {
+                if thread_index() % STRIPES as u64 != stripe as u64 {
+                    return false;
+                }
+                for _ in 0..5 {
+                    c.add(Hot::Success);
+                }
+                true
+            });
+            if shared.join().unwrap() {
+                break;
+            }
+        }
+        exit_tx.send(()).unwrap();
+        owner.join().unwrap();
+        let s = &c.stripes.get().expect("stripes")[stripe];
+        assert_eq!(s.owner.load(Relaxed), owner_index);
+        assert_eq!(s.cells.successes.load(Relaxed), 1, "only the owner's add");
+        assert_eq!(s.shared.successes.load(Relaxed), 5);
+        assert_eq!(c.totals().successes, 7);
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub(crate) enum TicketKind {
 /// copied, stalled every call on store forwarding.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Ticket {
-    /// The generation (bits 59..0), the kind (61..60) and the panicked flag (62).
+    /// The generation (bits 57..0; 59..58 are clear), the kind (61..60) and the panicked flag
+    /// (62).
     meta: u64,
     /// A [`clock::stamp`](crate::clock::stamp), or 0 when the call is not timed. Probes are
     /// always timed: the stamp is also how the breaker finds the probe among those in flight.

@@ -86,13 +86,18 @@ where
             let Some(ticket) = admission.ticket() else {
                 return Poll::Ready(Err(CallError::Breaker(breaker.rejection(admission))));
             };
-            *this.permit = Some(Permit::new(breaker, ticket));
+            let permit = this.permit.insert(Permit::new(breaker, ticket));
+            // A panic in `f` (or in making the timer) is the call's too: marked like one in
+            // the poll below, or an executor that catches it would drop a permit that counts
+            // a cancellation (and gives a probe's slot back rather than failing the phase).
+            let mark = MarkOnUnwind(permit);
             if let Some(after) = breaker.in_force().call_timeout {
                 *this.timer = Some((Box::pin(tokio::time::sleep(after)), after));
             }
             if let Some(f) = this.f.take() {
                 this.fut.set(Some(f()));
             }
+            std::mem::forget(mark);
         }
         let (Some(permit), Some(fut)) = (this.permit.as_mut(), this.fut.as_mut().as_pin_mut())
         else {
