@@ -5,7 +5,7 @@ use super::value::{self, Raw};
 use crate::error::ConfigError;
 use crate::settings::BreakerConfig;
 use breaker_spec::suggest::suggestions;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What a document sets: the `[default]` table and each breaker's table, each table
 /// already laid over the tables its `base` chain names.
@@ -13,6 +13,8 @@ use std::collections::HashMap;
 pub(super) struct FileLayers {
     pub(super) default: BreakerConfig,
     pub(super) tables: HashMap<String, BreakerConfig>,
+    /// The tables other tables name as their `base`.
+    pub(super) bases: HashSet<String>,
 }
 
 /// The name errors give the `[default]` table.
@@ -103,6 +105,7 @@ pub(super) fn parse(text: &str, source_name: &str) -> Result<FileLayers, ConfigE
             layers.tables.insert((*n).to_owned(), flat.clone());
         }
     }
+    layers.bases = bases.into_values().collect();
     Ok(layers)
 }
 

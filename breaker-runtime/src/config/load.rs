@@ -1,5 +1,6 @@
 //! Loading settings from TOML and `BREAKER_<NAME>_<KEY>` variables into a [`Registry`].
 
+use super::unmatched::{self, Loaded};
 use super::{env, file};
 use crate::error::ConfigError;
 use crate::registry::{registry, Registry};
@@ -160,10 +161,13 @@ fn load_document(registry: &Registry, text: &str, source_name: &str) -> Result<(
         Ok(Layers {
             default: file.default,
             tables: file.tables,
+            bases: file.bases,
             env_default: current.env_default.clone(),
             env: current.env.clone(),
         })
-    })
+    })?;
+    unmatched::warn(registry, Loaded::Tables);
+    Ok(())
 }
 
 /// [`load_env`] into a registry of your own.
@@ -206,11 +210,12 @@ pub fn load_env_into(registry: &Registry) -> Result<(), ConfigError> {
 /// ignored), replacing those read before: what [`load_env_into`] does with the process's
 /// environment, for variables from elsewhere (a `.env` file, a test).
 ///
-/// `<NAME>` is the breaker's name upper-cased, every character other than an ASCII letter
-/// or digit written `_` (`quotes-api` is `QUOTES_API`). `<KEY>` is a setting's name
-/// upper-cased (`FAILURE_THRESHOLD`); the variable is split at the key that ends it, so
-/// names may contain `_`. Since the spelling loses case and punctuation, breakers whose
-/// names spell the same share the variables. `BREAKER_DEFAULT_<KEY>` applies to every
+/// `<NAME>` is the breaker's name upper-cased, every run of characters other than ASCII
+/// letters and digits written as one `_`, none at either end (`quotes-api` is `QUOTES_API`,
+/// `app::Repo::get` is `APP_REPO_GET`). `<KEY>` is a setting's name upper-cased
+/// (`FAILURE_THRESHOLD`); the variable is split at the key that ends it, so names may
+/// contain `_`. Since the spelling loses case and punctuation, breakers whose names spell
+/// the same (`quotes-api`, `quotes__api`) share the variables. `BREAKER_DEFAULT_<KEY>` applies to every
 /// breaker, over the file's `[default]` and under the code's settings (so a breaker named
 /// `default` cannot be set by variables of its own).
 ///
@@ -255,8 +260,11 @@ where
         Ok(Layers {
             default: current.default.clone(),
             tables: current.tables.clone(),
+            bases: current.bases.clone(),
             env_default: env.default,
             env: env.by_name,
         })
-    })
+    })?;
+    unmatched::warn(registry, Loaded::Variables);
+    Ok(())
 }

@@ -14,11 +14,15 @@ mod load;
 #[cfg(feature = "config")]
 mod reload;
 #[cfg(feature = "config")]
+mod unmatched;
+#[cfg(feature = "config")]
 mod value;
 
 #[cfg(feature = "config")]
 pub use load::{
     load_env, load_env_into, load_file, load_file_into, load_str, load_str_into, load_vars_into,
 };
+#[cfg(feature = "config")]
+pub use unmatched::{unmatched, unmatched_in};
 
 pub use crate::settings::{BreakerConfig, BreakerConfigBuilder, Settings, Window};
