@@ -20,7 +20,7 @@ pub(super) struct FileLayers {
 /// The name errors give the `[default]` table.
 const DEFAULT: &str = "default";
 
-/// Reads a document; `source_name` says where it came from in syntax errors.
+/// Reads a TOML document; `source_name` says where it came from in syntax errors.
 pub(super) fn parse(text: &str, source_name: &str) -> Result<FileLayers, ConfigError> {
     let doc: toml::Table = text
         .parse()
@@ -28,10 +28,16 @@ pub(super) fn parse(text: &str, source_name: &str) -> Result<FileLayers, ConfigE
             source_name: source_name.to_owned(),
             message: e.to_string().trim_end().to_owned(),
         })?;
+    layers(&doc, source_name)
+}
+
+/// The layers of a document already read into TOML's values, whatever its format: every
+/// rule of a config file is here, once.
+pub(super) fn layers(doc: &toml::Table, source_name: &str) -> Result<FileLayers, ConfigError> {
     let mut layers = FileLayers::default();
     let mut own = HashMap::new();
     let mut bases = HashMap::new();
-    for (key, value) in &doc {
+    for (key, value) in doc {
         match (key.as_str(), value) {
             ("default", toml::Value::Table(t)) => layers.default = table(DEFAULT, t, None)?,
             ("breakers", toml::Value::Table(breakers)) => {

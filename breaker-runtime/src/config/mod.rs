@@ -1,5 +1,6 @@
-//! Loading breaker settings (feature `config`) from TOML and `BREAKER_<NAME>_<KEY>`
-//! environment variables into a [`Registry`](crate::Registry).
+//! Loading breaker settings (feature `config`) from TOML, YAML (feature `yaml`) and
+//! `BREAKER_<NAME>_<KEY>` environment variables into a [`Registry`](crate::Registry), and
+//! the names they set that no breaker has (`unmatched`).
 //!
 //! This is an integration: it reads files and the environment into the layers the core
 //! overlays (see `ARCHITECTURE.md`). The settings types themselves live in the core and are
@@ -17,6 +18,8 @@ mod reload;
 mod unmatched;
 #[cfg(feature = "config")]
 mod value;
+#[cfg(feature = "yaml")]
+mod yaml;
 
 #[cfg(feature = "config")]
 pub use load::{
