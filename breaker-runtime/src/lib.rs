@@ -53,8 +53,8 @@
 //!
 //! # Features
 //!
-//! `macros` (default), `test-util`, `serde` (snapshots serialize), `config`, `metrics`,
-//! `tower`, `axum`.
+//! `macros` (default), `test-util`, `serde` (snapshots serialize), `config`, `yaml` (YAML
+//! config files; turns on `config`), `metrics`, `tower`, `axum`.
 
 #[cfg(feature = "axum")]
 pub mod admin;

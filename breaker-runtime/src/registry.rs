@@ -112,7 +112,7 @@ impl Registry {
         Registry::default()
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+    pub(crate) fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
         self.inner.read().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -1,11 +1,13 @@
 //! `BREAKER_<NAME>_<KEY>` environment variables.
 //!
-//! `<NAME>` is the breaker's name as [`env_name`] spells it: upper-cased, every character
-//! other than an ASCII letter or digit written `_`. That loses information (`quotes-api` and
-//! `quotes_api` are both `QUOTES_API`), so the variable is split by its end instead: `<KEY>`
-//! is the setting whose upper-cased name ends the variable, and the rest is the name. The
+//! `<NAME>` is the breaker's name as [`env_name`] spells it: upper-cased, every run of
+//! characters other than ASCII letters and digits written as one `_`, none at either end.
+//! That loses information (`quotes-api`, `quotes_api` and `Quotes::Api` are all
+//! `QUOTES_API`), so the variable is split by its end instead: `<KEY>` is the setting whose
+//! upper-cased name ends the variable, and the rest is the name, underscores and all. The
 //! layer is kept under that spelling and found again by it, so a variable applies to a
-//! breaker registered after it was read, and to every breaker whose name spells the same.
+//! breaker registered after it was read, and to every breaker whose name spells the same (a
+//! name with no letter or digit spells as nothing, and has no variables).
 
 use super::value::{self, Raw, KEYS};
 use crate::error::ConfigError;
@@ -44,6 +46,7 @@ pub(super) fn parse(
     let mut known: Vec<(String, String)> = known
         .iter()
         .map(|n| (env_name(n), (*n).to_owned()))
+        .filter(|(spelling, _)| !spelling.is_empty())
         .collect();
     known.push((DEFAULT.to_owned(), "default".to_owned()));
     // Longest spelling first, so `QUOTES_API` wins over `QUOTES` for `QUOTES_API_…`.
@@ -58,9 +61,22 @@ pub(super) fn parse(
     let mut layers = EnvLayers::default();
     for (var, text) in &vars {
         let rest = var[PREFIX.len()..].to_ascii_uppercase();
-        let Some((spelling, key)) = split(&rest) else {
+        let Some((written, key)) = split(&rest) else {
             return Err(unsplittable(var, &rest, &known));
         };
+        // Spelt again by the rule, so `EXP__REPO__COUNT` (as the rule once spelt
+        // `exp::Repo::count`) still finds the breaker, and stray `_`s do not hide it.
+        let spelling = env_name(written);
+        if spelling.is_empty() {
+            return Err(ConfigError::Parse {
+                source_name: var.clone(),
+                message: format!(
+                    "names no breaker: write `BREAKER_<NAME>_{}`",
+                    key.to_ascii_uppercase()
+                ),
+            });
+        }
+        let spelling = spelling.as_str();
         let breaker = display(spelling);
         if key == "base" {
             return Err(ConfigError::invalid(

@@ -5,7 +5,7 @@ use super::value::{self, Raw};
 use crate::error::ConfigError;
 use crate::settings::BreakerConfig;
 use breaker_spec::suggest::suggestions;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// What a document sets: the `[default]` table and each breaker's table, each table
 /// already laid over the tables its `base` chain names.
@@ -13,12 +13,14 @@ use std::collections::HashMap;
 pub(super) struct FileLayers {
     pub(super) default: BreakerConfig,
     pub(super) tables: HashMap<String, BreakerConfig>,
+    /// The tables other tables name as their `base`.
+    pub(super) bases: HashSet<String>,
 }
 
 /// The name errors give the `[default]` table.
 const DEFAULT: &str = "default";
 
-/// Reads a document; `source_name` says where it came from in syntax errors.
+/// Reads a TOML document; `source_name` says where it came from in syntax errors.
 pub(super) fn parse(text: &str, source_name: &str) -> Result<FileLayers, ConfigError> {
     let doc: toml::Table = text
         .parse()
@@ -26,10 +28,16 @@ pub(super) fn parse(text: &str, source_name: &str) -> Result<FileLayers, ConfigE
             source_name: source_name.to_owned(),
             message: e.to_string().trim_end().to_owned(),
         })?;
+    layers(&doc, source_name)
+}
+
+/// The layers of a document already read into TOML's values, whatever its format: every
+/// rule of a config file is here, once.
+pub(super) fn layers(doc: &toml::Table, source_name: &str) -> Result<FileLayers, ConfigError> {
     let mut layers = FileLayers::default();
     let mut own = HashMap::new();
     let mut bases = HashMap::new();
-    for (key, value) in &doc {
+    for (key, value) in doc {
         match (key.as_str(), value) {
             ("default", toml::Value::Table(t)) => layers.default = table(DEFAULT, t, None)?,
             ("breakers", toml::Value::Table(breakers)) => {
@@ -103,6 +111,7 @@ pub(super) fn parse(text: &str, source_name: &str) -> Result<FileLayers, ConfigE
             layers.tables.insert((*n).to_owned(), flat.clone());
         }
     }
+    layers.bases = bases.into_values().collect();
     Ok(layers)
 }
 

@@ -1,5 +1,6 @@
 //! Loading settings from TOML and `BREAKER_<NAME>_<KEY>` variables into a [`Registry`].
 
+use super::unmatched::{self, Loaded};
 use super::{env, file};
 use crate::error::ConfigError;
 use crate::registry::{registry, Registry};
@@ -53,7 +54,10 @@ pub fn load_str(toml: &str) -> Result<(), ConfigError> {
     load_str_into(registry(), toml)
 }
 
-/// Reads a TOML file and loads it like [`load_str`] into the global registry.
+/// Reads a config file and loads it like [`load_str`] into the global registry. The
+/// extension (in any case) says the format: `.toml`, or `.yaml` / `.yml` with the `yaml`
+/// feature, which has the same tables, keys, values and errors. Any other extension is a
+/// [`ConfigError::Parse`] that says which are read.
 ///
 /// ```
 /// use breaker_runtime::{config, ConfigError};
@@ -136,6 +140,23 @@ pub fn load_str_into(registry: &Registry, toml: &str) -> Result<(), ConfigError>
 /// [`load_file`] into a registry of your own. An unreadable file is [`ConfigError::Io`];
 /// syntax errors name the path and the line.
 ///
+/// A YAML file (feature `yaml`) is read into the values a TOML file is, so it goes through
+/// the same rules:
+///
+/// ```
+/// # #[cfg(feature = "yaml")] {
+/// use breaker_runtime::{config, Registry};
+///
+/// let path = std::env::temp_dir().join("docs-load-file-into.yaml");
+/// std::fs::write(&path, "breakers:\n  quotes:\n    failure_rate: 1.5\n").unwrap();
+/// let err = config::load_file_into(&Registry::new(), &path).unwrap_err();
+/// assert_eq!(
+///     err.to_string(),
+///     "breaker `quotes`: `failure_rate` = 1.5 is invalid: must be a fraction in (0, 1]; 1.5 is above 1"
+/// );
+/// # }
+/// ```
+///
 /// ```
 /// use breaker_runtime::{config, ConfigError, Registry};
 ///
@@ -147,23 +168,62 @@ pub fn load_str_into(registry: &Registry, toml: &str) -> Result<(), ConfigError>
 /// ```
 pub fn load_file_into(registry: &Registry, path: impl AsRef<Path>) -> Result<(), ConfigError> {
     let path = path.as_ref();
+    let shown = path.display().to_string();
+    let parse = format(path).map_err(|message| ConfigError::Parse {
+        source_name: shown.clone(),
+        message,
+    })?;
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Io {
-        path: path.display().to_string(),
+        path: shown.clone(),
         message: e.to_string(),
     })?;
-    load_document(registry, &text, &path.display().to_string())
+    load_layers(registry, parse(&text, &shown)?)
+}
+
+/// Reads a document into its layers.
+type Parser = fn(&str, &str) -> Result<file::FileLayers, ConfigError>;
+
+/// The reader of a file, by its extension (in any case); or why there is none. Checked before
+/// the file is read, so a mistaken path fails the same way whether or not the file exists.
+fn format(path: &Path) -> Result<Parser, String> {
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    match extension.as_deref() {
+        Some("toml") => Ok(file::parse),
+        #[cfg(feature = "yaml")]
+        Some("yaml" | "yml") => Ok(super::yaml::parse),
+        #[cfg(not(feature = "yaml"))]
+        Some(e @ ("yaml" | "yml")) => Err(format!(
+            "`.{e}` files are read with the `yaml` feature of breaker-runtime, which is off"
+        )),
+        other => Err(format!(
+            "{}: config files are `.toml`, or `.yaml` / `.yml` with the `yaml` feature",
+            other.map_or_else(
+                || "no extension".to_owned(),
+                |e| format!("unknown extension `.{e}`")
+            )
+        )),
+    }
 }
 
 fn load_document(registry: &Registry, text: &str, source_name: &str) -> Result<(), ConfigError> {
-    let file = file::parse(text, source_name)?;
+    load_layers(registry, file::parse(text, source_name)?)
+}
+
+fn load_layers(registry: &Registry, file: file::FileLayers) -> Result<(), ConfigError> {
     registry.update_layers(|current, _| {
         Ok(Layers {
             default: file.default,
             tables: file.tables,
+            bases: file.bases,
             env_default: current.env_default.clone(),
             env: current.env.clone(),
         })
-    })
+    })?;
+    unmatched::warn(registry, Loaded::Tables);
+    Ok(())
 }
 
 /// [`load_env`] into a registry of your own.
@@ -206,11 +266,12 @@ pub fn load_env_into(registry: &Registry) -> Result<(), ConfigError> {
 /// ignored), replacing those read before: what [`load_env_into`] does with the process's
 /// environment, for variables from elsewhere (a `.env` file, a test).
 ///
-/// `<NAME>` is the breaker's name upper-cased, every character other than an ASCII letter
-/// or digit written `_` (`quotes-api` is `QUOTES_API`). `<KEY>` is a setting's name
-/// upper-cased (`FAILURE_THRESHOLD`); the variable is split at the key that ends it, so
-/// names may contain `_`. Since the spelling loses case and punctuation, breakers whose
-/// names spell the same share the variables. `BREAKER_DEFAULT_<KEY>` applies to every
+/// `<NAME>` is the breaker's name upper-cased, every run of characters other than ASCII
+/// letters and digits written as one `_`, none at either end (`quotes-api` is `QUOTES_API`,
+/// `app::Repo::get` is `APP_REPO_GET`). `<KEY>` is a setting's name upper-cased
+/// (`FAILURE_THRESHOLD`); the variable is split at the key that ends it, so names may
+/// contain `_`. Since the spelling loses case and punctuation, breakers whose names spell
+/// the same (`quotes-api`, `quotes__api`) share the variables. `BREAKER_DEFAULT_<KEY>` applies to every
 /// breaker, over the file's `[default]` and under the code's settings (so a breaker named
 /// `default` cannot be set by variables of its own).
 ///
@@ -255,8 +316,11 @@ where
         Ok(Layers {
             default: current.default.clone(),
             tables: current.tables.clone(),
+            bases: current.bases.clone(),
             env_default: env.default,
             env: env.by_name,
         })
-    })
+    })?;
+    unmatched::warn(registry, Loaded::Variables);
+    Ok(())
 }

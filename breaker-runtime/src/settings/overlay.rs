@@ -1,7 +1,7 @@
 //! Overlaying: how the layers of settings are stacked into the config a breaker resolves.
 
 use super::BreakerConfig;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 impl BreakerConfig {
     /// This config with every setting of `higher` laid over it.
@@ -34,6 +34,8 @@ impl BreakerConfig {
 pub(crate) struct Layers {
     pub(crate) default: BreakerConfig,
     pub(crate) tables: HashMap<String, BreakerConfig>,
+    /// The tables other tables name as their `base`: templates, whose names need no breaker.
+    pub(crate) bases: HashSet<String>,
     /// `BREAKER_DEFAULT_<KEY>`: over the file's `[default]`, under the code.
     pub(crate) env_default: BreakerConfig,
     /// `BREAKER_<NAME>_<KEY>`, by the name as [`env_name`] spells it, so a variable read
@@ -58,16 +60,36 @@ impl Layers {
     }
 }
 
-/// How a breaker's name is spelt in `BREAKER_<NAME>_<KEY>`: upper-cased, every character
-/// other than an ASCII letter or digit written `_` (`quotes-api` is `QUOTES_API`).
+/// How a breaker's name is spelt in `BREAKER_<NAME>_<KEY>`: upper-cased, every run of
+/// characters other than ASCII letters and digits written as one `_`, none at either end
+/// (`quotes-api` is `QUOTES_API`, `app::Repo::get` is `APP_REPO_GET`). One `_` per run, so
+/// the attribute's default name for a method (`module::Type::method`) reads as people write
+/// it; the spelling loses information, so names that spell the same share their variables.
 pub(crate) fn env_name(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
+    let mut spelt = String::with_capacity(name.len());
+    for word in name
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        if !spelt.is_empty() {
+            spelt.push('_');
+        }
+        spelt.push_str(&word.to_ascii_uppercase());
+    }
+    spelt
+}
+
+#[cfg(test)]
+mod tests {
+    use super::env_name;
+
+    #[test]
+    fn runs_of_separators_are_one_underscore_and_none_ends_the_name() {
+        assert_eq!(env_name("app::Repo::get"), "APP_REPO_GET");
+        assert_eq!(env_name("quotes-api"), "QUOTES_API");
+        assert_eq!(env_name("my_svc__get"), "MY_SVC_GET");
+        assert_eq!(env_name("::edge. "), "EDGE");
+        assert_eq!(env_name("caf\u{e9} 2"), "CAF_2");
+        assert_eq!(env_name("--"), "");
+    }
 }
