@@ -35,7 +35,10 @@ fn loads_drive_an_attribute_made_breaker() {
     // Loaded before the function's first call (its breaker is known from the start): the
     // table beats the attribute's 4.
     config::load_str("[breakers.cfg-global]\nfailure_threshold = 2").unwrap();
-    assert!(registry().get("cfg-global").is_some(), "known before its first call");
+    assert!(
+        registry().get("cfg-global").is_some(),
+        "known before its first call"
+    );
     assert_eq!(fetch(true), Ok(1));
     assert_eq!(failures_to_open(), 2);
 

@@ -26,13 +26,7 @@ fn cached(_fail: bool, _error: CallError<AppError>) -> Result<u32, AppError> {
 
 macro_rules! guarded {
     ($name:literal, $threshold:expr, $fb:path, $p:expr, $backoff:expr) => {
-        #[circuit_breaker(
-                                            name = $name,
-                                            failure_threshold = $threshold,
-                                            fallback = $fb,
-                                            failure_if = $p,
-                                            backoff = $backoff
-                                        )]
+        #[circuit_breaker(name = $name, failure_threshold = $threshold, fallback = $fb, failure_if = $p, backoff = $backoff)]
         fn lookup(fail: bool) -> Result<u32, AppError> {
             if fail {
                 Err(AppError::Down)
