@@ -116,16 +116,29 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
     let has_fallback = plan.args.fallback.is_some();
     let move_kw = (!has_fallback).then(|| quote!(move));
     let is_async = plan.shape.is_async();
+    // With `classify`, the verdict is the user's function of the whole result; otherwise
+    // `Ok` is a success and `failure_if` / `ignore_if` judge an `Err`.
+    let (call_async, call_sync, verdict) = match &plan.args.classify {
+        Some(classify) => {
+            let path = &classify.value;
+            (
+                quote!(call_async_classified),
+                quote!(call_sync_classified),
+                quote_spanned!(path.span()=> #path),
+            )
+        }
+        None => (quote!(call_async), quote!(call_sync), classifier.clone()),
+    };
     let call = if is_async {
         quote! {
-            #rt::call_async(#breaker_ident, #classifier, async #move_kw {
+            #rt::#call_async(#breaker_ident, #verdict, async #move_kw {
                 #guard
                 #user_body
             }).await
         }
     } else {
         quote! {
-            #rt::call_sync(#breaker_ident, #classifier, #move_kw || {
+            #rt::#call_sync(#breaker_ident, #verdict, #move_kw || {
                 #guard
                 #user_body
             })
@@ -155,15 +168,29 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
     };
     // With a fallback and a predicate, an error the breaker does not record as a failure
     // (ignored, or counted a success) is an answer, not an outage: it goes back as it is.
-    let not_a_failure = (has_fallback
-        && (plan.args.failure_if.is_some() || plan.args.ignore_if.is_some()))
-    .then(|| {
-        let inner = Ident::new("__inner", Span::mixed_site());
-        quote! {
-            ::core::result::Result::Err(#rt::CallError::Inner(#inner))
-                if !#classifier.records_failure(&#inner) => ::core::result::Result::Err(#inner),
+    let inner = Ident::new("__inner", Span::mixed_site());
+    let not_a_failure = match &plan.args.classify {
+        Some(classify) if has_fallback => {
+            let path = &classify.value;
+            let answer = Ident::new("__answer", Span::mixed_site());
+            Some(quote! {
+                ::core::result::Result::Err(#rt::CallError::Inner(#inner)) => {
+                    match #rt::answer_or_outage(#path, #inner) {
+                        ::core::result::Result::Ok(#answer) => #answer,
+                        ::core::result::Result::Err(#error) => #on_error,
+                    }
+                }
+            })
         }
-    });
+        _ => (has_fallback
+            && (plan.args.failure_if.is_some() || plan.args.ignore_if.is_some()))
+        .then(|| {
+            quote! {
+                ::core::result::Result::Err(#rt::CallError::Inner(#inner))
+                    if !#classifier.records_failure(&#inner) => ::core::result::Result::Err(#inner),
+            }
+        }),
+    };
     quote! {
         #classifier_setup
         let #breaker_ident = #breaker;

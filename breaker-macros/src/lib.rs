@@ -77,6 +77,7 @@ use proc_macro::TokenStream;
 /// | `call_timeout` | duration | cut a call running this long (`async fn` only) | off |
 /// | `failure_if` | path to `fn(&E) -> bool` | which errors count as failures (the rest as successes) | every `Err` |
 /// | `ignore_if` | path to `fn(&E) -> bool` | errors not recorded at all | none |
+/// | `classify` | path to `fn(&Result<T, E>) -> Outcome` | the whole verdict, so an `Ok` can be a failure (an `Ok(response)` with status 503); not with `failure_if` / `ignore_if` | none |
 /// | `fallback` | path | called instead of returning a breaker error or a failure | none |
 /// | `crate` | path | where the runtime is, for crates that re-export it | `::breaker_runtime` |
 ///

@@ -35,6 +35,14 @@ pub(crate) fn check(args: &Args, function: &Function, shape: &Shape, errors: &mu
 }
 
 fn check_arguments(args: &Args, errors: &mut Errors) {
+    if let Some(classify) = &args.classify {
+        if args.failure_if.is_some() || args.ignore_if.is_some() {
+            errors.at(
+                classify.span(),
+                "`classify` decides the whole verdict, so it can't be combined with `failure_if` or `ignore_if`: fold them into the `classify` function (return `Outcome::Ignored` for what `ignore_if` ignored)",
+            );
+        }
+    }
     if let (Some(rate), None) = (&args.slow_call_rate, &args.slow_call) {
         errors.at(
             rate.span(),

@@ -3,12 +3,11 @@
 
 use crate::breaker::CircuitBreaker;
 use crate::error::BreakerError;
-use crate::permit::Outcome;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
 pub use crate::declared::Declared;
-pub use crate::{Backoff, BreakerConfig, CallError, Window};
+pub use crate::{Backoff, BreakerConfig, CallError, Outcome, Window};
 pub use ::core;
 pub use ::inventory;
 pub use ::std;
@@ -167,6 +166,15 @@ impl<E> Classifier<E> {
         self.outcome(err) == Outcome::Failure
     }
 
+    /// The verdict on a whole result: `Ok` is a success, an `Err` as the predicates say.
+    #[inline]
+    fn verdict<T>(&self, result: &Result<T, E>) -> Outcome {
+        match result {
+            Ok(_) => Outcome::Success,
+            Err(e) => self.outcome(e),
+        }
+    }
+
     fn outcome(&self, err: &E) -> Outcome {
         if self.ignore_if.is_some_and(|f| f(err)) {
             Outcome::Ignored
@@ -191,7 +199,26 @@ where
 {
     crate::call::CallFuture::made(
         breaker,
-        move |_: &CircuitBreaker, e: &E| classifier.outcome(e),
+        move |_: &CircuitBreaker, r: &Result<T, E>| classifier.verdict(r),
+        fut,
+    )
+}
+
+/// Runs an annotated async fn's body under its breaker, with the attribute's `classify`.
+#[inline]
+pub fn call_async_classified<'a, T, E, Fut>(
+    breaker: &'a CircuitBreaker,
+    classify: fn(&Result<T, E>) -> Outcome,
+    fut: Fut,
+) -> impl Future<Output = Result<T, CallError<E>>> + 'a
+where
+    Fut: Future<Output = Result<T, E>> + 'a,
+    T: 'a,
+    E: 'a,
+{
+    crate::call::CallFuture::made(
+        breaker,
+        move |_: &CircuitBreaker, r: &Result<T, E>| classify(r),
         fut,
     )
 }
@@ -206,7 +233,38 @@ pub fn call_sync<T, E, F>(
 where
     F: FnOnce() -> Result<T, E>,
 {
-    breaker.run_sync(move |e: &E| classifier.outcome(e), f)
+    breaker.run_sync(move |r: &Result<T, E>| classifier.verdict(r), f)
+}
+
+/// Runs an annotated fn's body under its breaker, with the attribute's `classify`.
+#[inline]
+pub fn call_sync_classified<T, E, F>(
+    breaker: &CircuitBreaker,
+    classify: fn(&Result<T, E>) -> Outcome,
+    f: F,
+) -> Result<T, CallError<E>>
+where
+    F: FnOnce() -> Result<T, E>,
+{
+    breaker.run_sync(classify, f)
+}
+
+/// With `classify` and a fallback: an error the breaker does not record as a failure is an
+/// answer and goes back as it is (`Ok`); one it records goes to the fallback (`Err`).
+#[inline]
+pub fn answer_or_outage<T, E>(
+    classify: fn(&Result<T, E>) -> Outcome,
+    error: E,
+) -> Result<Result<T, E>, CallError<E>> {
+    let answer = Err(error);
+    if classify(&answer) == Outcome::Failure {
+        match answer {
+            Err(e) => Err(CallError::Inner(e)),
+            Ok(_) => unreachable!("an `Err` was made just above"),
+        }
+    } else {
+        Ok(answer)
+    }
 }
 
 /// The error an annotated fn without a fallback returns.

@@ -132,6 +132,12 @@ pub const SETTINGS: &[Setting] = &[
         "is a function, so it is set in code only (the attribute's `ignore_if = path` or the builder)",
     ),
     in_code(
+        "classify",
+        Kind::FunctionPath,
+        "is_server_error",
+        "is a function, so it is set in code only (the attribute's `classify = path`)",
+    ),
+    in_code(
         "fallback",
         Kind::FunctionPath,
         "cached_value",
@@ -177,6 +183,7 @@ pub const NAMES: &[&str] = &[
     "call_timeout",
     "failure_if",
     "ignore_if",
+    "classify",
     "fallback",
     "crate",
 ];

@@ -64,6 +64,7 @@ pub(crate) struct Args {
     pub call_timeout: Option<Arg<Duration>>,
     pub failure_if: Option<Arg<ExprPath>>,
     pub ignore_if: Option<Arg<ExprPath>>,
+    pub classify: Option<Arg<ExprPath>>,
     pub fallback: Option<Arg<ExprPath>>,
     pub krate: Option<Arg<Path>>,
 }
@@ -201,6 +202,7 @@ impl Args {
                     let slot = match key_text.as_str() {
                         "failure_if" => &mut self.failure_if,
                         "ignore_if" => &mut self.ignore_if,
+                        "classify" => &mut self.classify,
                         _ => &mut self.fallback,
                     };
                     set(slot, key, path, errors);

@@ -72,7 +72,7 @@ impl<F, Fut, T, E, C> Future for CallFuture<'_, F, Fut, C>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, E>>,
-    C: Fn(&CircuitBreaker, &E) -> Outcome,
+    C: Fn(&CircuitBreaker, &Result<T, E>) -> Outcome,
 {
     type Output = Result<T, CallError<E>>;
 
@@ -130,10 +130,7 @@ where
                 })));
             }
         };
-        let outcome = match &result {
-            Ok(_) => Outcome::Success,
-            Err(e) => (this.classify)(breaker, e),
-        };
+        let outcome = (this.classify)(breaker, &result);
         if let Some(permit) = this.permit.take() {
             permit.finish(outcome, false);
         }

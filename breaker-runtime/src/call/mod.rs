@@ -40,7 +40,14 @@ impl CircuitBreaker {
         Fut: Future<Output = Result<T, E>> + 'a,
         E: 'static,
     {
-        CallFuture::new(self, |b: &CircuitBreaker, e: &E| b.classify_erased(e), f)
+        CallFuture::new(
+            self,
+            |b: &CircuitBreaker, r: &Result<T, E>| match r {
+                Ok(_) => Outcome::Success,
+                Err(e) => b.classify_erased(e),
+            },
+            f,
+        )
     }
 
     /// Runs `f` if the breaker lets it through, and records how it went. A panic in `f` is
@@ -60,7 +67,13 @@ impl CircuitBreaker {
         F: FnOnce() -> Result<T, E>,
         E: 'static,
     {
-        self.run_sync(|e: &E| self.classify_erased(e), f)
+        self.run_sync(
+            |r: &Result<T, E>| match r {
+                Ok(_) => Outcome::Success,
+                Err(e) => self.classify_erased(e),
+            },
+            f,
+        )
     }
 
     /// Classifies an error with the predicates given to the builder, when they were written
@@ -76,11 +89,12 @@ impl CircuitBreaker {
         }
     }
 
+    /// Runs `f` under the breaker; `classify` gives the verdict on what it returned.
     #[inline]
     pub(crate) fn run_sync<F, T, E, C>(&self, classify: C, f: F) -> Result<T, CallError<E>>
     where
         F: FnOnce() -> Result<T, E>,
-        C: Fn(&E) -> Outcome,
+        C: Fn(&Result<T, E>) -> Outcome,
     {
         // A match, not `?`: the conversion `?` goes through copies the permit in pieces the
         // processor cannot forward, which costs more than the whole rest of the call.
@@ -90,15 +104,7 @@ impl CircuitBreaker {
         };
         // If `f` panics, `permit` is dropped while unwinding and records a failure.
         let result = f();
-        permit.finish(classify_result(&result, &classify), false);
+        permit.finish(classify(&result), false);
         result.map_err(CallError::Inner)
-    }
-}
-
-#[inline]
-fn classify_result<T, E>(result: &Result<T, E>, classify: &impl Fn(&E) -> Outcome) -> Outcome {
-    match result {
-        Ok(_) => Outcome::Success,
-        Err(e) => classify(e),
     }
 }
