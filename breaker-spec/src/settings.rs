@@ -91,7 +91,7 @@ const fn in_code(
 /// ```
 /// use breaker_spec::settings::{Kind, SETTINGS};
 ///
-/// assert_eq!(SETTINGS.len(), 17);
+/// assert_eq!(SETTINGS.len(), 18);
 /// assert_eq!(SETTINGS[0].name, "name");
 /// assert_eq!(SETTINGS[1].kind, Kind::Count { max: u64::from(u32::MAX) });
 /// ```
