@@ -55,7 +55,9 @@ pub struct BreakerSnapshot {
     /// Its state.
     pub state: State,
     /// Milliseconds until an open breaker lets probes through, rounded up (as every place
-    /// that shows a retry wait rounds it; see [`BreakerError`](crate::BreakerError)).
+    /// that shows a retry wait rounds it; see [`BreakerError`](crate::BreakerError)). `None`
+    /// in every other state, half-open included (before its first probe too: once the reset
+    /// timeout has passed the breaker is half-open, whether or not a call has come).
     pub retry_after_ms: Option<u64>,
     /// Its counts and rates.
     pub metrics: Metrics,
