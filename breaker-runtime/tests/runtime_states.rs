@@ -263,3 +263,29 @@ async fn a_failing_probe_reopens_while_other_probes_are_in_flight() {
         "a probe of the old phase changes nothing"
     );
 }
+
+/// `snapshot().retry_after_ms` has one meaning: the wait of an open breaker. Half-open, before
+/// its first probe as after it, there is no wait: `None` (issue 13, item 13).
+#[tokio::test(start_paused = true)]
+async fn retry_after_ms_is_none_once_half_open_probe_or_not() {
+    let b = CircuitBreaker::builder("states-retry-after-ms")
+        .failure_threshold(1)
+        .reset_timeout(Duration::from_secs(10))
+        .success_threshold(2)
+        .build();
+    let _ = fail(&b).await;
+    assert_eq!(b.snapshot().retry_after_ms, Some(10_000));
+    advance(Duration::from_secs(4)).await;
+    assert_eq!(b.snapshot().retry_after_ms, Some(6_000));
+    advance(Duration::from_secs(6)).await;
+    let before_probe = b.snapshot();
+    assert_eq!(before_probe.state, State::HalfOpen);
+    assert_eq!(
+        before_probe.retry_after_ms, None,
+        "half-open before its first probe"
+    );
+    ok(&b).await.unwrap();
+    let after_probe = b.snapshot();
+    assert_eq!(after_probe.state, State::HalfOpen);
+    assert_eq!(after_probe.retry_after_ms, None, "half-open after a probe");
+}
