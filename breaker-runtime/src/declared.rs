@@ -4,12 +4,11 @@
 //!
 //! Each annotated function with a name known when it is compiled (a `name`, or a free
 //! function's path) submits a [`Declared`] through `inventory`, which gathers them when the
-//! program starts; [`registry`](crate::registry) creates them on its first use. A method
+//! program starts. The global [`registry`](crate::registry) lists them from its first use
+//! and builds each at the first look that needs it or at its function's first call. A method
 //! without a `name` is named after its `Self` type, which only its first call knows: it is
 //! registered then.
 
-use crate::name::Name;
-use crate::registry::Registry;
 use crate::settings::BreakerConfig;
 
 /// One annotated function's breaker: its name and the settings its attribute gave.
@@ -23,9 +22,7 @@ pub struct Declared {
 
 inventory::collect!(Declared);
 
-/// Creates every declared breaker in `registry` (the global one, as it is made).
-pub(crate) fn register_all(registry: &Registry) {
-    for declared in inventory::iter::<Declared> {
-        registry.get_or_create_named(&Name::from_static(declared.name), (declared.config)());
-    }
+/// Every declared breaker, as the program's start gathered them.
+pub(crate) fn all() -> Vec<&'static Declared> {
+    inventory::iter::<Declared>.into_iter().collect()
 }

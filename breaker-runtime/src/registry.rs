@@ -20,11 +20,10 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock};
 /// ```
 pub fn registry() -> &'static Registry {
     static REGISTRY: OnceLock<Registry> = OnceLock::new();
-    REGISTRY.get_or_init(|| {
-        let registry = Registry::new();
+    REGISTRY.get_or_init(|| Registry {
         // Every `#[circuit_breaker]` function's breaker, known before its first call.
-        crate::declared::register_all(&registry);
-        registry
+        declared: crate::declared::all(),
+        ..Registry::default()
     })
 }
 
@@ -35,6 +34,14 @@ pub struct Registry {
     inner: RwLock<Inner>,
     /// Serialises config loads and reconfigures, which reconfigure breakers outside `inner`.
     updates: Mutex<()>,
+    /// The global registry's annotated functions' breakers (see `declared.rs`): listed by
+    /// [`names`](Registry::names) from the start, built at the first look that needs one
+    /// (`get`, `snapshot`, `health`) or at their function's first call. Not built up
+    /// front: a breaker registers its metrics with the recorder installed when it is built,
+    /// and a service installs its recorder after it has first touched the registry.
+    declared: Vec<&'static crate::declared::Declared>,
+    /// Whether every declared breaker has been built.
+    declared_built: std::sync::atomic::AtomicBool,
 }
 
 /// What the registry's lock guards. Crate-visible for a config load (`config/reload.rs`),
@@ -128,7 +135,30 @@ impl Registry {
     /// assert!(breaker_runtime::registry().get("docs-nobody").is_none());
     /// ```
     pub fn get(&self, name: &str) -> Option<Arc<CircuitBreaker>> {
-        self.read().breakers.get(name).cloned()
+        if let Some(b) = self.read().breakers.get(name) {
+            return Some(b.clone());
+        }
+        let declared = self.declared.iter().find(|d| d.name == name)?;
+        Some(self.build(declared))
+    }
+
+    /// A declared breaker, built now (or found, if its first call built it meanwhile).
+    fn build(&self, declared: &crate::declared::Declared) -> Arc<CircuitBreaker> {
+        self.get_or_create_named(&Name::from_static(declared.name), (declared.config)())
+    }
+
+    /// Builds every declared breaker not built yet, once.
+    fn build_declared(&self) {
+        use std::sync::atomic::Ordering::{Acquire, Release};
+        if self.declared.is_empty() || self.declared_built.load(Acquire) {
+            return;
+        }
+        for declared in &self.declared {
+            if !self.read().breakers.contains_key(declared.name) {
+                self.build(declared);
+            }
+        }
+        self.declared_built.store(true, Release);
     }
 
     /// Forgets the breaker registered as `name` and returns it; `None` if there is none.
@@ -238,7 +268,9 @@ impl Registry {
         config: BreakerConfig,
         forgive_layers: bool,
     ) -> Result<Arc<CircuitBreaker>, ConfigError> {
-        if let Some(existing) = self.get(name) {
+        // The built breakers only: `get` would build a declared one, through here.
+        let built = self.read().breakers.get(name).cloned();
+        if let Some(existing) = built {
             if !crate::registry_join::adopt(self, &existing, &config)? {
                 warn_if_different(&existing, &config);
             }
@@ -319,7 +351,9 @@ impl Registry {
     /// ```
     pub fn names(&self) -> Vec<Name> {
         let mut names: Vec<_> = self.read().breakers.keys().cloned().collect();
+        names.extend(self.declared.iter().map(|d| Name::from_static(d.name)));
         names.sort_unstable();
+        names.dedup();
         names
     }
 
@@ -329,7 +363,11 @@ impl Registry {
     /// assert_eq!(breaker_runtime::Registry::new().len(), 0);
     /// ```
     pub fn len(&self) -> usize {
-        self.read().breakers.len()
+        if self.declared.is_empty() {
+            self.read().breakers.len()
+        } else {
+            self.names().len()
+        }
     }
 
     /// Whether no breaker is registered.
@@ -342,6 +380,7 @@ impl Registry {
     }
 
     fn all(&self) -> Vec<Arc<CircuitBreaker>> {
+        self.build_declared();
         self.read().breakers.values().cloned().collect()
     }
 
