@@ -209,6 +209,14 @@ fn attribute_rows(t: &Table) {
         "| `#[circuit_breaker]` async fn vs plain, polled once | +{:.2} ns ({annotated:.2} vs {plain:.2}) | | | ≤ 5 ns |",
         annotated - plain
     );
+    let breaker = consecutive("plain-call-async");
+    let call = measure(runs, n, |i| {
+        poll_once(&mut cx, breaker.call(|| async move { work(i) })).is_ok()
+    });
+    println!(
+        "| `breaker.call(|| async {{ … }})` vs plain async fn, polled once | +{:.2} ns ({call:.2} vs {plain:.2}) | | | |",
+        call - plain
+    );
     let plain = measure(runs, n, |i| plain_sync(i).is_ok());
     let annotated = measure(runs, n, |i| annotated_sync(i).is_ok());
     println!(
