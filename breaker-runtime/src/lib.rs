@@ -67,6 +67,7 @@ mod counters;
 mod declared;
 mod error;
 mod events;
+mod family;
 mod metrics;
 #[cfg(feature = "metrics")]
 pub mod metrics_export;
@@ -95,6 +96,7 @@ pub use backoff::Backoff;
 pub use breaker::{CircuitBreaker, CircuitBreakerBuilder};
 pub use error::{BreakerError, CallError, ConfigError};
 pub use events::{BreakerEvent, EventReceiver, TransitionReason};
+pub use family::Family;
 pub use metrics::Metrics;
 pub use name::Name;
 pub use permit::{Outcome, Permit};
