@@ -22,6 +22,11 @@ fn lookup() -> Result<u8, Down> {
     Ok(1)
 }
 
+#[circuit_breaker(name = "late-recorder-never-called")]
+fn never_called() -> Result<u8, Down> {
+    Ok(2)
+}
+
 #[test]
 fn breakers_listed_before_the_recorder_still_report_to_it() {
     // First touch of the registry, before any recorder: the breaker is known already.
@@ -35,4 +40,10 @@ fn breakers_listed_before_the_recorder_still_report_to_it() {
         text.contains(r#"breaker_calls_total{breaker="late-recorder-fn",outcome="success"} 1"#),
         "{text}"
     );
+    // Never called, yet its series exist once published: alerts see it from the start.
+    assert!(
+        text.contains(r#"breaker_state{breaker="late-recorder-never-called",state="closed"} 1"#),
+        "{text}"
+    );
+    let _ = never_called;
 }

@@ -148,7 +148,7 @@ impl Registry {
     }
 
     /// Builds every declared breaker not built yet, once.
-    fn build_declared(&self) {
+    pub(crate) fn build_declared(&self) {
         use std::sync::atomic::Ordering::{Acquire, Release};
         if self.declared.is_empty() || self.declared_built.load(Acquire) {
             return;

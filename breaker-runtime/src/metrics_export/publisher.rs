@@ -11,7 +11,8 @@ static DURATIONS: AtomicBool = AtomicBool::new(false);
 /// One publication at a time: two at once would both add the same counts.
 static PUBLISHING: Mutex<()> = Mutex::new(());
 
-/// Publishes every live breaker's counts now.
+/// Publishes every live breaker's counts now, and builds the breakers of annotated functions
+/// that were neither called nor looked at yet, so their series exist from the start.
 ///
 /// The background thread does this once a [publish interval](set_publish_interval); call it
 /// where counts must be exact to the moment, e.g. in the handler that serves a scrape, just
@@ -24,6 +25,9 @@ static PUBLISHING: Mutex<()> = Mutex::new(());
 /// publish();
 /// ```
 pub fn publish() {
+    // The annotated functions' breakers not called or looked at yet: built now, so their
+    // series exist (at 0) for alerts from the start, with the recorder installed by now.
+    crate::registry().build_declared();
     let _one = PUBLISHING.lock().unwrap_or_else(PoisonError::into_inner);
     observer::publish_all();
 }
