@@ -25,6 +25,7 @@ use std::time::Duration;
 use tower::{service_fn, Layer, Service, ServiceBuilder, ServiceExt};
 
 mod composition;
+mod retry_after;
 
 /// A service answering `GET /status/{code}` with that status, counting the requests it saw.
 fn status_service() -> (SocketAddr, Arc<AtomicUsize>) {

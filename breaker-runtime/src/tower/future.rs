@@ -5,6 +5,7 @@ use super::classify::Classify;
 use crate::error::{BreakerError, CallError};
 use crate::owned::{FailOnUnwind, OwnedPermit};
 use crate::permit::Outcome;
+use crate::state::State;
 use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::Future;
@@ -111,7 +112,17 @@ where
             Poll::Ready(result) => {
                 this.inner.set(None);
                 if let Some(permit) = this.permit.take() {
+                    // Read before recording; the breaker is held on only when it is needed.
+                    let wait = this.classifier.retry_after(&result);
+                    let breaker = wait.map(|wait| (wait, permit.breaker().clone()));
                     permit.finish(this.classifier.classify(&result), false);
+                    if let Some((wait, breaker)) = breaker {
+                        // Not over a manual control: only a breaker running by its rules.
+                        let s = breaker.state();
+                        if matches!(s, State::Closed | State::HalfOpen | State::Open) {
+                            breaker.open_for(wait);
+                        }
+                    }
                 }
                 Poll::Ready(result.map_err(CallError::Inner))
             }
