@@ -113,3 +113,24 @@ async fn each_setting_shows_its_value_and_its_source() {
     assert_eq!(status, 200);
     assert!(list[0].get("settings").is_none());
 }
+
+#[tokio::test]
+async fn the_cause_of_an_open_breaker_shows_in_the_json() {
+    let mine = Arc::new(Registry::new());
+    let b = mine.get_or_create(
+        "eco-admin-cause",
+        BreakerConfig::builder().failure_threshold(1).build(),
+    );
+    b.try_acquire()
+        .unwrap()
+        .failure_because(&"db down: connection refused");
+    let addr = serve(AdminRouter::with_registry(mine.clone()).into_router());
+    let (_, list) = get(addr, "/breakers").await;
+    assert_eq!(list[0]["state"], "open");
+    assert_eq!(list[0]["open_cause"], "db down: connection refused");
+    let (_, one) = get(addr, "/breakers/eco-admin-cause").await;
+    assert_eq!(one["open_cause"], "db down: connection refused");
+    b.close();
+    let (_, one) = get(addr, "/breakers/eco-admin-cause").await;
+    assert_eq!(one["open_cause"], Value::Null);
+}

@@ -56,7 +56,9 @@ impl Drop for OwnedPermit {
             } else {
                 Outcome::Cancelled
             };
-            self.breaker.record(ticket, outcome, false);
+            let panicked = &crate::breaker::PANICKED;
+            self.breaker
+                .record_because(ticket, outcome, false, panicked);
         }
     }
 }
@@ -67,8 +69,12 @@ pub(crate) struct FailOnUnwind<'p>(pub(crate) &'p mut Option<OwnedPermit>);
 
 impl Drop for FailOnUnwind<'_> {
     fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            p.finish(Outcome::Failure, false);
+        if let Some(mut p) = self.0.take() {
+            if let Some(ticket) = p.ticket.take() {
+                let panicked = &crate::breaker::PANICKED;
+                p.breaker
+                    .record_because(ticket, Outcome::Failure, false, panicked);
+            }
         }
     }
 }

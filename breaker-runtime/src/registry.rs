@@ -61,6 +61,9 @@ pub struct BreakerSnapshot {
     pub retry_after_ms: Option<u64>,
     /// Its counts and rates.
     pub metrics: Metrics,
+    /// While it is open or half-open, the `Display` text of the failure that opened it, if the
+    /// breaker was given one (see [`CircuitBreaker::open_cause`]); `None` otherwise.
+    pub open_cause: Option<String>,
 }
 
 /// How many breakers are in each state.
@@ -449,6 +452,7 @@ impl CircuitBreaker {
             state: metrics.state,
             retry_after_ms: self.retry_after().map(crate::error::format::retry_after_ms),
             metrics,
+            open_cause: self.open_cause(),
         }
     }
 }
