@@ -40,6 +40,16 @@ impl OwnedPermit {
         }
     }
 
+    /// Records the call's outcome, with what went wrong for the open's cause should a
+    /// failure open the breaker (formatted only then).
+    // Feature-neutral, like `breaker`: the tower layer's one caller.
+    #[allow(dead_code)]
+    pub(crate) fn finish_because(mut self, outcome: Outcome, cause: &dyn std::fmt::Display) {
+        if let Some(ticket) = self.ticket.take() {
+            self.breaker.record_because(ticket, outcome, false, cause);
+        }
+    }
+
     /// Gives the slot back without counting a call.
     pub(crate) fn release(mut self) {
         if let Some(ticket) = self.ticket.take() {

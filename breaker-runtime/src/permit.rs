@@ -187,7 +187,7 @@ impl<'a> Permit<'a> {
     /// (or re-opens it from half-open), `cause`'s `Display` text is formatted, once, and kept
     /// as the open's cause: [`CircuitBreaker::open_cause`], the snapshot's `open_cause` and a
     /// [`BreakerEvent::OpenCause`](crate::BreakerEvent::OpenCause). A failure that opens
-    /// nothing never formats it.
+    /// nothing never formats it; an empty text is no cause.
     ///
     /// ```
     /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-permit-fb")

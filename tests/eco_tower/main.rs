@@ -24,6 +24,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower::{service_fn, Layer, Service, ServiceBuilder, ServiceExt};
 
+mod cause;
 mod composition;
 mod retry_after;
 

@@ -39,7 +39,8 @@ fn opened_by_failure(m: Move) -> bool {
 impl CircuitBreaker {
     /// Like `locked`, for a failure `cause` describes (if any): when the operation opens the
     /// breaker on a failure, the text is formatted once, outside the lock, kept for that open
-    /// (unless a later move already passed it), and announced after the transition.
+    /// (unless a later move already passed it), and announced after the transition. An empty
+    /// text is no cause.
     pub(super) fn locked_because(
         &self,
         cause: Option<&dyn Display>,
@@ -59,6 +60,9 @@ impl CircuitBreaker {
         });
         let kept = opened.and_then(|gen| {
             let text = cause.to_string();
+            if text.is_empty() {
+                return None;
+            }
             let mut m = self.machine.lock().unwrap_or_else(PoisonError::into_inner);
             m.set_cause(gen, &text).then_some(text)
         });

@@ -43,6 +43,30 @@ pub trait Classify<T, E> {
         let _ = result;
         None
     }
+
+    /// Writes what went wrong with `result`, a failure, for the breaker's
+    /// [`open_cause`](crate::CircuitBreaker::open_cause); called only when that failure opens
+    /// the breaker. Writing nothing (the default) leaves no cause. [`HttpClassifier`] writes
+    /// the status (`HTTP 503 Service Unavailable`), [`GrpcClassifier`] the status or the
+    /// `grpc-status` code.
+    ///
+    /// ```
+    /// use breaker_runtime::tower::{Classify, HttpClassifier};
+    /// use std::fmt;
+    ///
+    /// struct Shown<'a>(&'a HttpClassifier, &'a Result<http::Response<()>, ()>);
+    /// impl fmt::Display for Shown<'_> {
+    ///     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    ///         self.0.write_cause(self.1, f)
+    ///     }
+    /// }
+    /// let down = Ok(http::Response::builder().status(503).body(()).unwrap());
+    /// assert_eq!(Shown(&HttpClassifier::default(), &down).to_string(), "HTTP 503 Service Unavailable");
+    /// ```
+    fn write_cause(&self, result: &Result<T, E>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let _ = (result, f);
+        Ok(())
+    }
 }
 
 impl<T, E, F> Classify<T, E> for F
@@ -182,6 +206,17 @@ impl<B, E> Classify<http::Response<B>, E> for HttpClassifier {
         }
     }
 
+    fn write_cause(
+        &self,
+        result: &Result<http::Response<B>, E>,
+        f: &mut fmt::Formatter<'_>,
+    ) -> fmt::Result {
+        match result {
+            Ok(response) => write!(f, "HTTP {}", response.status()),
+            Err(_) => Ok(()),
+        }
+    }
+
     fn retry_after(&self, result: &Result<http::Response<B>, E>) -> Option<Duration> {
         let response = result.as_ref().ok().filter(|_| self.retry_after)?;
         let status = response.status().as_u16();
@@ -285,6 +320,22 @@ impl<B, E> Classify<http::Response<B>, E> for GrpcClassifier {
         match code {
             Some(code) if (self.is_failure)(code) => Outcome::Failure,
             _ => Outcome::Success,
+        }
+    }
+
+    fn write_cause(
+        &self,
+        result: &Result<http::Response<B>, E>,
+        f: &mut fmt::Formatter<'_>,
+    ) -> fmt::Result {
+        let Ok(response) = result else {
+            return Ok(());
+        };
+        match response.headers().get("grpc-status").map(|v| v.to_str()) {
+            Some(Ok(code)) if !response.status().is_server_error() => {
+                write!(f, "grpc-status {}", code.trim())
+            }
+            _ => write!(f, "HTTP {}", response.status()),
         }
     }
 }
