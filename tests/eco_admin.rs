@@ -234,7 +234,8 @@ async fn own_registry_and_names_that_need_percent_encoding() {
                 "calls": 0, "successes": 0, "failures": 0, "ignored": 0, "rejected": 0,
                 "cancelled": 0, "timeouts": 0, "slow_calls": 0, "failure_rate": null,
                 "slow_call_rate": null, "state": "closed", "opened_count": 0
-            }
+            },
+            "open_cause": null
         })
     );
 

@@ -92,6 +92,18 @@ pub enum BreakerEvent {
         /// Why.
         reason: TransitionReason,
     },
+    /// The cause of the open just announced: sent right after the
+    /// [`StateTransition`](BreakerEvent::StateTransition) into `Open` it explains, when a
+    /// failure opened the breaker and its text was known (see
+    /// [`CircuitBreaker::open_cause`](crate::CircuitBreaker::open_cause)). A variant of its
+    /// own rather than a field of `StateTransition`, so that code listing that variant's
+    /// fields keeps compiling.
+    OpenCause {
+        /// The breaker's name.
+        name: Name,
+        /// The failure's `Display` text.
+        cause: String,
+    },
     /// A call was rejected without running.
     Rejected {
         /// The breaker's name.

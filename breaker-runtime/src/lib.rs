@@ -101,7 +101,7 @@ pub use metrics::Metrics;
 pub use name::Name;
 pub use permit::{Outcome, Permit};
 pub use registry::{registry, BreakerSnapshot, Health, Registry};
-pub use settings::{BreakerConfig, BreakerConfigBuilder, Settings, Window};
+pub use settings::{BreakerConfig, BreakerConfigBuilder, SettingSource, Settings, Window};
 pub use state::State;
 pub use stream::ProtectedStream;
 

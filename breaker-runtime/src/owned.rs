@@ -40,6 +40,16 @@ impl OwnedPermit {
         }
     }
 
+    /// Records the call's outcome, with what went wrong for the open's cause should a
+    /// failure open the breaker (formatted only then).
+    // Feature-neutral, like `breaker`: the tower layer's one caller.
+    #[allow(dead_code)]
+    pub(crate) fn finish_because(mut self, outcome: Outcome, cause: &dyn std::fmt::Display) {
+        if let Some(ticket) = self.ticket.take() {
+            self.breaker.record_because(ticket, outcome, false, cause);
+        }
+    }
+
     /// Gives the slot back without counting a call.
     pub(crate) fn release(mut self) {
         if let Some(ticket) = self.ticket.take() {
@@ -56,7 +66,9 @@ impl Drop for OwnedPermit {
             } else {
                 Outcome::Cancelled
             };
-            self.breaker.record(ticket, outcome, false);
+            let panicked = &crate::breaker::PANICKED;
+            self.breaker
+                .record_because(ticket, outcome, false, panicked);
         }
     }
 }
@@ -67,8 +79,12 @@ pub(crate) struct FailOnUnwind<'p>(pub(crate) &'p mut Option<OwnedPermit>);
 
 impl Drop for FailOnUnwind<'_> {
     fn drop(&mut self) {
-        if let Some(p) = self.0.take() {
-            p.finish(Outcome::Failure, false);
+        if let Some(mut p) = self.0.take() {
+            if let Some(ticket) = p.ticket.take() {
+                let panicked = &crate::breaker::PANICKED;
+                p.breaker
+                    .record_because(ticket, Outcome::Failure, false, panicked);
+            }
         }
     }
 }

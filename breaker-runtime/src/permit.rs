@@ -183,6 +183,37 @@ impl<'a> Permit<'a> {
         self.finish(Outcome::Ignored, false);
     }
 
+    /// Records a failure whose error `cause` describes. If this failure opens the breaker
+    /// (or re-opens it from half-open), `cause`'s `Display` text is formatted, once, and kept
+    /// as the open's cause: [`CircuitBreaker::open_cause`], the snapshot's `open_cause` and a
+    /// [`BreakerEvent::OpenCause`](crate::BreakerEvent::OpenCause). A failure that opens
+    /// nothing never formats it; an empty text is no cause.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-permit-fb")
+    ///     .failure_threshold(1)
+    ///     .build();
+    /// let err = std::io::Error::other("connection refused");
+    /// breaker.try_acquire().unwrap().failure_because(&err);
+    /// assert_eq!(breaker.open_cause().as_deref(), Some("connection refused"));
+    /// ```
+    ///
+    /// [`CircuitBreaker::open_cause`]: crate::CircuitBreaker::open_cause
+    #[inline]
+    pub fn failure_because(self, cause: &dyn fmt::Display) {
+        self.finish_because(Outcome::Failure, cause);
+    }
+
+    /// Records `outcome`, with the text of the call's error for the open's cause should a
+    /// failure open the breaker (see [`failure_because`](Self::failure_because)): for callers
+    /// that hold an error and its verdict.
+    #[inline]
+    pub(crate) fn finish_because(self, outcome: Outcome, cause: &dyn fmt::Display) {
+        let this = std::mem::ManuallyDrop::new(self);
+        this.breaker
+            .record_because(this.ticket, outcome, false, cause);
+    }
+
     /// Records `result`: `Ok` is a success; an `Err` is a failure unless the breaker's
     /// `failure_if` says otherwise or its `ignore_if` says to ignore it.
     ///
@@ -240,6 +271,7 @@ impl Drop for Permit<'_> {
         } else {
             Outcome::Cancelled
         };
-        self.breaker.record(self.ticket, outcome, false);
+        self.breaker
+            .record_because(self.ticket, outcome, false, &crate::breaker::PANICKED);
     }
 }

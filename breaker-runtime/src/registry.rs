@@ -4,7 +4,7 @@ use crate::breaker::CircuitBreaker;
 use crate::error::ConfigError;
 use crate::metrics::Metrics;
 use crate::name::Name;
-use crate::settings::{BreakerConfig, Layers};
+use crate::settings::{BreakerConfig, Layers, SettingSource};
 use crate::state::State;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
@@ -68,6 +68,9 @@ pub struct BreakerSnapshot {
     pub retry_after_ms: Option<u64>,
     /// Its counts and rates.
     pub metrics: Metrics,
+    /// While it is open or half-open, the `Display` text of the failure that opened it, if the
+    /// breaker was given one (see [`CircuitBreaker::open_cause`]); `None` otherwise.
+    pub open_cause: Option<String>,
 }
 
 /// How many breakers are in each state.
@@ -442,6 +445,38 @@ fn warn_if_different(existing: &CircuitBreaker, config: &BreakerConfig) {
     }
 }
 
+impl Registry {
+    /// Where each setting of the breaker `name` came from (`None` if there is no such
+    /// breaker): for every setting a file may set, in the order of the README's table, then
+    /// `failure_if` and `ignore_if`, the highest layer that set it. Its value is in
+    /// [`CircuitBreaker::settings`]. When the files' and variables' settings did not fit the
+    /// breaker and were set aside (an error was logged), only the code's count.
+    ///
+    /// ```
+    /// use breaker_runtime::{BreakerConfig, Registry, SettingSource};
+    ///
+    /// let registry = Registry::new();
+    /// registry.get_or_create("docs-sources", BreakerConfig::builder().failure_threshold(3).build());
+    /// let sources = registry.setting_sources("docs-sources").unwrap();
+    /// assert!(sources.contains(&("failure_threshold", SettingSource::Code)));
+    /// assert!(sources.contains(&("reset_timeout", SettingSource::Default)));
+    /// ```
+    pub fn setting_sources(&self, name: &str) -> Option<Vec<(&'static str, SettingSource)>> {
+        let breaker = self.get(name)?;
+        let code = breaker.code_config();
+        let inner = self.read();
+        let effective = inner.layers.effective(name, &code);
+        let fits = effective
+            .resolve(name)
+            .is_ok_and(|s| s == *breaker.in_force());
+        Some(if fits {
+            inner.layers.sources(name, &code)
+        } else {
+            Layers::default().sources(name, &code)
+        })
+    }
+}
+
 impl CircuitBreaker {
     /// This breaker's state and metrics now.
     ///
@@ -456,6 +491,7 @@ impl CircuitBreaker {
             state: metrics.state,
             retry_after_ms: self.retry_after().map(crate::error::format::retry_after_ms),
             metrics,
+            open_cause: self.open_cause(),
         }
     }
 }

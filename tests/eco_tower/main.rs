@@ -24,7 +24,9 @@ use std::sync::Arc;
 use std::time::Duration;
 use tower::{service_fn, Layer, Service, ServiceBuilder, ServiceExt};
 
+mod cause;
 mod composition;
+mod retry_after;
 
 /// A service answering `GET /status/{code}` with that status, counting the requests it saw.
 fn status_service() -> (SocketAddr, Arc<AtomicUsize>) {

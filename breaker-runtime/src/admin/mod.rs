@@ -4,7 +4,7 @@
 //! | route | answer |
 //! |---|---|
 //! | `GET /breakers` | `200`, every breaker's [`BreakerSnapshot`] as a JSON array, sorted by name |
-//! | `GET /breakers/{name}` | `200`, that breaker's snapshot |
+//! | `GET /breakers/{name}` | `200`, that breaker's snapshot, with `settings`: each setting's `value` and its `source` (`default`, `file`, `code` or `env`; see [`Registry::setting_sources`]) |
 //! | `POST /breakers/{name}/{action}` | `200`, the snapshot after the action: `open` ([`force_open`](CircuitBreaker::force_open)), `close`, `disable`, `metrics_only` or `reset` |
 //! | `GET /health` | `200` with `"status": "ok"`, or `503` with `"status": "unavailable"` while a breaker marked [critical](AdminRouter::critical) is open or forced open |
 //!
@@ -72,6 +72,7 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
+mod detail;
 mod guard;
 
 /// Builds the admin [`Router`]; see the [module docs](self).
@@ -334,7 +335,7 @@ async fn show(Shared(admin): AdminState, path: Result<Path<String>, PathRejectio
         Err(rejection) => return bad_path(rejection),
     };
     match find(&admin, &name) {
-        Ok(b) => Json(b.snapshot()).into_response(),
+        Ok(b) => Json(detail::Detail::of(&admin.registry, &b)).into_response(),
         Err(response) => *response,
     }
 }

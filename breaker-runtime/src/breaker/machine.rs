@@ -29,6 +29,8 @@ pub(crate) struct Machine {
     probes: Vec<u64>,
     /// Set when a close must empty the rate window before calls see the new generation.
     clear_window: bool,
+    /// Open and HalfOpen: the text of the failure that opened the breaker, if it was given.
+    cause: Option<String>,
 }
 
 /// A state change to announce once the lock is released.
@@ -94,6 +96,7 @@ impl Machine {
             successes: 0,
             probes: Vec::new(),
             clear_window: false,
+            cause: None,
         }
     }
 
@@ -113,6 +116,21 @@ impl Machine {
     /// Open: when probes are let in.
     pub(crate) fn until_ms(&self) -> u64 {
         self.until_ms
+    }
+
+    /// The text of the failure that opened the breaker (kept through half-open).
+    pub(crate) fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
+
+    /// Keeps `text` as the cause of the open that made generation `gen`, if it is still
+    /// current (a later move made it stale); whether it was kept.
+    pub(crate) fn set_cause(&mut self, gen: Generation, text: &str) -> bool {
+        let current = self.state == State::Open && self.gen == gen;
+        if current {
+            self.cause = Some(text.to_owned());
+        }
+        current
     }
 
     /// Whether the window must be emptied before the new position is published; resets it.
@@ -302,6 +320,11 @@ impl Machine {
         });
         self.state = to;
         self.gen = self.gen.next();
+        // Half-open keeps the cause of the open it follows; every other move forgets it, and
+        // a failure that opens sets its own afterwards.
+        if to != State::HalfOpen {
+            self.cause = None;
+        }
         self.streak = 0;
         self.successes = 0;
         self.probes.clear();

@@ -7,6 +7,7 @@
 //! admitted in and touch the state only while that generation is current.
 
 mod admit;
+mod cause;
 mod controls;
 pub(crate) mod machine;
 mod reconfigure;
@@ -23,6 +24,7 @@ use crate::settings::{setters, BreakerConfig, Settings};
 use crate::state::{State, Word};
 use crate::sync::{exclusive_ptr, AtomicPtr, AtomicU64, Mutex, Ordering::*};
 use crate::window::RateWindow;
+pub(crate) use cause::PANICKED;
 use machine::{Machine, Move, Moves};
 use std::fmt;
 use std::sync::{Arc, PoisonError};

@@ -10,6 +10,7 @@ use crate::permit::{Outcome, Ticket, TicketKind};
 use crate::state::{Generation, State, Word};
 use crate::sync::Ordering::*;
 use crate::window::WindowStats;
+use std::fmt::Display;
 use std::time::Duration;
 
 impl CircuitBreaker {
@@ -27,23 +28,48 @@ impl CircuitBreaker {
             if self.word.load(Acquire) == Word::quiet_closed(ticket.generation()).0 {
                 return;
             }
-            return self.record_closed(ticket.generation(), outcome, false);
+            return self.record_closed(ticket.generation(), outcome, false, None);
         }
-        self.record_slow(ticket, outcome, timed_out);
+        self.record_slow(ticket, outcome, timed_out, None);
+    }
+
+    /// Applies a finished call's outcome, with the text of its error: if the call is a
+    /// failure that opens the breaker, `cause` is formatted, once, and kept as the open's
+    /// cause. Other outcomes never format it.
+    pub(crate) fn record_because(
+        &self,
+        ticket: Ticket,
+        outcome: Outcome,
+        timed_out: bool,
+        cause: &dyn Display,
+    ) {
+        self.record_slow(ticket, outcome, timed_out, Some(cause));
     }
 
     /// Gives an admitted call's slot back without counting it: a protected stream that ends
     /// had no call to count for the item it was waiting for.
     pub(crate) fn release(&self, ticket: Ticket) {
         if ticket.kind() == TicketKind::HalfOpen {
-            self.record_probe(ticket, Verdict::None, clock::now_ms());
+            self.record_probe(ticket, Verdict::None, clock::now_ms(), None);
         }
     }
 
-    fn record_slow(&self, ticket: Ticket, outcome: Outcome, timed_out: bool) {
+    fn record_slow(
+        &self,
+        ticket: Ticket,
+        outcome: Outcome,
+        timed_out: bool,
+        cause: Option<&dyn Display>,
+    ) {
         if ticket.kind() == TicketKind::Untracked {
             return;
         }
+        let timed_out_cause = super::cause::TimedOut(self);
+        let cause = match (outcome, cause) {
+            (Outcome::Failure, Some(cause)) => Some(cause),
+            (Outcome::Failure, None) if timed_out => Some(&timed_out_cause as &dyn Display),
+            _ => None,
+        };
         // One precise reading serves the call's duration and, for a probe, its verdict's time.
         let now_ns = ticket.started().map(|_| clock::now_ns());
         let elapsed = ticket
@@ -79,7 +105,7 @@ impl CircuitBreaker {
             c.slow_calls.fetch_add(1, Relaxed);
         }
         match ticket.kind() {
-            TicketKind::Closed => self.record_closed(ticket.generation(), outcome, slow),
+            TicketKind::Closed => self.record_closed(ticket.generation(), outcome, slow, cause),
             TicketKind::HalfOpen => {
                 // A slow probe of a breaker that slowness can open counts against the phase:
                 // otherwise a breaker opened by slow calls would close on slow calls.
@@ -90,7 +116,7 @@ impl CircuitBreaker {
                     Outcome::Ignored | Outcome::Cancelled => Verdict::None,
                 };
                 let now_ms = now_ns.map_or_else(clock::now_ms, |ns| ns / 1_000_000);
-                self.record_probe(ticket, verdict, now_ms);
+                self.record_probe(ticket, verdict, now_ms, cause);
             }
             TicketKind::MetricsOnly => {
                 if let (Some(window), true) = (self.window(), outcome.is_verdict()) {
@@ -106,7 +132,13 @@ impl CircuitBreaker {
         }
     }
 
-    fn record_closed(&self, gen: Generation, outcome: Outcome, slow: bool) {
+    fn record_closed(
+        &self,
+        gen: Generation,
+        outcome: Outcome,
+        slow: bool,
+        cause: Option<&dyn Display>,
+    ) {
         let w = self.load();
         if w.state() != State::Closed || w.generation() != gen || !outcome.is_verdict() {
             return;
@@ -119,14 +151,16 @@ impl CircuitBreaker {
             if let Some(stats) = window.record_and_check(failed, slow, minimum_calls) {
                 if let Some(reason) = self.rate_tripped(stats) {
                     let now = clock::now_ms();
-                    self.locked(|m, s, moves| m.rate_tripped(gen, reason, now, s, moves));
+                    self.locked_because(cause, |m, s, moves| {
+                        m.rate_tripped(gen, reason, now, s, moves)
+                    });
                     return;
                 }
             }
         }
         if failed && self.in_force().failure_threshold.is_some() {
             let now = clock::now_ms();
-            self.locked(|m, s, moves| m.closed_failure(gen, now, s, moves));
+            self.locked_because(cause, |m, s, moves| m.closed_failure(gen, now, s, moves));
         } else if !failed && w.streak() {
             self.locked(|m, _, _| m.closed_success(gen));
         }
@@ -153,9 +187,15 @@ impl CircuitBreaker {
 
     /// A probe's verdict, applied after any time-driven move due now: a probe whose phase
     /// timed out before it answered is late and moves nothing.
-    fn record_probe(&self, ticket: Ticket, verdict: Verdict, now: u64) {
+    fn record_probe(
+        &self,
+        ticket: Ticket,
+        verdict: Verdict,
+        now: u64,
+        cause: Option<&dyn Display>,
+    ) {
         let stamp = ticket.started().unwrap_or(0);
-        self.locked(|m, s, moves| {
+        self.locked_because(cause, |m, s, moves| {
             m.advance(now, s, moves);
             m.probe_finished(ticket.generation(), stamp, verdict, now, s, moves);
         });

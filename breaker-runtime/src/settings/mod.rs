@@ -14,6 +14,7 @@ mod resolved;
 mod window;
 
 pub(crate) use overlay::Layers;
+pub use overlay::SettingSource;
 pub use resolved::Settings;
 pub use window::Window;
 

@@ -60,6 +60,82 @@ impl Layers {
     }
 }
 
+/// Where a breaker's setting came from: the highest layer that set it
+/// ([`Registry::setting_sources`](crate::Registry::setting_sources)).
+///
+/// ```
+/// assert_eq!(breaker_runtime::SettingSource::Env.as_str(), "env");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
+#[non_exhaustive]
+pub enum SettingSource {
+    /// No layer set it: the built-in default (or a value derived from other settings, as
+    /// `half_open_max_calls` follows `success_threshold`).
+    Default,
+    /// A config file: its `[default]` table or the breaker's own.
+    File,
+    /// The code: the attribute's arguments or the builder's.
+    Code,
+    /// An environment variable: `BREAKER_DEFAULT_<KEY>` or `BREAKER_<NAME>_<KEY>`.
+    Env,
+}
+
+impl SettingSource {
+    /// `default`, `file`, `code` or `env`.
+    ///
+    /// ```
+    /// assert_eq!(breaker_runtime::SettingSource::File.as_str(), "file");
+    /// ```
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SettingSource::Default => "default",
+            SettingSource::File => "file",
+            SettingSource::Code => "code",
+            SettingSource::Env => "env",
+        }
+    }
+}
+
+impl Layers {
+    /// Where each setting of the breaker `name`, whose code gave `code`, came from: every
+    /// setting a file may set, in the spec's order, then `failure_if` and `ignore_if`.
+    pub(crate) fn sources(
+        &self,
+        name: &str,
+        code: &BreakerConfig,
+    ) -> Vec<(&'static str, SettingSource)> {
+        use SettingSource::*;
+        let env = self.env.get(&env_name(name));
+        let table = self.tables.get(name);
+        // High to low, as `effective` lays them.
+        let layers = [
+            (env, Env),
+            (table, File),
+            (Some(code), Code),
+            (Some(&self.env_default), Env),
+            (Some(&self.default), File),
+        ];
+        macro_rules! each {
+            ($($field:ident: $kind:ident),*) => {
+                vec![$((
+                    stringify!($field),
+                    layers
+                        .iter()
+                        .find(|(c, _)| c.is_some_and(|c| c.$field.is_some()))
+                        .map_or(Default, |(_, source)| *source),
+                )),*]
+            };
+        }
+        let mut sources = breaker_spec::for_each_setting!(each);
+        let by_code = |set: bool| if set { Code } else { Default };
+        sources.push(("failure_if", by_code(code.failure_if.is_some())));
+        sources.push(("ignore_if", by_code(code.ignore_if.is_some())));
+        sources
+    }
+}
+
 /// How a breaker's name is spelt in `BREAKER_<NAME>_<KEY>`: upper-cased, every run of
 /// characters other than ASCII letters and digits written as one `_`, none at either end
 /// (`quotes-api` is `QUOTES_API`, `app::Repo::get` is `APP_REPO_GET`). One `_` per run, so

@@ -3,6 +3,7 @@
 
 use crate::permit::Outcome;
 use std::fmt;
+use std::time::{Duration, SystemTime};
 
 /// Decides how a finished request counts: a success, a failure, or not at all.
 ///
@@ -27,6 +28,45 @@ use std::fmt;
 pub trait Classify<T, E> {
     /// The outcome to record for `result`.
     fn classify(&self, result: &Result<T, E>) -> Outcome;
+
+    /// How long the dependency asked to be left alone, if `result` says so: the layer then
+    /// opens the breaker for that long ([`open_for`](crate::CircuitBreaker::open_for)), after
+    /// recording the call. `None` (the default) leaves the breaker to its own rules; an
+    /// [`HttpClassifier`] with [`honour_retry_after`](HttpClassifier::honour_retry_after)
+    /// reads `Retry-After`.
+    ///
+    /// ```
+    /// use breaker_runtime::tower::{Classify, DefaultClassifier};
+    /// assert_eq!(DefaultClassifier.retry_after(&Ok::<_, ()>(1)), None);
+    /// ```
+    fn retry_after(&self, result: &Result<T, E>) -> Option<Duration> {
+        let _ = result;
+        None
+    }
+
+    /// Writes what went wrong with `result`, a failure, for the breaker's
+    /// [`open_cause`](crate::CircuitBreaker::open_cause); called only when that failure opens
+    /// the breaker. Writing nothing (the default) leaves no cause. [`HttpClassifier`] writes
+    /// the status (`HTTP 503 Service Unavailable`), [`GrpcClassifier`] the status or the
+    /// `grpc-status` code.
+    ///
+    /// ```
+    /// use breaker_runtime::tower::{Classify, HttpClassifier};
+    /// use std::fmt;
+    ///
+    /// struct Shown<'a>(&'a HttpClassifier, &'a Result<http::Response<()>, ()>);
+    /// impl fmt::Display for Shown<'_> {
+    ///     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    ///         self.0.write_cause(self.1, f)
+    ///     }
+    /// }
+    /// let down = Ok(http::Response::builder().status(503).body(()).unwrap());
+    /// assert_eq!(Shown(&HttpClassifier::default(), &down).to_string(), "HTTP 503 Service Unavailable");
+    /// ```
+    fn write_cause(&self, result: &Result<T, E>, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let _ = (result, f);
+        Ok(())
+    }
 }
 
 impl<T, E, F> Classify<T, E> for F
@@ -83,11 +123,14 @@ impl<T, E> Classify<T, E> for DefaultClassifier {
 #[derive(Clone, Copy)]
 pub struct HttpClassifier {
     is_failure: fn(http::StatusCode) -> bool,
+    retry_after: bool,
 }
 
 impl fmt::Debug for HttpClassifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HttpClassifier").finish_non_exhaustive()
+        f.debug_struct("HttpClassifier")
+            .field("retry_after", &self.retry_after)
+            .finish_non_exhaustive()
     }
 }
 
@@ -99,7 +142,43 @@ impl HttpClassifier {
     /// # let _ = only_503;
     /// ```
     pub fn new(is_failure: fn(http::StatusCode) -> bool) -> HttpClassifier {
-        HttpClassifier { is_failure }
+        HttpClassifier {
+            is_failure,
+            retry_after: false,
+        }
+    }
+
+    /// The longest a `Retry-After` may open the breaker for: one hour. A larger value (a
+    /// misconfigured server, a date far ahead) opens it for one hour.
+    pub const RETRY_AFTER_CAP: Duration = Duration::from_secs(60 * 60);
+
+    /// Honours `Retry-After` (opt-in): a `429 Too Many Requests` or `503 Service
+    /// Unavailable` response carrying `Retry-After: <seconds>` or `Retry-After: <HTTP-date>`
+    /// opens the breaker for that long, at most [`RETRY_AFTER_CAP`](Self::RETRY_AFTER_CAP),
+    /// with [`open_for`](crate::CircuitBreaker::open_for): calls are rejected until then, and
+    /// the breaker half-opens afterwards. The response is still classified as before (a `429`
+    /// stays a success unless the predicate picks it). A value of zero, a date in the past
+    /// or a header that does not parse opens nothing; nor does any header while the breaker
+    /// is forced open, disabled or in metrics-only mode.
+    ///
+    /// ```
+    /// use breaker_runtime::tower::{Classify, HttpClassifier};
+    /// use http::Response;
+    /// use std::time::Duration;
+    ///
+    /// let http = HttpClassifier::default().honour_retry_after();
+    /// let busy = Ok::<_, ()>(Response::builder().status(429).header("retry-after", "120").body(()).unwrap());
+    /// assert_eq!(http.retry_after(&busy), Some(Duration::from_secs(120)));
+    /// let huge = Ok::<_, ()>(Response::builder().status(503).header("retry-after", "99999999").body(()).unwrap());
+    /// assert_eq!(http.retry_after(&huge), Some(HttpClassifier::RETRY_AFTER_CAP));
+    /// // Without the opt-in, the header is not read.
+    /// assert_eq!(HttpClassifier::default().retry_after(&busy), None);
+    /// ```
+    pub fn honour_retry_after(self) -> HttpClassifier {
+        HttpClassifier {
+            retry_after: true,
+            ..self
+        }
     }
 
     /// Errors and `5xx` responses are failures (the default).
@@ -126,6 +205,39 @@ impl<B, E> Classify<http::Response<B>, E> for HttpClassifier {
             _ => Outcome::Failure,
         }
     }
+
+    fn write_cause(
+        &self,
+        result: &Result<http::Response<B>, E>,
+        f: &mut fmt::Formatter<'_>,
+    ) -> fmt::Result {
+        match result {
+            Ok(response) => write!(f, "HTTP {}", response.status()),
+            Err(_) => Ok(()),
+        }
+    }
+
+    fn retry_after(&self, result: &Result<http::Response<B>, E>) -> Option<Duration> {
+        let response = result.as_ref().ok().filter(|_| self.retry_after)?;
+        let status = response.status().as_u16();
+        if status != 429 && status != 503 {
+            return None;
+        }
+        let value = response.headers().get(http::header::RETRY_AFTER)?;
+        parse_retry_after(value.to_str().ok()?.trim(), SystemTime::now())
+            .filter(|wait| !wait.is_zero())
+            .map(|wait| wait.min(HttpClassifier::RETRY_AFTER_CAP))
+    }
+}
+
+/// A `Retry-After` value: delay-seconds, or an HTTP-date (a wait counted from `now`).
+fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than a u64 holds is still "a very long time".
+        return Some(value.parse().map_or(Duration::MAX, Duration::from_secs));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    date.duration_since(now).ok()
 }
 
 /// For gRPC clients (a tonic `Channel`, or any gRPC-over-HTTP/2 service): every `Err`, every
@@ -208,6 +320,22 @@ impl<B, E> Classify<http::Response<B>, E> for GrpcClassifier {
         match code {
             Some(code) if (self.is_failure)(code) => Outcome::Failure,
             _ => Outcome::Success,
+        }
+    }
+
+    fn write_cause(
+        &self,
+        result: &Result<http::Response<B>, E>,
+        f: &mut fmt::Formatter<'_>,
+    ) -> fmt::Result {
+        let Ok(response) = result else {
+            return Ok(());
+        };
+        match response.headers().get("grpc-status").map(|v| v.to_str()) {
+            Some(Ok(code)) if !response.status().is_server_error() => {
+                write!(f, "grpc-status {}", code.trim())
+            }
+            _ => write!(f, "HTTP {}", response.status()),
         }
     }
 }

@@ -5,6 +5,7 @@ use super::classify::Classify;
 use crate::error::{BreakerError, CallError};
 use crate::owned::{FailOnUnwind, OwnedPermit};
 use crate::permit::Outcome;
+use crate::state::State;
 use pin_project_lite::pin_project;
 use std::fmt;
 use std::future::Future;
@@ -111,7 +112,23 @@ where
             Poll::Ready(result) => {
                 this.inner.set(None);
                 if let Some(permit) = this.permit.take() {
-                    permit.finish(this.classifier.classify(&result), false);
+                    // Read before recording; the breaker is held on only when it is needed.
+                    let wait = this.classifier.retry_after(&result);
+                    let breaker = wait.map(|wait| (wait, permit.breaker().clone()));
+                    match this.classifier.classify(&result) {
+                        Outcome::Failure => {
+                            let cause = Cause(&*this.classifier, &result);
+                            permit.finish_because(Outcome::Failure, &cause);
+                        }
+                        outcome => permit.finish(outcome, false),
+                    }
+                    if let Some((wait, breaker)) = breaker {
+                        // Not over a manual control: only a breaker running by its rules.
+                        let s = breaker.state();
+                        if matches!(s, State::Closed | State::HalfOpen | State::Open) {
+                            breaker.open_for(wait);
+                        }
+                    }
                 }
                 Poll::Ready(result.map_err(CallError::Inner))
             }
@@ -133,5 +150,15 @@ where
                 })))
             }
         }
+    }
+}
+
+/// What went wrong with a failed result, as its classifier writes it: formatted only if that
+/// failure opens the breaker.
+struct Cause<'a, C, T, E>(&'a C, &'a Result<T, E>);
+
+impl<C: Classify<T, E>, T, E> fmt::Display for Cause<'_, C, T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.write_cause(self.1, f)
     }
 }

@@ -140,6 +140,22 @@ impl<C> CircuitBreakerLayer<C> {
     }
 }
 
+impl CircuitBreakerLayer<HttpClassifier> {
+    /// Honours `Retry-After` (opt-in): a `429` or `503` response carrying it opens the
+    /// breaker for that long, at most [`HttpClassifier::RETRY_AFTER_CAP`] (one hour); see
+    /// [`HttpClassifier::honour_retry_after`].
+    ///
+    /// ```
+    /// use breaker_runtime::tower::CircuitBreakerLayer;
+    /// let layer = CircuitBreakerLayer::named("docs-layer-ra").http().honour_retry_after();
+    /// # let _ = layer;
+    /// ```
+    pub fn honour_retry_after(self) -> Self {
+        let classifier = self.classifier.honour_retry_after();
+        self.classifier(classifier)
+    }
+}
+
 impl<S, C: Clone> Layer<S> for CircuitBreakerLayer<C> {
     type Service = CircuitBreakerService<S, C>;
 
