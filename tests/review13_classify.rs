@@ -274,3 +274,34 @@ async fn an_async_trait_method_with_classify_and_a_fallback() {
     let m = breaker.metrics();
     assert_eq!((m.ignored, m.failures, m.rejected), (1, 1, 1));
 }
+
+fn is_not_found(_: &Error) -> bool {
+    false
+}
+
+static ASYNC_PANIC_FALLBACKS: AtomicU32 = AtomicU32::new(0);
+
+async fn async_panic_stale(_boom: bool, _e: CallError<Error>) -> Result<Response, Error> {
+    ASYNC_PANIC_FALLBACKS.fetch_add(1, Ordering::SeqCst);
+    Ok(Response { status: 299 })
+}
+
+#[circuit_breaker(name = "rev13-scope-panic", failure_threshold = 1, reset_timeout = "1h", ignore_if = is_not_found, fallback = async_panic_stale)]
+async fn async_panicky(boom: bool) -> Result<Response, Error> {
+    tokio::task::yield_now().await;
+    if boom {
+        panic!("boom");
+    }
+    answer(200)
+}
+
+#[tokio::test]
+async fn an_async_panic_with_ignore_if_is_a_failure_and_never_reaches_the_fallback() {
+    let breaker = registry().get("rev13-scope-panic").unwrap();
+    let joined = tokio::spawn(async_panicky(true)).await;
+    assert!(joined.unwrap_err().is_panic());
+    assert_eq!(ASYNC_PANIC_FALLBACKS.load(Ordering::SeqCst), 0);
+    assert_eq!(breaker.metrics().failures, 1);
+    assert_eq!(breaker.state(), State::Open);
+    assert_eq!(async_panicky(false).await.unwrap().status, 299, "rejected");
+}

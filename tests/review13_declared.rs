@@ -200,3 +200,46 @@ fn a_look_does_not_hand_one_function_another_ones_settings() {
         );
     }
 }
+
+#[circuit_breaker(name = "rev13-goc-first", failure_threshold = 3, reset_timeout = "1h")]
+fn goc_first(up: bool) -> Result<u8, Down> {
+    if up {
+        Ok(1)
+    } else {
+        Err(Down)
+    }
+}
+
+#[circuit_breaker(name = "rev13-look-first", failure_threshold = 3, reset_timeout = "1h")]
+fn look_first() -> Result<u8, Down> {
+    Ok(1)
+}
+
+#[test]
+fn a_declared_name_also_made_by_get_or_create_keeps_the_first_config() {
+    use breaker_runtime::BreakerConfig;
+    let one = BreakerConfig::builder()
+        .failure_threshold(1)
+        .reset_timeout(std::time::Duration::from_secs(3600))
+        .build();
+    // `get_or_create` before the first call: its config is the first, unless a look in a
+    // test running alongside (a `snapshot`) built the declared breaker just before.
+    let made = registry().get_or_create("rev13-goc-first", one.clone());
+    let threshold = made.settings().failure_threshold.unwrap();
+    assert!(threshold == 1 || threshold == 3);
+    assert!(Arc::ptr_eq(
+        &registry().get("rev13-goc-first").unwrap(),
+        &made
+    ));
+    for _ in 0..threshold {
+        let _ = goc_first(false);
+    }
+    assert_eq!(made.state(), State::Open, "the function is on that breaker");
+    // A look first: the attribute's config is the first.
+    let looked = registry().get("rev13-look-first").unwrap();
+    let again = registry().get_or_create("rev13-look-first", one);
+    assert!(Arc::ptr_eq(&looked, &again));
+    assert_eq!(again.settings().failure_threshold, Some(3));
+    assert_eq!(look_first().unwrap(), 1);
+    assert_eq!(looked.metrics().successes, 1);
+}
