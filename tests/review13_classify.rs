@@ -305,3 +305,92 @@ async fn an_async_panic_with_ignore_if_is_a_failure_and_never_reaches_the_fallba
     assert_eq!(breaker.state(), State::Open);
     assert_eq!(async_panicky(false).await.unwrap().status, 299, "rejected");
 }
+
+static VERDICTS: AtomicU32 = AtomicU32::new(0);
+
+/// A verdict that reads state (a flag flipped by another thread, a clock): here it alternates,
+/// so that asking twice about one result gives two answers.
+fn flaky_verdict(result: &Result<Response, Error>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Success,
+        Err(_) if VERDICTS.fetch_add(1, Ordering::SeqCst) % 2 == 0 => Outcome::Failure,
+        Err(_) => Outcome::Ignored,
+    }
+}
+
+static FLAKY_FALLBACKS: AtomicU32 = AtomicU32::new(0);
+
+fn flaky_stale(_e: CallError<Error>) -> Result<Response, Error> {
+    FLAKY_FALLBACKS.fetch_add(1, Ordering::SeqCst);
+    Ok(Response { status: 299 })
+}
+
+#[circuit_breaker(name = "rev13-cls-once", failure_threshold = 100, classify = flaky_verdict, fallback = flaky_stale)]
+fn judged_once() -> Result<Response, Error> {
+    Err(Error::Connect)
+}
+
+/// The fallback gets exactly the `Err`s the breaker recorded as failures. With a fallback,
+/// the generated code used to ask `classify` a second time (`answer_or_outage`) instead of
+/// reusing the verdict the breaker recorded, so a verdict that reads state could record a
+/// failure and hand the error back as an answer (here: 4 failures, 0 fallbacks), or ignore
+/// it and serve the fallback.
+#[test]
+fn the_fallback_gets_exactly_the_errors_recorded_as_failures() {
+    let breaker = registry().get("rev13-cls-once").unwrap();
+    for _ in 0..4 {
+        let _ = judged_once();
+    }
+    assert_eq!(
+        u64::from(FLAKY_FALLBACKS.load(Ordering::SeqCst)),
+        breaker.metrics().failures,
+        "fallbacks served vs failures recorded"
+    );
+    assert_eq!(VERDICTS.load(Ordering::SeqCst), 4, "one verdict per call");
+}
+
+static ASYNC_VERDICTS: AtomicU32 = AtomicU32::new(0);
+
+fn flaky_verdict_async(result: &Result<Response, Error>) -> Outcome {
+    match result {
+        Ok(_) => Outcome::Success,
+        Err(_) if ASYNC_VERDICTS.fetch_add(1, Ordering::SeqCst) % 2 == 0 => Outcome::Failure,
+        Err(_) => Outcome::Ignored,
+    }
+}
+
+static FLAKY_ASYNC_FALLBACKS: AtomicU32 = AtomicU32::new(0);
+
+async fn flaky_stale_async(_e: CallError<Error>) -> Result<Response, Error> {
+    FLAKY_ASYNC_FALLBACKS.fetch_add(1, Ordering::SeqCst);
+    Ok(Response { status: 299 })
+}
+
+#[circuit_breaker(name = "rev13-cls-once-async", failure_threshold = 100, classify = flaky_verdict_async, fallback = flaky_stale_async)]
+async fn judged_once_async() -> Result<Response, Error> {
+    tokio::task::yield_now().await;
+    Err(Error::Connect)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn async_the_fallback_gets_exactly_the_errors_recorded_as_failures() {
+    let breaker = registry().get("rev13-cls-once-async").unwrap();
+    let tasks: Vec<_> = (0..16).map(|_| tokio::spawn(judged_once_async())).collect();
+    let mut answers = 0;
+    for t in tasks {
+        if t.await.unwrap().is_err() {
+            answers += 1;
+        }
+    }
+    let m = breaker.metrics();
+    assert_eq!(
+        u64::from(FLAKY_ASYNC_FALLBACKS.load(Ordering::SeqCst)),
+        m.failures
+    );
+    assert_eq!(answers, m.ignored);
+    assert_eq!(
+        ASYNC_VERDICTS.load(Ordering::SeqCst),
+        16,
+        "one verdict per call"
+    );
+}
