@@ -394,3 +394,42 @@ async fn async_the_fallback_gets_exactly_the_errors_recorded_as_failures() {
         "one verdict per call"
     );
 }
+
+static PREDICATE_CALLS: AtomicU32 = AtomicU32::new(0);
+
+/// A `failure_if` that reads state: alternates.
+fn flaky_failure_if(_: &Error) -> bool {
+    PREDICATE_CALLS.fetch_add(1, Ordering::SeqCst) % 2 == 0
+}
+
+static PREDICATE_FALLBACKS: AtomicU32 = AtomicU32::new(0);
+
+fn predicate_stale(_e: CallError<Error>) -> Result<Response, Error> {
+    PREDICATE_FALLBACKS.fetch_add(1, Ordering::SeqCst);
+    Ok(Response { status: 299 })
+}
+
+#[circuit_breaker(name = "rev13-pred-once", failure_threshold = 100, failure_if = flaky_failure_if, fallback = predicate_stale)]
+fn predicate_judged_once() -> Result<Response, Error> {
+    Err(Error::Connect)
+}
+
+/// The same for `failure_if` / `ignore_if`: the fallback gets exactly the recorded failures,
+/// and the predicates are asked once per error.
+#[test]
+fn with_failure_if_the_fallback_gets_exactly_the_errors_recorded_as_failures() {
+    let breaker = registry().get("rev13-pred-once").unwrap();
+    for _ in 0..4 {
+        let _ = predicate_judged_once();
+    }
+    assert_eq!(
+        u64::from(PREDICATE_FALLBACKS.load(Ordering::SeqCst)),
+        breaker.metrics().failures,
+        "fallbacks served vs failures recorded"
+    );
+    assert_eq!(
+        PREDICATE_CALLS.load(Ordering::SeqCst),
+        4,
+        "one verdict per call"
+    );
+}

@@ -159,19 +159,28 @@ impl<E> Classifier<E> {
         }
     }
 
-    /// Whether the breaker records `err` as a failure: only then does a fallback answer for
-    /// it; an error it ignores or counts as a success goes back to the caller as it is.
+    /// Whether the breaker recorded `err` as a failure: only then does a fallback answer for
+    /// it; an error it ignores or counts as a success goes back to the caller as it is. The
+    /// breaker's own verdict (see `ERR_VERDICT`): the predicates are not asked twice.
     #[inline]
     pub fn records_failure(&self, err: &E) -> bool {
-        self.outcome(err) == Outcome::Failure
+        ERR_VERDICT
+            .with(std::cell::Cell::take)
+            .unwrap_or_else(|| self.outcome(err))
+            == Outcome::Failure
     }
 
-    /// The verdict on a whole result: `Ok` is a success, an `Err` as the predicates say.
+    /// The verdict on a whole result: `Ok` is a success, an `Err` as the predicates say
+    /// (remembered for [`records_failure`](Self::records_failure)).
     #[inline]
     fn verdict<T>(&self, result: &Result<T, E>) -> Outcome {
         match result {
             Ok(_) => Outcome::Success,
-            Err(e) => self.outcome(e),
+            Err(e) => {
+                let verdict = self.outcome(e);
+                ERR_VERDICT.with(|v| v.set(Some(verdict)));
+                verdict
+            }
         }
     }
 
@@ -224,8 +233,9 @@ where
 }
 
 thread_local! {
-    /// The verdict `classify` gave the `Err` an annotated call on this thread returned last,
-    /// for [`answer_or_outage`]: the fallback gets exactly the errors the breaker recorded as
+    /// The verdict `classify` (or `failure_if` / `ignore_if`) gave the `Err` an annotated call
+    /// on this thread returned last, for [`answer_or_outage`] (and
+    /// [`Classifier::records_failure`]): the fallback gets exactly the errors the breaker recorded as
     /// failures, even from a `classify` that reads state and would answer otherwise if asked
     /// again. The breaker judges every result it gets (sync: as `f` returns; async: in the
     /// poll that completes the call), and the generated code asks right after, on the same
