@@ -59,3 +59,22 @@ fn a_table_for_a_declared_breaker_is_not_unmatched_and_applies() {
     assert_eq!(b.settings().failure_threshold, Some(4));
     assert_eq!(b.state(), State::Open);
 }
+
+#[circuit_breaker(name = "rev13-env-declared", failure_threshold = 5)]
+fn env_configured() -> Result<u8, Down> {
+    Ok(1)
+}
+
+/// A bad variable for a declared breaker that has not been called yet names the breaker as
+/// it is (CONTRACT: "a `ConfigError` whose `Display` names the breaker"), as it does once the
+/// breaker is built, not as the variable spells it.
+#[test]
+fn a_bad_variable_for_a_declared_breaker_names_it() {
+    let err = config::load_vars_into(
+        registry(),
+        [("BREAKER_REV13_ENV_DECLARED_FAILURE_THRESHOLD", "zero")],
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("`rev13-env-declared`"), "{err}");
+    assert_eq!(env_configured().unwrap(), 1);
+}
