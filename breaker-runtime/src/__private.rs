@@ -159,19 +159,28 @@ impl<E> Classifier<E> {
         }
     }
 
-    /// Whether the breaker records `err` as a failure: only then does a fallback answer for
-    /// it; an error it ignores or counts as a success goes back to the caller as it is.
+    /// Whether the breaker recorded `err` as a failure: only then does a fallback answer for
+    /// it; an error it ignores or counts as a success goes back to the caller as it is. The
+    /// breaker's own verdict (see `ERR_VERDICT`): the predicates are not asked twice.
     #[inline]
     pub fn records_failure(&self, err: &E) -> bool {
-        self.outcome(err) == Outcome::Failure
+        ERR_VERDICT
+            .with(std::cell::Cell::take)
+            .unwrap_or_else(|| self.outcome(err))
+            == Outcome::Failure
     }
 
-    /// The verdict on a whole result: `Ok` is a success, an `Err` as the predicates say.
+    /// The verdict on a whole result: `Ok` is a success, an `Err` as the predicates say
+    /// (remembered for [`records_failure`](Self::records_failure)).
     #[inline]
     fn verdict<T>(&self, result: &Result<T, E>) -> Outcome {
         match result {
             Ok(_) => Outcome::Success,
-            Err(e) => self.outcome(e),
+            Err(e) => {
+                let verdict = self.outcome(e);
+                ERR_VERDICT.with(|v| v.set(Some(verdict)));
+                verdict
+            }
         }
     }
 
@@ -218,9 +227,30 @@ where
 {
     crate::call::CallFuture::made(
         breaker,
-        move |_: &CircuitBreaker, r: &Result<T, E>| classify(r),
+        move |_: &CircuitBreaker, r: &Result<T, E>| judged(classify, r),
         fut,
     )
+}
+
+thread_local! {
+    /// The verdict `classify` (or `failure_if` / `ignore_if`) gave the `Err` an annotated call
+    /// on this thread returned last, for [`answer_or_outage`] (and
+    /// [`Classifier::records_failure`]): the fallback gets exactly the errors the breaker recorded as
+    /// failures, even from a `classify` that reads state and would answer otherwise if asked
+    /// again. The breaker judges every result it gets (sync: as `f` returns; async: in the
+    /// poll that completes the call), and the generated code asks right after, on the same
+    /// thread with no other call in between, so what it finds is its own call's verdict.
+    static ERR_VERDICT: std::cell::Cell<Option<Outcome>> = const { std::cell::Cell::new(None) };
+}
+
+/// `classify(r)`, remembered for [`answer_or_outage`] if `r` is an `Err`.
+#[inline]
+fn judged<T, E>(classify: fn(&Result<T, E>) -> Outcome, r: &Result<T, E>) -> Outcome {
+    let verdict = classify(r);
+    if r.is_err() {
+        ERR_VERDICT.with(|v| v.set(Some(verdict)));
+    }
+    verdict
 }
 
 /// Runs an annotated fn's body under its breaker.
@@ -246,18 +276,23 @@ pub fn call_sync_classified<T, E, F>(
 where
     F: FnOnce() -> Result<T, E>,
 {
-    breaker.run_sync(classify, f)
+    breaker.run_sync(move |r: &Result<T, E>| judged(classify, r), f)
 }
 
 /// With `classify` and a fallback: an error the breaker does not record as a failure is an
-/// answer and goes back as it is (`Ok`); one it records goes to the fallback (`Err`).
+/// answer and goes back as it is (`Ok`); one it records goes to the fallback (`Err`). The
+/// verdict is the one the breaker recorded (`classify` is not asked twice); `classify` is
+/// asked only should there be none.
 #[inline]
 pub fn answer_or_outage<T, E>(
     classify: fn(&Result<T, E>) -> Outcome,
     error: E,
 ) -> Result<Result<T, E>, CallError<E>> {
     let answer = Err(error);
-    if classify(&answer) == Outcome::Failure {
+    let verdict = ERR_VERDICT
+        .with(std::cell::Cell::take)
+        .unwrap_or_else(|| classify(&answer));
+    if verdict == Outcome::Failure {
         match answer {
             Err(e) => Err(CallError::Inner(e)),
             Ok(_) => unreachable!("an `Err` was made just above"),

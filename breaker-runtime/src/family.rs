@@ -23,8 +23,10 @@ use std::time::Duration;
 /// and a new breaker for its key would let calls through to the failing host. So a family
 /// whose every member is open may grow past its maximum until they recover.
 ///
-/// `get` takes a lock and looks the key up (tens of nanoseconds): keep the breaker for the
-/// duration of a request rather than asking per call.
+/// `get` takes a lock and looks the key up, and checks the member is still the registry's
+/// (tens of nanoseconds): keep the breaker for the duration of a request rather than asking
+/// per call. A member removed from the registry by someone else is replaced by whatever the
+/// registry then has under its name, or a fresh breaker.
 ///
 /// ```
 /// use breaker_runtime::{registry, BreakerConfig, State};
@@ -121,8 +123,21 @@ impl<'r> Family<'r> {
         let now = clock::now_ms();
         let mut members = self.lock();
         if let Some(member) = members.get_mut(key) {
-            member.last_used = now;
-            return member.breaker.clone();
+            // Still the registry's: someone may have removed it (an operator, `remove`, a
+            // family of the same name evicting it), and an unlisted breaker nobody can see or
+            // force open must not go on guarding the key. Then whatever the registry has
+            // under the name, or a fresh breaker, becomes the member.
+            let listed = self
+                .registry
+                .read()
+                .breakers
+                .get(member.breaker.name())
+                .is_some_and(|b| Arc::ptr_eq(b, &member.breaker));
+            if listed {
+                member.last_used = now;
+                return member.breaker.clone();
+            }
+            members.remove(key);
         }
         self.evict(&mut members, now);
         let breaker = self
@@ -196,13 +211,15 @@ impl<'r> Family<'r> {
     fn leave(&self, members: &mut HashMap<String, Member>, key: &str) {
         if let Some(member) = members.remove(key) {
             // Only this member: a breaker someone registered under the name since is not ours.
+            // Checked and removed under one lock, so a breaker registered in between stays.
             let name = member.breaker.name();
-            if self
-                .registry
+            let mut inner = self.registry.write();
+            if inner
+                .breakers
                 .get(name)
-                .is_some_and(|b| Arc::ptr_eq(&b, &member.breaker))
+                .is_some_and(|b| Arc::ptr_eq(b, &member.breaker))
             {
-                self.registry.remove(name);
+                inner.breakers.remove(name);
             }
         }
     }

@@ -50,6 +50,9 @@ pub struct Registry {
 pub(crate) struct Inner {
     pub(crate) breakers: HashMap<Name, Arc<CircuitBreaker>>,
     pub(crate) layers: Layers,
+    /// Declared names `remove` forgot: no longer listed nor built by a look, until a
+    /// `get_or_create` (their function's first call, say) registers the name again.
+    pub(crate) removed: std::collections::HashSet<&'static str>,
 }
 
 /// One breaker as a health endpoint or dashboard shows it.
@@ -138,8 +141,14 @@ impl Registry {
     /// assert!(breaker_runtime::registry().get("docs-nobody").is_none());
     /// ```
     pub fn get(&self, name: &str) -> Option<Arc<CircuitBreaker>> {
-        if let Some(b) = self.read().breakers.get(name) {
-            return Some(b.clone());
+        {
+            let inner = self.read();
+            if let Some(b) = inner.breakers.get(name) {
+                return Some(b.clone());
+            }
+            if inner.removed.contains(name) {
+                return None;
+            }
         }
         let declared = self.declared.iter().find(|d| d.name == name)?;
         Some(self.build(declared))
@@ -157,7 +166,12 @@ impl Registry {
             return;
         }
         for declared in &self.declared {
-            if !self.read().breakers.contains_key(declared.name) {
+            let build = {
+                let inner = self.read();
+                !inner.breakers.contains_key(declared.name)
+                    && !inner.removed.contains(declared.name)
+            };
+            if build {
                 self.build(declared);
             }
         }
@@ -199,8 +213,17 @@ impl Registry {
     /// assert_eq!(fresh.state(), State::Closed);
     /// assert_eq!(old.state(), State::ForcedOpen);
     /// ```
+    ///
+    /// An annotated function's name, listed from the start, is forgotten the same way (even
+    /// before its breaker was built, though then this returns `None`): `get`, `names` and the
+    /// others no longer build or list it, until a `get_or_create` under that name (the
+    /// function's first call, if it had none yet) registers it again.
     pub fn remove(&self, name: &str) -> Option<Arc<CircuitBreaker>> {
-        self.write().breakers.remove(name)
+        let mut inner = self.write();
+        if let Some(declared) = self.declared.iter().find(|d| d.name == name) {
+            inner.removed.insert(declared.name);
+        }
+        inner.breakers.remove(name)
     }
 
     /// The breaker registered as `name`, created with `config` if there is none.
@@ -302,6 +325,9 @@ impl Registry {
                     Err(e) => return Err(e),
                 };
             let breaker = breaker.shared();
+            if !inner.removed.is_empty() {
+                inner.removed.remove(name);
+            }
             inner.breakers.insert(owned, breaker.clone());
             (breaker, misfit)
         };
@@ -353,8 +379,14 @@ impl Registry {
     /// assert!(names.windows(2).all(|w| w[0] <= w[1]));
     /// ```
     pub fn names(&self) -> Vec<Name> {
-        let mut names: Vec<_> = self.read().breakers.keys().cloned().collect();
-        names.extend(self.declared.iter().map(|d| Name::from_static(d.name)));
+        let inner = self.read();
+        let mut names: Vec<_> = inner.breakers.keys().cloned().collect();
+        names.extend(
+            self.declared_names()
+                .filter(|d| !inner.removed.contains(d))
+                .map(Name::from_static),
+        );
+        drop(inner);
         names.sort_unstable();
         names.dedup();
         names
@@ -380,6 +412,12 @@ impl Registry {
     /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The names the attribute declared (the global registry's; none in a registry of your
+    /// own), removed ones included.
+    pub(crate) fn declared_names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.declared.iter().map(|d| d.name)
     }
 
     fn all(&self) -> Vec<Arc<CircuitBreaker>> {

@@ -7,7 +7,7 @@ use crate::settings::{BreakerConfig, Layers};
 
 impl Registry {
     /// Replaces the outside layers with what `next` makes of the current ones and the
-    /// registered names, and reconfigures every breaker; or changes nothing if `next` fails
+    /// registered names (declared ones included), and reconfigures every breaker; or changes nothing if `next` fails
     /// (a document or variable that is bad in itself).
     ///
     /// Each breaker is held to the rule creation follows: a breaker whose new settings do not
@@ -28,7 +28,17 @@ impl Registry {
             let mut inner = self.write();
             let mut names: Vec<&str> = inner.breakers.keys().map(|n| n.as_str()).collect();
             names.sort_unstable();
-            let layers = next(&inner.layers, &names)?;
+            // What `next` names errors after: the annotated functions' breakers too, known
+            // from the start though not built yet. Only the built ones are reconfigured.
+            let mut known = names.clone();
+            for declared in self.declared_names() {
+                if !inner.removed.contains(declared) {
+                    known.push(declared);
+                }
+            }
+            known.sort_unstable();
+            known.dedup();
+            let layers = next(&inner.layers, &known)?;
             let planned: Vec<_> = names
                 .iter()
                 .map(|&name| {

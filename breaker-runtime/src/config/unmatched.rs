@@ -2,9 +2,11 @@
 //! load without a word and change nothing.
 //!
 //! Settings for a breaker that does not exist yet are legal (they apply when it is created),
-//! so a name is unmatched only for now: against the breakers registered when asked. An
-//! attribute's breaker registers on its first call, so before that its name is unmatched too;
-//! the warning says the settings still apply later.
+//! so a name is unmatched only for now: against the breakers registered when asked. The
+//! breakers of annotated functions whose names are known when they are compiled count as
+//! registered from the start, before their first call; a method named after its `Self` type
+//! registers on its first call, so before that its name is unmatched, and the warning says the
+//! settings still apply later.
 
 use crate::registry::{registry, Registry};
 use crate::settings::overlay::env_name;
@@ -108,11 +110,20 @@ fn find(registry: &Registry, loaded: Loaded) -> Vec<(String, Vec<String>)> {
                 .collect(),
             Loaded::Variables => inner.layers.env.keys().cloned().collect(),
         };
-        let known: Vec<String> = inner
+        let mut known: Vec<String> = inner
             .breakers
             .keys()
             .map(|n| n.as_str().to_owned())
+            // The annotated functions' breakers are known from the start, built or not.
+            .chain(
+                registry
+                    .declared_names()
+                    .filter(|d| !inner.removed.contains(d))
+                    .map(str::to_owned),
+            )
             .collect();
+        known.sort_unstable();
+        known.dedup();
         (candidates, known)
     };
     let mut found = match loaded {
