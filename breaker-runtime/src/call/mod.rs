@@ -4,8 +4,11 @@
 //! failure while it unwinds (for futures, from inside `poll`, where the permit is a local,
 //! since an executor that catches the panic drops the future only afterwards); a future
 //! dropped before it finished records nothing but "cancelled" and gives its permit back.
+//! A call made from inside a call of the same breaker (a recursive annotated function) runs
+//! under the outer call's permit: it is neither admitted nor recorded again (see `reentry`).
 
 mod future;
+mod reentry;
 
 pub(crate) use future::CallFuture;
 
@@ -96,6 +99,12 @@ impl CircuitBreaker {
         F: FnOnce() -> Result<T, E>,
         C: Fn(&Result<T, E>) -> Outcome,
     {
+        // Called from inside a call of this breaker on this thread: it runs under that
+        // call's permit, neither admitted nor recorded again (see `reentry`).
+        let parent = reentry::current();
+        if !parent.is_null() && reentry::runs(parent, self) {
+            return f().map_err(CallError::Inner);
+        }
         // A match, not `?`: the conversion `?` goes through copies the permit in pieces the
         // processor cannot forward, which costs more than the whole rest of the call.
         let permit = match self.try_acquire() {
@@ -103,7 +112,7 @@ impl CircuitBreaker {
             Err(e) => return Err(CallError::Breaker(e)),
         };
         // If `f` panics, `permit` is dropped while unwinding and records a failure.
-        let result = f();
+        let result = reentry::enter(parent, self, f);
         permit.finish(classify(&result), false);
         result.map_err(CallError::Inner)
     }
