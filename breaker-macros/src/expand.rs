@@ -129,9 +129,25 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
         }
         None => (quote!(call_async), quote!(call_sync), classifier.clone()),
     };
+    // With a fallback the body's block borrows the arguments (they stay for the fallback).
+    // An argument borrowed shared would make the future `Send` only for a `Sync` argument,
+    // so each is re-bound `mut` and borrowed uniquely: a `&mut T` is `Send` for any `Send`
+    // `T`, and the future is `Send` whenever the function's own would be. (`self` by value
+    // cannot be re-bound; a by-reference receiver is `Send` as it is.)
+    let (rebind, borrow_unique) = if has_fallback && is_async {
+        let names: Vec<&Ident> = plan.arguments.iter().filter(|n| *n != "self").collect();
+        // At the parameter: a "moved" error names it and points there.
+        let rebind = names
+            .iter()
+            .map(|name| quote_spanned!(name.span()=> let mut #name = #name;));
+        (quote!(#(#rebind)*), quote!(#(let _ = &mut #names;)*))
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
     let call = if is_async {
         quote! {
             #rt::#call_async(#breaker_ident, #verdict, async #move_kw {
+                #borrow_unique
                 #guard
                 #user_body
             }).await
@@ -193,6 +209,7 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
     };
     quote! {
         #classifier_setup
+        #rebind
         let #breaker_ident = #breaker;
         match #call {
             ::core::result::Result::Ok(#value) => ::core::result::Result::Ok(#value),
