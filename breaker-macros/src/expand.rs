@@ -19,6 +19,8 @@
 //! (`call_sync` and a closure for a plain `fn`; every runtime path is absolute, through
 //! `::breaker_runtime::__private` or the `crate = …` argument.)
 
+mod fallback;
+
 use crate::args::{Args, BackoffKind, WindowArg};
 use crate::duration::DurationTokens;
 use crate::item::{AsyncTraitBody, Function, ResultType, Shape};
@@ -160,26 +162,18 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
             })
         }
     };
-    let on_error = match &plan.args.fallback {
-        Some(fallback) => {
-            let path = &fallback.value;
-            let span = path.span();
-            // Located at the fallback path (so "use of moved value" points there), resolved
-            // where the user's parameters are.
-            let arguments = plan
-                .arguments
-                .iter()
-                .map(|name| Ident::new(&name.to_string(), name.span().located_at(span)));
-            let awaited = is_async.then(|| quote_spanned!(span=> .await));
-            quote_spanned!(span=> #path(#(#arguments,)* #error) #awaited)
-        }
+    let (fallback_setup, on_error) = match &plan.args.fallback {
+        Some(fallback) => fallback::fallback_call(plan, rt, &fallback.value, &error),
         None => {
             // Every token at the return type: the missing-`From` error points there.
             let into_error = respan(
                 quote!(#rt::into_error_checked(#error)),
                 plan.result.error_span,
             );
-            quote!(::core::result::Result::Err(#into_error))
+            (
+                TokenStream::new(),
+                quote!(::core::result::Result::Err(#into_error)),
+            )
         }
     };
     // With a fallback and a predicate, an error the breaker does not record as a failure
@@ -210,6 +204,7 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
     quote! {
         #classifier_setup
         #rebind
+        #fallback_setup
         let #breaker_ident = #breaker;
         match #call {
             ::core::result::Result::Ok(#value) => ::core::result::Result::Ok(#value),
@@ -543,6 +538,11 @@ mod tests {
         let expected = normalized(quote! {
             fn get(&mut self, key: String) -> Result<u32, AppError> {
                 let __failure_if: fn(&<Result<u32, AppError> as ::my::rt::__private::ReturnsResult>::Error) -> bool = is_transient;
+                let __fallback: fn(
+                    &mut Self,
+                    String,
+                    ::my::rt::__private::CallError<<Result<u32, AppError> as ::my::rt::__private::ReturnsResult>::Error>
+                ) -> _ = Self::cached;
                 let __breaker = {
                     static __BREAKER: ::my::rt::__private::MethodBreakerCell = ::my::rt::__private::MethodBreakerCell::new();
                     __BREAKER.get_or_register::<Self>(
@@ -567,7 +567,9 @@ mod tests {
                     ::core::result::Result::Err(::my::rt::__private::CallError::Inner(__inner))
                         if !::my::rt::__private::Classifier::new(::core::option::Option::Some(__failure_if), ::core::option::Option::None).records_failure(&__inner)
                         => ::core::result::Result::Err(__inner),
-                    ::core::result::Result::Err(__error) => Self::cached(self, key, __error),
+                    ::core::result::Result::Err(__error) => ::my::rt::__private::fallback_returned::<Result<u32, AppError>, _>(
+                        __fallback(self, key, __error)
+                    ),
                 }
             }
         });
