@@ -1,7 +1,7 @@
 //! An annotated function that calls itself (or another function of the same breaker): the
 //! nested call runs under the outer call's permit, neither admitted nor recorded again.
 
-use breaker_runtime::{circuit_breaker, registry, BreakerError, State};
+use breaker_runtime::{circuit_breaker, registry, BreakerError, CircuitBreaker, State};
 use std::time::Duration;
 
 #[derive(Debug, PartialEq)]
@@ -123,4 +123,35 @@ fn a_call_on_another_thread_is_not_nested() {
     assert_eq!(from_another_thread(1), Err(Error::Down));
     let metrics = registry().get("rec-two-threads").unwrap().metrics();
     assert_eq!((metrics.calls, metrics.failures), (2, 2), "{metrics:?}");
+}
+
+/// `call_sync` and `call` nest the same way, without the attribute.
+#[tokio::test]
+async fn explicit_nested_calls_run_under_the_outer_permit() {
+    let breaker = CircuitBreaker::builder("rec-explicit")
+        .success_threshold(1)
+        .half_open_max_calls(1)
+        .build();
+    breaker.open_for(Duration::from_millis(20));
+    std::thread::sleep(Duration::from_millis(60));
+    assert_eq!(breaker.state(), State::HalfOpen);
+    let sync = breaker.call_sync(|| {
+        breaker
+            .call_sync(|| Ok::<u32, Error>(1))
+            .map_err(|_| Error::Down)
+    });
+    assert_eq!(sync.unwrap(), 1);
+    assert_eq!(breaker.state(), State::Closed);
+    let nested = breaker
+        .call(|| async {
+            tokio::task::yield_now().await;
+            breaker
+                .call(|| async { Err::<u32, Error>(Error::Down) })
+                .await
+                .map_err(|_| Error::Down)
+        })
+        .await;
+    assert!(nested.is_err());
+    let metrics = breaker.metrics();
+    assert_eq!((metrics.calls, metrics.failures), (2, 1), "{metrics:?}");
 }

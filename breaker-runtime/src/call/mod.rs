@@ -24,6 +24,8 @@ impl CircuitBreaker {
     /// say otherwise. A rejected call never calls `f`. With `call_timeout` set, a call
     /// running that long is dropped, counted as a failure and answered with
     /// [`BreakerError::TimedOut`](crate::BreakerError::TimedOut) (this needs a tokio runtime with timers).
+    /// A call of this breaker made while the future is polled (a recursive call) runs under
+    /// this call's permit: it is neither admitted nor recorded again.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -55,6 +57,8 @@ impl CircuitBreaker {
 
     /// Runs `f` if the breaker lets it through, and records how it went. A panic in `f` is
     /// recorded as a failure and keeps unwinding.
+    /// A call of this breaker made inside `f` on this thread (a recursive call) runs under
+    /// this call's permit: it is neither admitted nor recorded again.
     ///
     /// ```
     /// use breaker_runtime::CircuitBreaker;

@@ -71,7 +71,7 @@ pub(crate) fn enter<R>(parent: *const Frame, breaker: &CircuitBreaker, f: impl F
 // calls up: the models run without the check (they make no nested calls).
 
 #[cfg(loom)]
-pub(crate) struct Frame;
+pub(crate) type Frame = ();
 
 #[cfg(loom)]
 #[inline]
