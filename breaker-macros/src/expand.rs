@@ -19,11 +19,13 @@
 //! (`call_sync` and a closure for a plain `fn`; every runtime path is absolute, through
 //! `::breaker_runtime::__private` or the `crate = …` argument.)
 
-use crate::args::{Args, BackoffKind, WindowArg};
-use crate::duration::DurationTokens;
+mod config;
+mod fallback;
+
+use crate::args::Args;
 use crate::item::{AsyncTraitBody, Function, ResultType, Shape};
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned, ToTokens};
+use quote::{quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Expr, Stmt};
 
@@ -129,9 +131,25 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
         }
         None => (quote!(call_async), quote!(call_sync), classifier.clone()),
     };
+    // With a fallback the body's block borrows the arguments (they stay for the fallback).
+    // An argument borrowed shared would make the future `Send` only for a `Sync` argument,
+    // so each is re-bound `mut` and borrowed uniquely: a `&mut T` is `Send` for any `Send`
+    // `T`, and the future is `Send` whenever the function's own would be. (`self` by value
+    // cannot be re-bound; a by-reference receiver is `Send` as it is.)
+    let (rebind, borrow_unique) = if has_fallback && is_async {
+        let names: Vec<&Ident> = plan.arguments.iter().filter(|n| *n != "self").collect();
+        // At the parameter: a "moved" error names it and points there.
+        let rebind = names
+            .iter()
+            .map(|name| quote_spanned!(name.span()=> let mut #name = #name;));
+        (quote!(#(#rebind)*), quote!(#(let _ = &mut #names;)*))
+    } else {
+        (TokenStream::new(), TokenStream::new())
+    };
     let call = if is_async {
         quote! {
             #rt::#call_async(#breaker_ident, #verdict, async #move_kw {
+                #borrow_unique
                 #guard
                 #user_body
             }).await
@@ -144,26 +162,18 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
             })
         }
     };
-    let on_error = match &plan.args.fallback {
-        Some(fallback) => {
-            let path = &fallback.value;
-            let span = path.span();
-            // Located at the fallback path (so "use of moved value" points there), resolved
-            // where the user's parameters are.
-            let arguments = plan
-                .arguments
-                .iter()
-                .map(|name| Ident::new(&name.to_string(), name.span().located_at(span)));
-            let awaited = is_async.then(|| quote_spanned!(span=> .await));
-            quote_spanned!(span=> #path(#(#arguments,)* #error) #awaited)
-        }
+    let (fallback_setup, on_error) = match &plan.args.fallback {
+        Some(fallback) => fallback::fallback_call(plan, rt, &fallback.value, &error),
         None => {
             // Every token at the return type: the missing-`From` error points there.
             let into_error = respan(
                 quote!(#rt::into_error_checked(#error)),
                 plan.result.error_span,
             );
-            quote!(::core::result::Result::Err(#into_error))
+            (
+                TokenStream::new(),
+                quote!(::core::result::Result::Err(#into_error)),
+            )
         }
     };
     // With a fallback and a predicate, an error the breaker does not record as a failure
@@ -193,6 +203,8 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
     };
     quote! {
         #classifier_setup
+        #rebind
+        #fallback_setup
         let #breaker_ident = #breaker;
         match #call {
             ::core::result::Result::Ok(#value) => ::core::result::Result::Ok(#value),
@@ -261,7 +273,7 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
 /// `{ static __BREAKER: BreakerCell = …; __BREAKER.get_or_register…(…) }`
 fn breaker_expr(plan: &Plan, rt: &TokenStream) -> TokenStream {
     let cell = Ident::new("__BREAKER", Span::mixed_site());
-    let config = config(plan.args, rt);
+    let config = config::config(plan.args, rt);
     let ident = &plan.function.sig.ident;
     // Declared up front, so the registry knows the breaker before the first call.
     let declare = |name: &TokenStream| {
@@ -314,84 +326,6 @@ fn breaker_expr(plan: &Plan, rt: &TokenStream) -> TokenStream {
         static #cell: #rt::BreakerCell = #rt::BreakerCell::new();
         #register
     }}
-}
-
-/// `BreakerConfig::builder().failure_threshold(5)/* … */.build()`, one call per argument given.
-fn config(args: &Args, rt: &TokenStream) -> TokenStream {
-    let mut calls = TokenStream::new();
-    let mut call = |method: &str, value: TokenStream| {
-        let method = format_ident!("{}", method);
-        calls.extend(quote!(.#method(#value)));
-    };
-    let count = |n: u32| quote!(#n);
-    let rate = |r: f64| {
-        let literal = proc_macro2::Literal::f64_suffixed(r);
-        quote!(#literal)
-    };
-    if let Some(a) = &args.failure_threshold {
-        call("failure_threshold", count(a.value));
-    }
-    if let Some(a) = &args.failure_rate {
-        call("failure_rate", rate(a.value));
-    }
-    if let Some(a) = &args.minimum_calls {
-        call("minimum_calls", count(a.value));
-    }
-    if let Some(a) = &args.window {
-        let window = match a.value {
-            WindowArg::Calls(n) => quote!(#rt::Window::Calls(#n)),
-            WindowArg::Time(d) => {
-                let d = d.to_tokens();
-                quote!(#rt::Window::Time(#d))
-            }
-        };
-        call("window", window);
-    }
-    if let Some(a) = &args.slow_call {
-        call("slow_call", a.value.to_tokens());
-    }
-    if let Some(a) = &args.slow_call_rate {
-        call("slow_call_rate", rate(a.value));
-    }
-    if let Some(a) = &args.success_threshold {
-        call("success_threshold", count(a.value));
-    }
-    if let Some(a) = &args.half_open_max_calls {
-        call("half_open_max_calls", count(a.value));
-    }
-    if let Some(a) = &args.reset_timeout {
-        call("reset_timeout", a.value.to_tokens());
-    }
-    if let Some(a) = &args.backoff {
-        let b = &a.value;
-        let mut backoff = match b.kind {
-            BackoffKind::Fixed => quote!(#rt::Backoff::fixed()),
-            BackoffKind::Linear { step } => {
-                let step = step.to_tokens();
-                quote!(#rt::Backoff::linear(#step))
-            }
-            BackoffKind::Exponential { multiplier } => {
-                let multiplier = rate(multiplier);
-                quote!(#rt::Backoff::exponential(#multiplier))
-            }
-        };
-        if let Some(max) = b.max {
-            let max = max.to_tokens();
-            backoff.extend(quote!(.max(#max)));
-        }
-        if let Some(jitter) = b.jitter {
-            let jitter = rate(jitter);
-            backoff.extend(quote!(.jitter(#jitter)));
-        }
-        call("backoff", backoff);
-    }
-    if let Some(a) = &args.half_open_timeout {
-        call("half_open_timeout", a.value.to_tokens());
-    }
-    if let Some(a) = &args.call_timeout {
-        call("call_timeout", a.value.to_tokens());
-    }
-    quote!(#rt::BreakerConfig::builder() #calls .build())
 }
 
 /// `Classifier::new(Some(__failure_if), None)`, after statements that give each predicate the
@@ -526,6 +460,11 @@ mod tests {
         let expected = normalized(quote! {
             fn get(&mut self, key: String) -> Result<u32, AppError> {
                 let __failure_if: fn(&<Result<u32, AppError> as ::my::rt::__private::ReturnsResult>::Error) -> bool = is_transient;
+                let __fallback: fn(
+                    &mut Self,
+                    String,
+                    ::my::rt::__private::CallError<<Result<u32, AppError> as ::my::rt::__private::ReturnsResult>::Error>
+                ) -> _ = Self::cached;
                 let __breaker = {
                     static __BREAKER: ::my::rt::__private::MethodBreakerCell = ::my::rt::__private::MethodBreakerCell::new();
                     __BREAKER.get_or_register::<Self>(
@@ -550,7 +489,9 @@ mod tests {
                     ::core::result::Result::Err(::my::rt::__private::CallError::Inner(__inner))
                         if !::my::rt::__private::Classifier::new(::core::option::Option::Some(__failure_if), ::core::option::Option::None).records_failure(&__inner)
                         => ::core::result::Result::Err(__inner),
-                    ::core::result::Result::Err(__error) => Self::cached(self, key, __error),
+                    ::core::result::Result::Err(__error) => ::my::rt::__private::fallback_returned::<Result<u32, AppError>, _>(
+                        __fallback(self, key, __error)
+                    ),
                 }
             }
         });

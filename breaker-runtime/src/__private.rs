@@ -6,11 +6,16 @@ use crate::error::BreakerError;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
+mod fallback;
+
 pub use crate::declared::Declared;
 pub use crate::{Backoff, BreakerConfig, CallError, Outcome, Window};
 pub use ::core;
 pub use ::inventory;
 pub use ::std;
+pub use fallback::{
+    fallback_returned, fallback_taking, CheckedFallback, Fallback, FallbackReturns,
+};
 
 /// The breaker of one annotated function, in a `static` inside its body.
 #[derive(Debug)]

@@ -22,6 +22,8 @@ pin_project! {
         classify: C,
         // Whether the first poll asked for admission.
         started: bool,
+        // Whether it runs inside a call of the same breaker, under that call's permit.
+        nested: bool,
         // Makes the call's future at admission (unless it was given made).
         f: Option<F>,
         // From admission until the call is recorded.
@@ -42,6 +44,7 @@ impl<'a, F, Fut, C> CallFuture<'a, F, Fut, C> {
             breaker,
             classify,
             started: false,
+            nested: false,
             f: Some(f),
             permit: None,
             timer: None,
@@ -60,6 +63,7 @@ impl<'a, Fut, C> CallFuture<'a, fn() -> Fut, Fut, C> {
             breaker,
             classify,
             started: false,
+            nested: false,
             f: None,
             permit: None,
             timer: None,
@@ -80,24 +84,33 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         let breaker: &CircuitBreaker = this.breaker;
+        let parent = super::reentry::current();
         if !*this.started {
             *this.started = true;
-            let admission = breaker.admission();
-            let Some(ticket) = admission.ticket() else {
-                return Poll::Ready(Err(CallError::Breaker(breaker.rejection(admission))));
-            };
-            let permit = this.permit.insert(Permit::new(breaker, ticket));
-            // A panic in `f` (or in making the timer) is the call's too: marked like one in
-            // the poll below, or an executor that catches it would drop a permit that counts
-            // a cancellation (and gives a probe's slot back rather than failing the phase).
-            let mark = MarkOnUnwind(permit);
-            if let Some(after) = breaker.in_force().call_timeout {
-                *this.timer = Some((Box::pin(tokio::time::sleep(after)), after));
+            // Polled from inside a call of this breaker: it runs under that call's permit.
+            *this.nested = !parent.is_null() && super::reentry::runs(parent, breaker);
+            if !*this.nested {
+                let admission = breaker.admission();
+                let Some(ticket) = admission.ticket() else {
+                    return Poll::Ready(Err(CallError::Breaker(breaker.rejection(admission))));
+                };
+                let permit = this.permit.insert(Permit::new(breaker, ticket));
+                // A panic in `f` (or in making the timer) is the call's too: marked like one
+                // in the poll below, or an executor that catches it would drop a permit that
+                // counts a cancellation (and gives a probe's slot back rather than failing
+                // the phase).
+                let mark = MarkOnUnwind(permit);
+                if let Some(after) = breaker.in_force().call_timeout {
+                    *this.timer = Some((Box::pin(tokio::time::sleep(after)), after));
+                }
+                if let Some(f) = this.f.take() {
+                    this.fut.set(Some(f()));
+                }
+                std::mem::forget(mark);
             }
-            if let Some(f) = this.f.take() {
-                this.fut.set(Some(f()));
-            }
-            std::mem::forget(mark);
+        }
+        if *this.nested {
+            return poll_nested(this.f, this.fut, cx);
         }
         let (Some(permit), Some(fut)) = (this.permit.as_mut(), this.fut.as_mut().as_pin_mut())
         else {
@@ -107,7 +120,8 @@ where
         // this future only afterwards, no longer unwinding, and the mark makes that drop
         // count a failure rather than a cancellation.
         let mark = MarkOnUnwind(permit);
-        let polled = fut.poll(cx);
+        // A call of this breaker made while `fut` is polled is nested in this one.
+        let polled = super::reentry::enter(parent, breaker, || fut.poll(cx));
         std::mem::forget(mark);
         let result = match polled {
             Poll::Ready(result) => result,
@@ -136,6 +150,31 @@ where
         }
         Poll::Ready(result.map_err(CallError::Inner))
     }
+}
+
+/// A call nested in a running call of the same breaker: its future is made and polled as
+/// it is, with no permit, no timer and no record (the outer call has all three).
+#[inline(never)]
+fn poll_nested<F, Fut, T, E>(
+    f: &mut Option<F>,
+    mut fut: Pin<&mut Option<Fut>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<T, CallError<E>>>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    if let Some(f) = f.take() {
+        fut.set(Some(f()));
+    }
+    let Some(inner) = fut.as_mut().as_pin_mut() else {
+        panic!("a breaker's call future was polled after it completed");
+    };
+    let Poll::Ready(result) = inner.poll(cx) else {
+        return Poll::Pending;
+    };
+    fut.set(None);
+    Poll::Ready(result.map_err(CallError::Inner))
 }
 
 /// Marks the permit as panicked if `poll` unwinds; disarmed with `mem::forget` when it

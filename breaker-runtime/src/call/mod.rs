@@ -4,8 +4,11 @@
 //! failure while it unwinds (for futures, from inside `poll`, where the permit is a local,
 //! since an executor that catches the panic drops the future only afterwards); a future
 //! dropped before it finished records nothing but "cancelled" and gives its permit back.
+//! A call made from inside a call of the same breaker (a recursive annotated function) runs
+//! under the outer call's permit: it is neither admitted nor recorded again (see `reentry`).
 
 mod future;
+mod reentry;
 
 pub(crate) use future::CallFuture;
 
@@ -21,6 +24,8 @@ impl CircuitBreaker {
     /// say otherwise. A rejected call never calls `f`. With `call_timeout` set, a call
     /// running that long is dropped, counted as a failure and answered with
     /// [`BreakerError::TimedOut`](crate::BreakerError::TimedOut) (this needs a tokio runtime with timers).
+    /// A call of this breaker made while the future is polled (a recursive call) runs under
+    /// this call's permit: it is neither admitted nor recorded again.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -52,6 +57,8 @@ impl CircuitBreaker {
 
     /// Runs `f` if the breaker lets it through, and records how it went. A panic in `f` is
     /// recorded as a failure and keeps unwinding.
+    /// A call of this breaker made inside `f` on this thread (a recursive call) runs under
+    /// this call's permit: it is neither admitted nor recorded again.
     ///
     /// ```
     /// use breaker_runtime::CircuitBreaker;
@@ -96,6 +103,12 @@ impl CircuitBreaker {
         F: FnOnce() -> Result<T, E>,
         C: Fn(&Result<T, E>) -> Outcome,
     {
+        // Called from inside a call of this breaker on this thread: it runs under that
+        // call's permit, neither admitted nor recorded again (see `reentry`).
+        let parent = reentry::current();
+        if !parent.is_null() && reentry::runs(parent, self) {
+            return f().map_err(CallError::Inner);
+        }
         // A match, not `?`: the conversion `?` goes through copies the permit in pieces the
         // processor cannot forward, which costs more than the whole rest of the call.
         let permit = match self.try_acquire() {
@@ -103,7 +116,7 @@ impl CircuitBreaker {
             Err(e) => return Err(CallError::Breaker(e)),
         };
         // If `f` panics, `permit` is dropped while unwinding and records a failure.
-        let result = f();
+        let result = reentry::enter(parent, self, f);
         permit.finish(classify(&result), false);
         result.map_err(CallError::Inner)
     }
