@@ -55,12 +55,17 @@ pub(super) fn fallback_call(
         })
         .collect();
     let error_type = quote!(#rt::CallError<<#result as #rt::ReturnsResult>::Error>);
-    // A plain fn whose return type names no lifetime: a `fn` pointer, the clearest message.
+    // A plain fn that borrows nothing: a `fn` pointer, the clearest message. Not when any
+    // input borrows (a receiver `&self` included): the result may borrow from it, and a
+    // pointer's `-> _` cannot name that lifetime (`Cow<str>` hides one).
     let pointer = !is_async
         && match &plan.function.sig.output {
             ReturnType::Type(_, ty) => !names_a_lifetime(ty.to_token_stream()),
             ReturnType::Default => false,
-        };
+        }
+        && !inputs
+            .iter()
+            .any(|input| names_a_lifetime(input.to_token_stream()));
     let arguments = plan
         .arguments
         .iter()
