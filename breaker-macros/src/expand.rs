@@ -460,11 +460,11 @@ mod tests {
         let expected = normalized(quote! {
             fn get(&mut self, key: String) -> Result<u32, AppError> {
                 let __failure_if: fn(&<Result<u32, AppError> as ::my::rt::__private::ReturnsResult>::Error) -> bool = is_transient;
-                let __fallback: fn(
+                let __fallback = ::my::rt::__private::fallback_taking::<(
                     &mut Self,
                     String,
-                    ::my::rt::__private::CallError<<Result<u32, AppError> as ::my::rt::__private::ReturnsResult>::Error>
-                ) -> _ = Self::cached;
+                    ::my::rt::__private::CallError<<Result<u32, AppError> as ::my::rt::__private::ReturnsResult>::Error>,
+                ), _, _>(Self::cached);
                 let __breaker = {
                     static __BREAKER: ::my::rt::__private::MethodBreakerCell = ::my::rt::__private::MethodBreakerCell::new();
                     __BREAKER.get_or_register::<Self>(
@@ -490,7 +490,7 @@ mod tests {
                         if !::my::rt::__private::Classifier::new(::core::option::Option::Some(__failure_if), ::core::option::Option::None).records_failure(&__inner)
                         => ::core::result::Result::Err(__inner),
                     ::core::result::Result::Err(__error) => ::my::rt::__private::fallback_returned::<Result<u32, AppError>, _>(
-                        __fallback(self, key, __error)
+                        __fallback.call((self, key, __error,))
                     ),
                 }
             }

@@ -82,6 +82,7 @@ mod registry;
 mod registry_join;
 mod settings;
 mod share;
+mod snapshot;
 mod state;
 mod stream;
 mod sync;
@@ -100,8 +101,9 @@ pub use family::Family;
 pub use metrics::Metrics;
 pub use name::Name;
 pub use permit::{Outcome, Permit};
-pub use registry::{registry, BreakerSnapshot, Health, Registry};
+pub use registry::{registry, Registry};
 pub use settings::{BreakerConfig, BreakerConfigBuilder, SettingSource, Settings, Window};
+pub use snapshot::{BreakerSnapshot, Health};
 pub use state::State;
 pub use stream::ProtectedStream;
 

@@ -1,7 +1,8 @@
 //! `GET /breakers/{name}`: a breaker's snapshot with its settings, each with its source.
 
 use crate::breaker::CircuitBreaker;
-use crate::registry::{BreakerSnapshot, Registry};
+use crate::registry::Registry;
+use crate::snapshot::BreakerSnapshot;
 use serde::Serialize;
 
 /// `GET /breakers/{name}`: the snapshot, and each setting's value and source.

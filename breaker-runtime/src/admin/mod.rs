@@ -59,7 +59,8 @@
 use crate::breaker::CircuitBreaker;
 use crate::error::format::{retry_after_ms, retry_after_secs};
 use crate::error::{BreakerError, CallError};
-use crate::registry::{registry, BreakerSnapshot, Health, Registry};
+use crate::registry::{registry, Registry};
+use crate::snapshot::{BreakerSnapshot, Health};
 use crate::state::State;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State as Shared};
