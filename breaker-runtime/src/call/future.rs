@@ -110,7 +110,8 @@ where
             }
         }
         if *this.nested {
-            return poll_nested(this.f, this.fut, cx);
+            // Judged though not recorded, as in `run_sync`.
+            return poll_nested(this.f, this.fut, cx, |r| (this.classify)(breaker, r));
         }
         let (Some(permit), Some(fut)) = (this.permit.as_mut(), this.fut.as_mut().as_pin_mut())
         else {
@@ -159,6 +160,7 @@ fn poll_nested<F, Fut, T, E>(
     f: &mut Option<F>,
     mut fut: Pin<&mut Option<Fut>>,
     cx: &mut Context<'_>,
+    judge: impl FnOnce(&Result<T, E>) -> Outcome,
 ) -> Poll<Result<T, CallError<E>>>
 where
     F: FnOnce() -> Fut,
@@ -174,6 +176,7 @@ where
         return Poll::Pending;
     };
     fut.set(None);
+    judge(&result);
     Poll::Ready(result.map_err(CallError::Inner))
 }
 

@@ -107,7 +107,11 @@ impl CircuitBreaker {
         // call's permit, neither admitted nor recorded again (see `reentry`).
         let parent = reentry::current();
         if !parent.is_null() && reentry::runs(parent, self) {
-            return f().map_err(CallError::Inner);
+            let result = f();
+            // Judged though not recorded: an annotated function's fallback routes this call's
+            // error by the verdict given to it here, not by one another call left behind.
+            classify(&result);
+            return result.map_err(CallError::Inner);
         }
         // A match, not `?`: the conversion `?` goes through copies the permit in pieces the
         // processor cannot forward, which costs more than the whole rest of the call.
