@@ -169,24 +169,17 @@ impl<E> Classifier<E> {
     /// breaker's own verdict (see `ERR_VERDICT`): the predicates are not asked twice.
     #[inline]
     pub fn records_failure(&self, err: &E) -> bool {
-        ERR_VERDICT
-            .with(std::cell::Cell::take)
-            .unwrap_or_else(|| self.outcome(err))
-            == Outcome::Failure
+        recorded_verdict(|| self.outcome(err)) == Outcome::Failure
     }
 
     /// The verdict on a whole result: `Ok` is a success, an `Err` as the predicates say
     /// (remembered for [`records_failure`](Self::records_failure)).
     #[inline]
     fn verdict<T>(&self, result: &Result<T, E>) -> Outcome {
-        match result {
+        remembered(result, |r| match r {
             Ok(_) => Outcome::Success,
-            Err(e) => {
-                let verdict = self.outcome(e);
-                ERR_VERDICT.with(|v| v.set(Some(verdict)));
-                verdict
-            }
-        }
+            Err(e) => self.outcome(e),
+        })
     }
 
     fn outcome(&self, err: &E) -> Outcome {
@@ -232,7 +225,7 @@ where
 {
     crate::call::CallFuture::made(
         breaker,
-        move |_: &CircuitBreaker, r: &Result<T, E>| judged(classify, r),
+        move |_: &CircuitBreaker, r: &Result<T, E>| remembered(r, classify),
         fut,
     )
 }
@@ -248,14 +241,21 @@ thread_local! {
     static ERR_VERDICT: std::cell::Cell<Option<Outcome>> = const { std::cell::Cell::new(None) };
 }
 
-/// `classify(r)`, remembered for [`answer_or_outage`] if `r` is an `Err`.
+/// `judge(r)`, remembered for the fallback's routing if `r` is an `Err`.
 #[inline]
-fn judged<T, E>(classify: fn(&Result<T, E>) -> Outcome, r: &Result<T, E>) -> Outcome {
-    let verdict = classify(r);
+fn remembered<T, E>(r: &Result<T, E>, judge: impl FnOnce(&Result<T, E>) -> Outcome) -> Outcome {
+    let verdict = judge(r);
     if r.is_err() {
         ERR_VERDICT.with(|v| v.set(Some(verdict)));
     }
     verdict
+}
+
+/// The verdict the breaker gave this call's `Err` (taken, so it serves once), or `ask()`'s
+/// should there be none.
+#[inline]
+fn recorded_verdict(ask: impl FnOnce() -> Outcome) -> Outcome {
+    ERR_VERDICT.with(std::cell::Cell::take).unwrap_or_else(ask)
 }
 
 /// Runs an annotated fn's body under its breaker.
@@ -281,7 +281,7 @@ pub fn call_sync_classified<T, E, F>(
 where
     F: FnOnce() -> Result<T, E>,
 {
-    breaker.run_sync(move |r: &Result<T, E>| judged(classify, r), f)
+    breaker.run_sync(move |r: &Result<T, E>| remembered(r, classify), f)
 }
 
 /// With `classify` and a fallback: an error the breaker does not record as a failure is an
@@ -294,9 +294,7 @@ pub fn answer_or_outage<T, E>(
     error: E,
 ) -> Result<Result<T, E>, CallError<E>> {
     let answer = Err(error);
-    let verdict = ERR_VERDICT
-        .with(std::cell::Cell::take)
-        .unwrap_or_else(|| classify(&answer));
+    let verdict = recorded_verdict(|| classify(&answer));
     if verdict == Outcome::Failure {
         match answer {
             Err(e) => Err(CallError::Inner(e)),
