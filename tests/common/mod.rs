@@ -4,6 +4,8 @@
 // warn about the rest.
 #![allow(dead_code)]
 
+pub mod real_tool;
+
 use breaker_runtime::BreakerError;
 use std::net::SocketAddr;
 
