@@ -95,4 +95,36 @@ async fn every_shape_runs() {
     assert_eq!(repo.get().unwrap(), 5);
     assert_eq!(repo.get_async().await.unwrap(), 4);
     assert_eq!(repo.read().await.unwrap(), 4);
+    assert_eq!(error_without_display(true).unwrap(), 1);
+    assert!(matches!(error_without_display(false), Err(Opaque::Down)));
+    assert!(matches!(generic_error(Opaque::Down).await, Err(Opaque::Down)));
+}
+
+/// An error type with no `Display`: the expansion picks "no cause" for it without a lint.
+#[derive(Debug)]
+pub enum Opaque {
+    /// The dependency failed.
+    Down,
+    /// The breaker refused the call.
+    Refused,
+}
+
+impl From<breaker_runtime::BreakerError> for Opaque {
+    fn from(_: breaker_runtime::BreakerError) -> Self {
+        Opaque::Refused
+    }
+}
+
+#[circuit_breaker]
+fn error_without_display(up: bool) -> Result<u8, Opaque> {
+    if up {
+        Ok(1)
+    } else {
+        Err(Opaque::Down)
+    }
+}
+
+#[circuit_breaker]
+async fn generic_error<E: From<breaker_runtime::BreakerError>>(err: E) -> Result<u8, E> {
+    Err(err)
 }

@@ -9,14 +9,15 @@
 //!     match call_async(__breaker, Classifier::new(FAILURE_IF, IGNORE_IF), async move {
 //!         if let Some(__ret) = None::<RETURN_TYPE> { return __ret; }   // fixes the type for `?`
 //!         { BODY }
-//!     }).await {
+//!     }, DESCRIBE).await {
 //!         Ok(__value) => Ok(__value),
 //!         Err(__error) => Err(into_error(__error)),   // or: FALLBACK(ARGS…, __error).await
 //!     }
 //! }
 //! ```
 //!
-//! (`call_sync` and a closure for a plain `fn`; every runtime path is absolute, through
+//! (`DESCRIBE` writes an error that opens the breaker as the open's cause: `E`'s `Display`,
+//! or nothing; `call_sync` and a closure for a plain `fn`; every runtime path is absolute, through
 //! `::breaker_runtime::__private` or the `crate = …` argument.)
 
 mod config;
@@ -146,20 +147,29 @@ fn wrapped_body(plan: &Plan, rt: &TokenStream, user_body: TokenStream) -> TokenS
     } else {
         (TokenStream::new(), TokenStream::new())
     };
+    // How an error that opens the breaker is written as the open's cause: `E`'s `Display`
+    // if it has one, picked by method lookup (see `__private::describe`). A closure, and the
+    // last argument, so that it is checked once the body has fixed `E`: a return type that
+    // is not a `Result` is then one error (the body's), not one more here.
+    let probe = Ident::new("__probe", Span::mixed_site());
+    let describe = quote!(|#probe| {
+        use #rt::DescribeError as _;
+        #probe.describer()
+    });
     let call = if is_async {
         quote! {
             #rt::#call_async(#breaker_ident, #verdict, async #move_kw {
                 #borrow_unique
                 #guard
                 #user_body
-            }).await
+            }, #describe).await
         }
     } else {
         quote! {
             #rt::#call_sync(#breaker_ident, #verdict, #move_kw || {
                 #guard
                 #user_body
-            })
+            }, #describe)
         }
     };
     let (fallback_setup, on_error) = match &plan.args.fallback {
@@ -431,6 +441,10 @@ mod tests {
                             return __ret;
                         }
                         { load(id).await }
+                    },
+                    |__probe| {
+                        use ::breaker_runtime::__private::DescribeError as _;
+                        __probe.describer()
                     }
                 ).await {
                     ::core::result::Result::Ok(__value) => ::core::result::Result::Ok(__value),
@@ -483,6 +497,10 @@ mod tests {
                             return __ret;
                         }
                         { self.lookup(&key) }
+                    },
+                    |__probe| {
+                        use ::my::rt::__private::DescribeError as _;
+                        __probe.describer()
                     }
                 ) {
                     ::core::result::Result::Ok(__value) => ::core::result::Result::Ok(__value),

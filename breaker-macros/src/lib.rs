@@ -136,6 +136,9 @@ use proc_macro::TokenStream;
 ///             return __ret;
 ///         }
 ///         { load(id).await }                                      // the body, as written
+///     }, |__probe| {             // how an error that opens the breaker is written as its cause:
+///         use DescribeError as _;        // `AppError`'s `Display`, or nothing if it has none
+///         __probe.describer()            // (checked after the body, which fixes `AppError`)
 ///     }).await {
 ///         Ok(__value) => Ok(__value),
 ///         Err(__error) => Err(into_error_checked(__error)),       // E::from(BreakerError)

@@ -6,6 +6,7 @@ use crate::error::BreakerError;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
 
+mod describe;
 mod fallback;
 
 pub use crate::declared::Declared;
@@ -13,6 +14,7 @@ pub use crate::{Backoff, BreakerConfig, CallError, Outcome, Window};
 pub use ::core;
 pub use ::inventory;
 pub use ::std;
+pub use describe::{Describe, DescribeError, Probe};
 pub use fallback::{
     fallback_returned, fallback_taking, CheckedFallback, Fallback, FallbackReturns,
 };
@@ -199,6 +201,7 @@ pub fn call_async<'a, T, E, Fut>(
     breaker: &'a CircuitBreaker,
     classifier: Classifier<E>,
     fut: Fut,
+    describe: impl FnOnce(&&Probe<E>) -> Describe<E>,
 ) -> impl Future<Output = Result<T, CallError<E>>> + 'a
 where
     Fut: Future<Output = Result<T, E>> + 'a,
@@ -207,6 +210,7 @@ where
     crate::call::CallFuture::made(
         breaker,
         move |_: &CircuitBreaker, r: &Result<T, E>| classifier.verdict(r),
+        describe(&&Probe::new()),
         fut,
     )
 }
@@ -217,6 +221,7 @@ pub fn call_async_classified<'a, T, E, Fut>(
     breaker: &'a CircuitBreaker,
     classify: fn(&Result<T, E>) -> Outcome,
     fut: Fut,
+    describe: impl FnOnce(&&Probe<E>) -> Describe<E>,
 ) -> impl Future<Output = Result<T, CallError<E>>> + 'a
 where
     Fut: Future<Output = Result<T, E>> + 'a,
@@ -226,6 +231,7 @@ where
     crate::call::CallFuture::made(
         breaker,
         move |_: &CircuitBreaker, r: &Result<T, E>| remembered(r, classify),
+        describe(&&Probe::new()),
         fut,
     )
 }
@@ -264,11 +270,16 @@ pub fn call_sync<T, E, F>(
     breaker: &CircuitBreaker,
     classifier: Classifier<E>,
     f: F,
+    describe: impl FnOnce(&&Probe<E>) -> Describe<E>,
 ) -> Result<T, CallError<E>>
 where
     F: FnOnce() -> Result<T, E>,
 {
-    breaker.run_sync(move |r: &Result<T, E>| classifier.verdict(r), f)
+    breaker.run_sync(
+        move |r: &Result<T, E>| classifier.verdict(r),
+        describe(&&Probe::new()),
+        f,
+    )
 }
 
 /// Runs an annotated fn's body under its breaker, with the attribute's `classify`.
@@ -277,11 +288,16 @@ pub fn call_sync_classified<T, E, F>(
     breaker: &CircuitBreaker,
     classify: fn(&Result<T, E>) -> Outcome,
     f: F,
+    describe: impl FnOnce(&&Probe<E>) -> Describe<E>,
 ) -> Result<T, CallError<E>>
 where
     F: FnOnce() -> Result<T, E>,
 {
-    breaker.run_sync(move |r: &Result<T, E>| remembered(r, classify), f)
+    breaker.run_sync(
+        move |r: &Result<T, E>| remembered(r, classify),
+        describe(&&Probe::new()),
+        f,
+    )
 }
 
 /// With `classify` and a fallback: an error the breaker does not record as a failure is an

@@ -80,10 +80,15 @@ impl CircuitBreaker {
     /// While the breaker is open or half-open, the `Display` text of the failure that opened
     /// it, if the breaker was given one; `None` otherwise.
     ///
-    /// A failure's text is known when it comes with it: from
-    /// [`Permit::failure_because`](crate::Permit::failure_because), from a call cut by
-    /// `call_timeout` (the [`BreakerError::TimedOut`] text), and from a call that panicked
-    /// (`"the call panicked"`). It is formatted only when that failure opens the breaker, once
+    /// A failure's text is known when it comes with it: from a `#[circuit_breaker]`
+    /// function's error (its `Display`, when its type has one), from
+    /// [`Permit::failure_because`](crate::Permit::failure_because), from
+    /// [`call`](Self::call) and [`call_sync`](Self::call_sync) when the error is one of the
+    /// standard library's (`std::io::Error`, `String`, `&'static str`, a boxed
+    /// `dyn Error`; their generic `E` need not be `Display`, so a type of your own leaves
+    /// none there: use the attribute or `failure_because`), from a call cut by
+    /// `call_timeout` (the [`BreakerError::TimedOut`] text), from a tower layer's
+    /// classifier, and from a call that panicked (`"the call panicked"`). It is formatted only when that failure opens the breaker, once
     /// per transition, never on the call path of a failure that opens nothing. Half-open
     /// keeps it; a failed probe's own text replaces it; closing, a manual control
     /// (`open_for` included), a slow-call rate or a half-open timeout leave none.

@@ -3,6 +3,7 @@
 //! caller's future is made once, in place, and polled there; no timer exists unless the
 //! breaker has a `call_timeout`.
 
+use super::Describe;
 use crate::breaker::CircuitBreaker;
 use crate::error::{BreakerError, CallError};
 use crate::permit::{Outcome, Permit};
@@ -17,9 +18,11 @@ pin_project! {
     /// A call: admitted on its first poll, so a future that is never polled takes no
     /// permit, and `f` runs only once the call is let in. Dropped before it finishes, its
     /// permit counts the call as cancelled (or failed, after a panic in `poll`).
-    pub(crate) struct CallFuture<'a, F, Fut, C> {
+    pub(crate) struct CallFuture<'a, F, Fut, C, E> {
         breaker: &'a CircuitBreaker,
         classify: C,
+        // Writes an error that opens the breaker as the open's cause.
+        describe: Describe<E>,
         // Whether the first poll asked for admission.
         started: bool,
         // Whether it runs inside a call of the same breaker, under that call's permit.
@@ -36,13 +39,19 @@ pin_project! {
     }
 }
 
-impl<'a, F, Fut, C> CallFuture<'a, F, Fut, C> {
+impl<'a, F, Fut, C, E> CallFuture<'a, F, Fut, C, E> {
     /// A call whose future `f` makes once the call is let in.
     #[inline]
-    pub(crate) fn new(breaker: &'a CircuitBreaker, classify: C, f: F) -> Self {
+    pub(crate) fn new(
+        breaker: &'a CircuitBreaker,
+        classify: C,
+        describe: Describe<E>,
+        f: F,
+    ) -> Self {
         CallFuture {
             breaker,
             classify,
+            describe,
             started: false,
             nested: false,
             f: Some(f),
@@ -53,15 +62,21 @@ impl<'a, F, Fut, C> CallFuture<'a, F, Fut, C> {
     }
 }
 
-impl<'a, Fut, C> CallFuture<'a, fn() -> Fut, Fut, C> {
+impl<'a, Fut, C, E> CallFuture<'a, fn() -> Fut, Fut, C, E> {
     /// A call whose future is made already (an annotated fn's body, which costs nothing to
     /// make): it stays where it is from here, moved no more, and is dropped unpolled if the
     /// call is refused.
     #[inline]
-    pub(crate) fn made(breaker: &'a CircuitBreaker, classify: C, fut: Fut) -> Self {
+    pub(crate) fn made(
+        breaker: &'a CircuitBreaker,
+        classify: C,
+        describe: Describe<E>,
+        fut: Fut,
+    ) -> Self {
         CallFuture {
             breaker,
             classify,
+            describe,
             started: false,
             nested: false,
             f: None,
@@ -72,7 +87,7 @@ impl<'a, Fut, C> CallFuture<'a, fn() -> Fut, Fut, C> {
     }
 }
 
-impl<F, Fut, T, E, C> Future for CallFuture<'_, F, Fut, C>
+impl<F, Fut, T, E, C> Future for CallFuture<'_, F, Fut, C, E>
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, E>>,
@@ -147,7 +162,7 @@ where
         };
         let outcome = (this.classify)(breaker, &result);
         if let Some(permit) = this.permit.take() {
-            permit.finish(outcome, false);
+            super::cause::finish(permit, outcome, &result, *this.describe);
         }
         Poll::Ready(result.map_err(CallError::Inner))
     }

@@ -7,9 +7,11 @@
 //! A call made from inside a call of the same breaker (a recursive annotated function) runs
 //! under the outer call's permit: it is neither admitted nor recorded again (see `reentry`).
 
+mod cause;
 mod future;
 mod reentry;
 
+pub(crate) use cause::{display, nothing, Describe};
 pub(crate) use future::CallFuture;
 
 use crate::breaker::CircuitBreaker;
@@ -51,6 +53,7 @@ impl CircuitBreaker {
                 Ok(_) => Outcome::Success,
                 Err(e) => b.classify_erased(e),
             },
+            cause::known_std::<E>,
             f,
         )
     }
@@ -79,6 +82,7 @@ impl CircuitBreaker {
                 Ok(_) => Outcome::Success,
                 Err(e) => self.classify_erased(e),
             },
+            cause::known_std::<E>,
             f,
         )
     }
@@ -96,9 +100,15 @@ impl CircuitBreaker {
         }
     }
 
-    /// Runs `f` under the breaker; `classify` gives the verdict on what it returned.
+    /// Runs `f` under the breaker; `classify` gives the verdict on what it returned, and
+    /// `describe` writes an error that opens the breaker as the open's cause.
     #[inline]
-    pub(crate) fn run_sync<F, T, E, C>(&self, classify: C, f: F) -> Result<T, CallError<E>>
+    pub(crate) fn run_sync<F, T, E, C>(
+        &self,
+        classify: C,
+        describe: Describe<E>,
+        f: F,
+    ) -> Result<T, CallError<E>>
     where
         F: FnOnce() -> Result<T, E>,
         C: Fn(&Result<T, E>) -> Outcome,
@@ -121,7 +131,7 @@ impl CircuitBreaker {
         };
         // If `f` panics, `permit` is dropped while unwinding and records a failure.
         let result = reentry::enter(parent, self, f);
-        permit.finish(classify(&result), false);
+        cause::finish(permit, classify(&result), &result, describe);
         result.map_err(CallError::Inner)
     }
 }
