@@ -2,7 +2,9 @@
 //! `promtool check rules` and their unit tests (`promtool test rules`), the board parses and
 //! its queries are valid PromQL, and every metric name the board, the rules and the rules'
 //! tests use is one a running breaker exports. The names come from a real scrape, not a
-//! list written here, so a renamed metric or a typo in a file fails the check.
+//! list written here, so a renamed metric or a typo in a file fails the check. And some of
+//! the board's queries, replayed by promtool over two real scrapes, give the numbers the
+//! breaker's calls make (the state timeline's code for open, rejections per second, …).
 //!
 //! promtool is Debian's `prometheus` package: skipped where it is missing, a failure under
 //! `CI=true` (tests/common/real_tool.rs).
@@ -359,12 +361,15 @@ mod exported {
     use super::*;
     use breaker_runtime::metrics_export::{CALL_DURATION_SECONDS, DURATION_BUCKETS};
     use breaker_runtime::CircuitBreaker;
-    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder};
+    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+    use std::sync::Arc;
 
-    /// The metric names of a real scrape: a breaker with durations on, after a success, a
-    /// failure that opens it, and a rejection, rendered as Prometheus text the way the
-    /// README sets the exporter up (histogram buckets included).
-    fn exported_names() -> BTreeSet<String> {
+    /// A Prometheus recorder set up as the README says (buckets for the duration histogram),
+    /// and a breaker `name` registered with it, recording durations.
+    fn breaker_with_recorder(
+        name: &str,
+        threshold: u32,
+    ) -> (Arc<CircuitBreaker>, PrometheusHandle) {
         breaker_runtime::metrics_export::record_durations(true);
         let recorder = PrometheusBuilder::new()
             .set_buckets_for_metric(
@@ -375,22 +380,126 @@ mod exported {
             .build_recorder();
         let handle = recorder.handle();
         let breaker = metrics::with_local_recorder(&recorder, || {
-            CircuitBreaker::builder("dashboards-names")
-                .failure_threshold(1)
+            CircuitBreaker::builder(name)
+                .failure_threshold(threshold)
                 .build()
         });
-        breaker.call_sync(|| Ok::<_, &str>(())).unwrap();
-        breaker.call_sync(|| Err::<(), _>("down")).unwrap_err();
-        assert!(breaker
-            .call_sync(|| Ok::<_, &str>(()))
-            .unwrap_err()
-            .is_circuit_open());
+        (breaker, handle)
+    }
+
+    /// What a scrape sees now: the counts published to the moment, rendered.
+    fn scrape(handle: &PrometheusHandle) -> String {
         breaker_runtime::metrics_export::publish();
-        let text = handle.render();
+        handle.render()
+    }
+
+    /// The samples of Prometheus text: (series as written, `name{labels}`, and value).
+    fn samples(text: &str) -> Vec<(&str, &str)> {
         text.lines()
             .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .map(|l| l.split(['{', ' ']).next().unwrap().to_owned())
+            .map(|l| l.rsplit_once(' ').expect("`series value`"))
             .collect()
+    }
+
+    fn succeed(b: &CircuitBreaker, n: usize) {
+        for _ in 0..n {
+            b.call_sync(|| Ok::<_, &str>(())).unwrap();
+        }
+    }
+
+    fn fail(b: &CircuitBreaker, n: usize) {
+        for _ in 0..n {
+            b.call_sync(|| Err::<(), _>("down")).unwrap_err();
+        }
+    }
+
+    fn rejected(b: &CircuitBreaker, n: usize) {
+        for _ in 0..n {
+            assert!(b
+                .call_sync(|| Ok::<_, &str>(()))
+                .unwrap_err()
+                .is_circuit_open());
+        }
+    }
+
+    /// The metric names of a real scrape: a breaker with durations on, after a success, a
+    /// failure that opens it, and a rejection.
+    fn exported_names() -> BTreeSet<String> {
+        let (breaker, handle) = breaker_with_recorder("dashboards-names", 1);
+        succeed(&breaker, 1);
+        fail(&breaker, 1);
+        rejected(&breaker, 1);
+        samples(&scrape(&handle))
+            .into_iter()
+            .map(|(series, _)| series.split('{').next().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The first query of the board's panel titled `title`, its variables given values for
+    /// a scrape every minute.
+    fn panel_query(board: &Json, title: &str) -> String {
+        let panel = panels(board)
+            .into_iter()
+            .find(|p| p["title"] == title)
+            .unwrap_or_else(|| panic!("no panel {title:?}"));
+        panel["targets"][0]["expr"]
+            .as_str()
+            .unwrap()
+            .replace("$__rate_interval", "1m")
+            .replace("$breaker", ".*")
+    }
+
+    #[test]
+    fn board_queries_read_the_crate_s_own_series() {
+        // Two real scrapes a minute apart, replayed by promtool: between them the breaker
+        // had 2 successes, 2 failures (which opened it) and 3 rejections.
+        let (breaker, handle) = breaker_with_recorder("dashboards-board", 2);
+        succeed(&breaker, 4);
+        fail(&breaker, 1);
+        succeed(&breaker, 1);
+        let before = scrape(&handle);
+        succeed(&breaker, 2);
+        fail(&breaker, 2);
+        rejected(&breaker, 3);
+        let after = scrape(&handle);
+
+        let before: std::collections::BTreeMap<_, _> = samples(&before).into_iter().collect();
+        let series: Vec<Json> = samples(&after)
+            .into_iter()
+            .map(|(series, value)| {
+                let was = before.get(series).copied().unwrap_or("0");
+                serde_json::json!({ "series": series, "values": format!("{was} {value}") })
+            })
+            .collect();
+        let board = board();
+        let one = r#"{breaker="dashboards-board"}"#;
+        let expect = |title: &str, labels: &str, value: f64| {
+            serde_json::json!({
+                "expr": panel_query(&board, title),
+                "eval_time": "1m",
+                "exp_samples": [{ "labels": labels, "value": value }],
+            })
+        };
+        let file = serde_json::json!({
+            "rule_files": [],
+            "evaluation_interval": "1m",
+            "tests": [{
+                "interval": "1m",
+                "input_series": series,
+                "promql_expr_test": [
+                    expect("State", one, 5.0), // open
+                    expect("Breakers not closed", "{}", 1.0),
+                    expect("Calls per second", "{}", (2.0 + 2.0) / 60.0),
+                    expect("Rejections per second", one, 3.0 / 60.0),
+                    expect("Failure ratio", one, 2.0 / (2.0 + 2.0)),
+                ],
+            }],
+        });
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("grafana_board_test.yml");
+        std::fs::write(&path, serde_norway::to_string(&file).unwrap()).unwrap();
+        if let Some(out) = promtool(&["test", "rules", path.to_str().unwrap()]) {
+            assert!(out.contains("SUCCESS"), "{out}");
+        }
     }
 
     /// Every PromQL expression of the rules, and the series their unit tests feed them.
