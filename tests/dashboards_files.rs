@@ -436,7 +436,7 @@ mod exported {
     }
 
     /// The first query of the board's panel titled `title`, its variables given values for
-    /// a scrape every minute.
+    /// a scrape every minute (Grafana's `$__rate_interval` is at least 4 scrape intervals).
     fn panel_query(board: &Json, title: &str) -> String {
         let panel = panels(board)
             .into_iter()
@@ -445,14 +445,14 @@ mod exported {
         panel["targets"][0]["expr"]
             .as_str()
             .unwrap()
-            .replace("$__rate_interval", "1m")
+            .replace("$__rate_interval", "4m")
             .replace("$breaker", ".*")
     }
 
     #[test]
     fn board_queries_read_the_crate_s_own_series() {
-        // Two real scrapes a minute apart, replayed by promtool: between them the breaker
-        // had 2 successes, 2 failures (which opened it) and 3 rejections.
+        // Two real scrapes, replayed by promtool as a minute of traffic repeated: between
+        // them the breaker had 2 successes, 2 failures (which opened it) and 3 rejections.
         let (breaker, handle) = breaker_with_recorder("dashboards-board", 2);
         succeed(&breaker, 4);
         fail(&breaker, 1);
@@ -463,12 +463,26 @@ mod exported {
         rejected(&breaker, 3);
         let after = scrape(&handle);
 
+        // Counters go up by the same step every minute, so a rate is that step per minute
+        // whether the range includes its start (Prometheus 2) or not (3), and whatever
+        // promtool extrapolates; a gauge stays where the second scrape left it.
+        let gauges: BTreeSet<&str> = after
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" gauge"))
+            .collect();
+        let number = |v: &str| v.parse::<f64>().unwrap();
         let before: std::collections::BTreeMap<_, _> = samples(&before).into_iter().collect();
         let series: Vec<Json> = samples(&after)
             .into_iter()
             .map(|(series, value)| {
-                let was = before.get(series).copied().unwrap_or("0");
-                serde_json::json!({ "series": series, "values": format!("{was} {value}") })
+                let now = number(value);
+                let values = if gauges.contains(series.split('{').next().unwrap()) {
+                    format!("{now}x4")
+                } else {
+                    let was = before.get(series).map_or(0.0, |v| number(v));
+                    format!("{was}+{}x4", now - was)
+                };
+                serde_json::json!({ "series": series, "values": values })
             })
             .collect();
         let board = board();
@@ -476,7 +490,7 @@ mod exported {
         let expect = |title: &str, labels: &str, value: f64| {
             serde_json::json!({
                 "expr": panel_query(&board, title),
-                "eval_time": "1m",
+                "eval_time": "4m",
                 "exp_samples": [{ "labels": labels, "value": value }],
             })
         };
