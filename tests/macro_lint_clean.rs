@@ -97,7 +97,10 @@ async fn every_shape_runs() {
     assert_eq!(repo.read().await.unwrap(), 4);
     assert_eq!(error_without_display(true).unwrap(), 1);
     assert!(matches!(error_without_display(false), Err(Opaque::Down)));
-    assert!(matches!(generic_error(Opaque::Down).await, Err(Opaque::Down)));
+    assert!(matches!(
+        generic_error(Opaque::Down).await,
+        Err(Opaque::Down)
+    ));
 }
 
 /// An error type with no `Display`: the expansion picks "no cause" for it without a lint.

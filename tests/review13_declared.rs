@@ -176,11 +176,10 @@ mod first {
 }
 
 /// Two nested functions of one module derive one default name (`…::first::inner`), and both
-/// declare it. The first to be called claims the name (the other becomes `name@site`), but a
-/// look before the first call builds the name with whichever declaration `inventory` lists
-/// first: then the function called first runs with the other one's settings.
+/// declare it. The first to register claims the name (the other becomes `name@site`); a look
+/// before the first call registers through a function's own cell, so whichever it built, each
+/// function runs with its own settings.
 #[test]
-#[ignore = "bug: a look before the first call can give a nested function the settings of another nested function of the same default name (declared.rs has no identity to tell them apart)"]
 fn a_look_does_not_hand_one_function_another_ones_settings() {
     let name = "review13_declared::first::inner";
     let built = registry().get(name).expect("declared");

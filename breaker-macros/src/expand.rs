@@ -285,17 +285,18 @@ fn breaker_expr(plan: &Plan, rt: &TokenStream) -> TokenStream {
     let cell = Ident::new("__BREAKER", Span::mixed_site());
     let config = config::config(plan.args, rt);
     let ident = &plan.function.sig.ident;
-    // Declared up front, so the registry knows the breaker before the first call.
-    let declare = |name: &TokenStream| {
+    // Declared up front, so the registry knows the breaker before the first call; a look
+    // builds it through this function's own cell, as its first call would.
+    let declare = |name: &TokenStream, build: TokenStream| {
         quote! {
             #rt::inventory::submit! {
                 #rt::Declared {
                     name: #name,
-                    config: {
-                        fn __config() -> #rt::BreakerConfig {
-                            #config
+                    build: {
+                        fn __build() -> #rt::std::sync::Arc<#rt::CircuitBreaker> {
+                            #build
                         }
-                        __config
+                        __build
                     },
                 }
             }
@@ -304,7 +305,7 @@ fn breaker_expr(plan: &Plan, rt: &TokenStream) -> TokenStream {
     let register = match &plan.args.name {
         Some(name) => {
             let name = &name.value;
-            let declared = declare(&quote!(#name));
+            let declared = declare(&quote!(#name), quote!(#cell.declared(#name, || #config)));
             quote! {
                 #declared
                 #cell.get_or_register(#name, || #config)
@@ -325,7 +326,10 @@ fn breaker_expr(plan: &Plan, rt: &TokenStream) -> TokenStream {
                 }};
             }
             let name = quote!(::core::concat!(::core::module_path!(), "::", #fn_name));
-            let declared = declare(&name);
+            let declared = declare(
+                &name,
+                quote!(#cell.declared_default(|| #name, #site, || #config)),
+            );
             quote! {
                 #declared
                 #cell.get_or_register_default(|| #name, #site, || #config)
@@ -415,14 +419,14 @@ mod tests {
                     ::breaker_runtime::__private::inventory::submit! {
                         ::breaker_runtime::__private::Declared {
                             name: "quotes",
-                            config: {
-                                fn __config() -> ::breaker_runtime::__private::BreakerConfig {
-                                    ::breaker_runtime::__private::BreakerConfig::builder()
+                            build: {
+                                fn __build() -> ::breaker_runtime::__private::std::sync::Arc<::breaker_runtime::__private::CircuitBreaker> {
+                                    __BREAKER.declared("quotes", || ::breaker_runtime::__private::BreakerConfig::builder()
                                         .failure_threshold(3u32)
                                         .reset_timeout(::core::time::Duration::from_secs(30u64))
-                                        .build()
+                                        .build())
                                 }
-                                __config
+                                __build
                             },
                         }
                     }

@@ -146,6 +146,10 @@ use proc_macro::TokenStream;
 /// }
 /// ```
 ///
+/// Next to the `static`, `inventory::submit!` declares the breaker (its name, and a function
+/// that registers it through `__BREAKER`), so the registry lists it from program start and a
+/// look before the first call builds it exactly as the call would. (A method without a
+/// `name` is not declared: its name comes from its `Self`, which only a call knows.)
 /// With `name = "…"` the registration is `__BREAKER.get_or_register("…", || …)`. With
 /// `failure_if = f` / `ignore_if = g`, `let __failure_if: fn(&E) -> bool = f;` comes first (so
 /// a predicate of the wrong type is an error at its path) and the classifier is

@@ -1,7 +1,6 @@
 //! The only items `#[circuit_breaker]`'s generated code names. Not public API: they change
 //! without notice.
 
-use crate::breaker::CircuitBreaker;
 use crate::error::BreakerError;
 use std::future::Future;
 use std::sync::{Arc, OnceLock};
@@ -10,7 +9,7 @@ mod describe;
 mod fallback;
 
 pub use crate::declared::Declared;
-pub use crate::{Backoff, BreakerConfig, CallError, Outcome, Window};
+pub use crate::{Backoff, BreakerConfig, CallError, CircuitBreaker, Outcome, Window};
 pub use ::core;
 pub use ::inventory;
 pub use ::std;
@@ -64,6 +63,39 @@ impl BreakerCell {
         self.cell.get_or_init(|| {
             crate::registry().get_or_create_named(&crate::Name::from_static(name), config())
         })
+    }
+}
+
+impl BreakerCell {
+    /// For a [`Declared`] breaker: registers it as [`get_or_register`](Self::get_or_register)
+    /// does (or finds it) and returns it.
+    pub fn declared(
+        &'static self,
+        name: &'static str,
+        config: fn() -> BreakerConfig,
+    ) -> Arc<CircuitBreaker> {
+        self.get_or_register(name, config);
+        self.arc()
+    }
+
+    /// For a [`Declared`] breaker without a `name`: registers it as
+    /// [`get_or_register_default`](Self::get_or_register_default) does (or finds it) and
+    /// returns it.
+    pub fn declared_default(
+        &'static self,
+        name: fn() -> &'static str,
+        site: &'static str,
+        config: fn() -> BreakerConfig,
+    ) -> Arc<CircuitBreaker> {
+        self.get_or_register_default(name, site, config);
+        self.arc()
+    }
+
+    fn arc(&'static self) -> Arc<CircuitBreaker> {
+        match self.cell.get() {
+            Some(b) => b.clone(),
+            None => unreachable!("registered just before"),
+        }
     }
 }
 

@@ -9,15 +9,20 @@
 //! without a `name` is named after its `Self` type, which only its first call knows: it is
 //! registered then.
 
-use crate::settings::BreakerConfig;
+use crate::breaker::CircuitBreaker;
+use std::sync::Arc;
 
-/// One annotated function's breaker: its name and the settings its attribute gave.
+/// One annotated function's breaker: its name, and how to build it.
 #[derive(Debug)]
 pub struct Declared {
-    /// The breaker's name.
+    /// The breaker's name (for a function without a `name`, the default name it asks for).
     pub name: &'static str,
-    /// The attribute's settings.
-    pub config: fn() -> BreakerConfig,
+    /// Builds the breaker through the function's own cell, exactly as its first call would,
+    /// and returns it. Through the cell, not from a copy of the settings: two functions that
+    /// ask for one default name (nested functions of one module) are told apart by their
+    /// cells, so a look before either call cannot hand one the other's settings (the first
+    /// cell to register keeps the name; the other gets `name@site`).
+    pub build: fn() -> Arc<CircuitBreaker>,
 }
 
 inventory::collect!(Declared);

@@ -86,13 +86,13 @@ impl Registry {
                 return None;
             }
         }
-        let declared = self.declared.iter().find(|d| d.name == name)?;
-        Some(self.build(declared))
-    }
-
-    /// A declared breaker, built now (or found, if its first call built it meanwhile).
-    fn build(&self, declared: &crate::declared::Declared) -> Arc<CircuitBreaker> {
-        self.get_or_create_named(&Name::from_static(declared.name), (declared.config)())
+        // Built through their functions' cells; of two functions that ask for one default
+        // name, the first to register keeps it (the other is `name@site`), so look on.
+        self.declared
+            .iter()
+            .filter(|d| d.name == name)
+            .map(|d| (d.build)())
+            .find(|b| b.name() == name)
     }
 
     /// Builds every declared breaker not built yet, once.
@@ -108,7 +108,7 @@ impl Registry {
                     && !inner.removed.contains(declared.name)
             };
             if build {
-                self.build(declared);
+                (declared.build)();
             }
         }
         self.declared_built.store(true, Release);
