@@ -92,18 +92,6 @@ pub enum BreakerEvent {
         /// Why.
         reason: TransitionReason,
     },
-    /// The cause of the open just announced: sent right after the
-    /// [`StateTransition`](BreakerEvent::StateTransition) into `Open` it explains, when a
-    /// failure opened the breaker and its text was known (see
-    /// [`CircuitBreaker::open_cause`](crate::CircuitBreaker::open_cause)). A variant of its
-    /// own rather than a field of `StateTransition`, so that code listing that variant's
-    /// fields keeps compiling.
-    OpenCause {
-        /// The breaker's name.
-        name: Name,
-        /// The failure's `Display` text.
-        cause: String,
-    },
     /// A call was rejected without running.
     Rejected {
         /// The breaker's name.
@@ -158,10 +146,17 @@ impl Events {
 }
 
 /// Logs a transition: opening at WARN, everything else at INFO.
-pub(crate) fn trace_transition(name: &str, from: State, to: State, reason: TransitionReason) {
+pub(crate) fn trace_transition(
+    name: &str,
+    from: State,
+    to: State,
+    reason: TransitionReason,
+    cause: Option<&str>,
+) {
     let (from, to_str, reason) = (from.as_str(), to.as_str(), reason.as_str());
     if matches!(to, State::Open | State::ForcedOpen) {
-        tracing::warn!(target: "breaker_runtime", name, from, to = to_str, reason, "circuit breaker opened");
+        // `cause`: the failure's text, when a failure whose text is known opened it.
+        tracing::warn!(target: "breaker_runtime", name, from, to = to_str, reason, cause, "circuit breaker opened");
     } else if to == State::Closed {
         tracing::info!(target: "breaker_runtime", name, from, to = to_str, reason, "circuit breaker closed");
     } else {

@@ -185,9 +185,9 @@ impl<'a> Permit<'a> {
 
     /// Records a failure whose error `cause` describes. If this failure opens the breaker
     /// (or re-opens it from half-open), `cause`'s `Display` text is formatted, once, and kept
-    /// as the open's cause: [`CircuitBreaker::open_cause`], the snapshot's `open_cause` and a
-    /// [`BreakerEvent::OpenCause`](crate::BreakerEvent::OpenCause). A failure that opens
-    /// nothing never formats it; an empty text is no cause.
+    /// as the open's cause: [`CircuitBreaker::open_cause`], the snapshot's `open_cause` and
+    /// the `cause` field of the open's log line. A failure that opens nothing never formats
+    /// it; an empty text is no cause.
     ///
     /// ```
     /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-permit-fb")

@@ -1,5 +1,5 @@
 //! The cause of an open breaker: the `Display` text of the failure that opened it, formatted
-//! once per transition, in the snapshot and in the events.
+//! once per transition, in the snapshot and in the open's log line.
 
 use breaker_runtime::{BreakerEvent, CircuitBreaker, State, TransitionReason};
 use std::fmt;
@@ -60,18 +60,12 @@ async fn the_failure_that_opens_is_kept_formatted_once_and_announced() {
     let seen = events(&mut rx);
     assert_eq!(
         seen,
-        vec![
-            BreakerEvent::StateTransition {
-                name: "cause-threshold".into(),
-                from: State::Closed,
-                to: State::Open,
-                reason: TransitionReason::FailureThreshold,
-            },
-            BreakerEvent::OpenCause {
-                name: "cause-threshold".into(),
-                cause: "db down: connection refused".into(),
-            },
-        ]
+        vec![BreakerEvent::StateTransition {
+            name: "cause-threshold".into(),
+            from: State::Closed,
+            to: State::Open,
+            reason: TransitionReason::FailureThreshold,
+        },]
     );
 
     // Kept through half-open; a failed probe's own failure replaces it.
@@ -162,4 +156,50 @@ fn the_snapshot_serializes_the_cause() {
     b.try_acquire().unwrap().failure_because(&"quota exceeded");
     let json = serde_json::to_value(b.snapshot()).unwrap();
     assert_eq!(json["open_cause"], "quota exceeded");
+}
+
+/// The open's log line carries the cause; a breaker opened by hand has none to carry.
+#[test]
+fn the_open_log_line_names_the_cause() {
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Captured(Arc<Mutex<Vec<u8>>>);
+    impl Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        let b = CircuitBreaker::builder("cause-log")
+            .failure_threshold(1)
+            .build();
+        let _ = b.call_sync(|| Err::<(), _>(std::io::Error::other("disk full")));
+        let manual = CircuitBreaker::builder("cause-log-manual").build();
+        manual.force_open();
+    });
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let opened = text
+        .lines()
+        .find(|l| l.contains("name=\"cause-log\""))
+        .expect("a line for the open");
+    assert!(opened.contains("WARN"), "{opened}");
+    assert!(opened.contains("cause=\"disk full\""), "{opened}");
+    let forced = text
+        .lines()
+        .find(|l| l.contains("cause-log-manual"))
+        .expect("a line for the forced open");
+    assert!(!forced.contains("cause="), "{forced}");
 }

@@ -4,7 +4,7 @@
 use super::machine::{Machine, Move, Moves};
 use super::CircuitBreaker;
 use crate::error::BreakerError;
-use crate::events::{BreakerEvent, TransitionReason};
+use crate::events::TransitionReason;
 use crate::settings::Settings;
 use crate::state::State;
 use std::fmt::{self, Display};
@@ -39,7 +39,7 @@ fn opened_by_failure(m: Move) -> bool {
 impl CircuitBreaker {
     /// Like `locked`, for a failure `cause` describes (if any): when the operation opens the
     /// breaker on a failure, the text is formatted once, outside the lock, kept for that open
-    /// (unless a later move already passed it), and announced after the transition. An empty
+    /// (unless a later move already passed it), and written in the open's log line. An empty
     /// text is no cause.
     pub(super) fn locked_because(
         &self,
@@ -66,14 +66,11 @@ impl CircuitBreaker {
             let mut m = self.machine.lock().unwrap_or_else(PoisonError::into_inner);
             m.set_cause(gen, &text).then_some(text)
         });
-        for m in moves.iter() {
-            self.announce(m);
-        }
-        if let Some(cause) = kept {
-            self.events.send(BreakerEvent::OpenCause {
-                name: self.name.clone(),
-                cause,
-            });
+        let last = moves.iter().count().saturating_sub(1);
+        for (i, m) in moves.iter().enumerate() {
+            // The open the cause explains is the last move.
+            let cause = if i == last { kept.as_deref() } else { None };
+            self.announce_because(m, cause);
         }
     }
 

@@ -359,10 +359,16 @@ impl CircuitBreaker {
     }
 
     fn announce(&self, m: Move) {
+        self.announce_because(m, None);
+    }
+
+    /// Announces a move; `cause` is the text of the failure that made it an open, if known
+    /// (in the log line only: subscribers read it from `open_cause`).
+    fn announce_because(&self, m: Move, cause: Option<&str>) {
         if m.to == State::Open {
             self.counters.opened.fetch_add(1, Relaxed);
         }
-        trace_transition(&self.name, m.from, m.to, m.reason);
+        trace_transition(&self.name, m.from, m.to, m.reason, cause);
         self.observer.transition(m.from, m.to, m.reason);
         self.events.send(BreakerEvent::StateTransition {
             name: self.name.clone(),
