@@ -46,6 +46,9 @@ use std::time::Duration;
 /// members in use, open members within their open period, half-open members asked for
 /// within `idle_after`, and members set by hand.
 ///
+/// With the `tower` feature, `CircuitBreakerLayer::per_host` keeps a family keyed by the
+/// host each request is for.
+///
 /// `get` takes a lock and looks the key up, and checks the member is still the registry's
 /// (tens of nanoseconds): keep the breaker for the duration of a request rather than asking
 /// per call. Only a new key looks over the members, to make room. A member removed from the registry by someone else is replaced by whatever the
