@@ -9,7 +9,7 @@ use crate::settings::BreakerConfig;
 use crate::state::State;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 /// Breakers for one dependency, one per key, sharing one config: `family.get(host)` is the
@@ -49,10 +49,16 @@ use std::time::Duration;
 /// With the `tower` feature, `CircuitBreakerLayer::per_host` keeps a family keyed by the
 /// host each request is for.
 ///
+/// Families of one name in one registry share their members, as the registry shares the
+/// breaker of a name: the first to make a member gives it its config, and each applies its
+/// own `max_members` and `idle_after` when it makes room. (Apart, each would hold the
+/// other's members, and a member someone holds never leaves.)
+///
 /// `get` takes a lock and looks the key up, and checks the member is still the registry's
 /// (tens of nanoseconds): keep the breaker for the duration of a request rather than asking
-/// per call. Only a new key looks over the members, to make room. A member removed from the registry by someone else is replaced by whatever the
-/// registry then has under its name, or a fresh breaker.
+/// per call. Only a new key looks over the members, to make room. A member removed from the
+/// registry by someone else is replaced by whatever the registry then has under its name,
+/// or a fresh breaker.
 ///
 /// ```
 /// use breaker_runtime::{registry, BreakerConfig, State};
@@ -74,10 +80,14 @@ pub struct Family<'r> {
     config: BreakerConfig,
     max_members: usize,
     idle_after: Duration,
-    members: Mutex<HashMap<String, Member>>,
+    members: Arc<Members>,
 }
 
-struct Member {
+/// The members of the families of one name, shared by every [`Family`] of that name in a
+/// registry (which keeps a `Weak` of each, in `Registry::families`).
+pub(crate) type Members = Mutex<HashMap<String, Member>>;
+
+pub(crate) struct Member {
     breaker: Arc<CircuitBreaker>,
     /// When `get` last returned it, on the breaker clock (milliseconds).
     last_used: u64,
@@ -118,7 +128,8 @@ impl fmt::Debug for Family<'_> {
 
 impl Registry {
     /// A [`Family`] of breakers named `"<name>/<key>"` in this registry, each made with
-    /// `config` (and the settings files and variables give those names).
+    /// `config` (and the settings files and variables give those names). Families of one
+    /// name share their members.
     ///
     /// ```
     /// use breaker_runtime::{registry, BreakerConfig};
@@ -126,13 +137,27 @@ impl Registry {
     /// assert_eq!(tenants.get("acme").name(), "docs-tenants/acme");
     /// ```
     pub fn family(&self, name: impl Into<String>, config: BreakerConfig) -> Family<'_> {
+        let name = name.into();
+        let members = {
+            let mut families = self.families.lock().unwrap_or_else(PoisonError::into_inner);
+            match families.get(&name).and_then(Weak::upgrade) {
+                Some(members) => members,
+                None => {
+                    // The names of families nobody has any more go as new ones come.
+                    families.retain(|_, w| w.strong_count() > 0);
+                    let members = Arc::new(Mutex::new(HashMap::new()));
+                    families.insert(name.clone(), Arc::downgrade(&members));
+                    members
+                }
+            }
+        };
         Family {
             registry: self,
-            name: name.into(),
+            name,
             config,
             max_members: 1024,
             idle_after: Duration::from_secs(600),
-            members: Mutex::new(HashMap::new()),
+            members,
         }
     }
 }
@@ -228,7 +253,11 @@ impl<'r> Family<'r> {
     /// assert!(hosts.is_empty());
     /// ```
     pub fn unkeyed(&self) -> Arc<CircuitBreaker> {
-        self.registry.get_or_create(&self.name, self.config.clone())
+        // A lookup first: `get_or_create` copies the config and compares it with the
+        // breaker's each time, which only the first call needs.
+        self.registry
+            .get(&self.name)
+            .unwrap_or_else(|| self.registry.get_or_create(&self.name, self.config.clone()))
     }
 
     /// How many members the family has.

@@ -219,3 +219,33 @@ async fn duration_max_idle_after_never_counts_a_member_idle() {
     // Ten years unasked is not idle; only the full family's rule evicts, closed members only.
     assert_eq!(hosts.keys(), ["failed", "new"]);
 }
+
+/// Two families of one name (two per-host layers for one upstream, say) share their members:
+/// apart, each would hold the other's, and a member someone holds never leaves.
+#[tokio::test(start_paused = true)]
+async fn two_families_of_one_name_share_their_members_and_still_evict() {
+    let registry = Registry::new();
+    let first = registry
+        .family("edge-twin", config(MINUTE))
+        .idle_after(MINUTE);
+    let second = registry
+        .family("edge-twin", config(MINUTE))
+        .idle_after(MINUTE);
+    let a = first.get("a");
+    assert!(Arc::ptr_eq(&second.get("a"), &a));
+    assert_eq!(second.keys(), ["a"]);
+    drop(a);
+    advance(MINUTE).await;
+    second.get("b");
+    assert_eq!(
+        first.keys(),
+        ["b"],
+        "a, idle a minute and held by nobody, went"
+    );
+    assert!(registry.get("edge-twin/a").is_none());
+    // Another name, or another registry, is another family.
+    assert!(registry.family("edge-twin-2", config(MINUTE)).is_empty());
+    assert!(Registry::new()
+        .family("edge-twin", config(MINUTE))
+        .is_empty());
+}

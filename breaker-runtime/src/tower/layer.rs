@@ -96,7 +96,8 @@ impl CircuitBreakerLayer<DefaultClassifier> {
     /// A layer with one breaker per host instead of one for all, so one failing host does not
     /// cut off the others: the global registry's [`Family`](crate::Family) `name`, each
     /// member made with `config` and registered as `"<name>/<host:port>"`. See
-    /// [`PerHostLayer`] for how the host is read and an example.
+    /// [`PerHostLayer`] for how the host is read and an example. Layers of one name share
+    /// their breakers, as families of one name do.
     ///
     /// ```
     /// use breaker_runtime::tower::CircuitBreakerLayer;
