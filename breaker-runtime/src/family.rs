@@ -203,7 +203,8 @@ impl<'r> Family<'r> {
         let mut members = self.lock();
         if let Some(member) = members.get_mut(key) {
             // Still the registry's: someone may have removed it (an operator, `remove`, a
-            // family of the same name evicting it), and an unlisted breaker nobody can see or
+            // family whose name and key spell the same name evicting it: `a` with key `b/c`,
+            // `a/b` with key `c`), and an unlisted breaker nobody can see or
             // force open must not go on guarding the key. Then whatever the registry has
             // under the name, or a fresh breaker, becomes the member.
             let listed = self
