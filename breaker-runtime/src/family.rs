@@ -9,24 +9,56 @@ use crate::settings::BreakerConfig;
 use crate::state::State;
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::time::Duration;
 
 /// Breakers for one dependency, one per key, sharing one config: `family.get(host)` is the
 /// breaker of that host, registered as `"<family>/<key>"` (so snapshots, the admin routes and
 /// metrics show each). Get one with [`Registry::family`].
 ///
-/// Members nobody has asked for in [`idle_after`](Self::idle_after) (10 minutes unless set)
-/// leave the registry when a new key arrives, and so does the least recently used one when
-/// there are [`max_members`](Self::max_members) (1,024 unless set); their memory comes back. A
-/// member that is not closed never leaves: it holds what the family knows about an outage,
-/// and a new breaker for its key would let calls through to the failing host. So a family
-/// whose every member is open may grow past its maximum until they recover.
+/// # Which members leave
+///
+/// A family keeps what it knows about an outage while someone still asks for the failing
+/// host, and lets the rest go. When a new key arrives, a member leaves if all of these hold:
+///
+/// - nobody holds it: no caller keeps the breaker `get` returned, no call through it is in
+///   flight (only the family and the registry refer to it);
+/// - nobody has asked for it with `get` for [`idle_after`](Self::idle_after) or longer (10
+///   minutes unless set);
+/// - it is closed or half-open. An open member stays until its open period is over (its
+///   `reset_timeout`, grown by backoff, or an [`open_for`](CircuitBreaker::open_for)): until
+///   then it is the family's knowledge that the host fails.
+///
+/// And while the family has [`max_members`](Self::max_members) (1,024 unless set), the
+/// least recently used closed member nobody holds leaves, idle or not. Members set by hand
+/// (forced open, disabled, metrics only) never leave: an operator put them so. Leaving
+/// members leave the registry too, and their memory comes back.
+///
+/// Why an idle half-open member may go: past its open period it would let probes through
+/// to its host at the next call anyway. If someone asks for its key again, the new breaker
+/// lets through what a closed breaker takes to open (`failure_threshold` failures, or
+/// `minimum_calls` calls with a `failure_rate`) where the old one let `half_open_max_calls`
+/// probes through, and its backoff starts over: a few more calls, once, to a host nobody
+/// asked for in `idle_after`. Keeping such members instead would keep every host that ever
+/// failed, so a fleet whose hosts come and go would grow the family without bound.
+///
+/// So a family holds at most `max_members` members, plus the ones it must not forget:
+/// members in use, open members within their open period, half-open members asked for
+/// within `idle_after`, and members set by hand.
+///
+/// With the `tower` feature, `CircuitBreakerLayer::per_host` keeps a family keyed by the
+/// host each request is for.
+///
+/// Families of one name in one registry share their members, as the registry shares the
+/// breaker of a name: the first to make a member gives it its config, and each applies its
+/// own `max_members` and `idle_after` when it makes room. (Apart, each would hold the
+/// other's members, and a member someone holds never leaves.)
 ///
 /// `get` takes a lock and looks the key up, and checks the member is still the registry's
 /// (tens of nanoseconds): keep the breaker for the duration of a request rather than asking
-/// per call. A member removed from the registry by someone else is replaced by whatever the
-/// registry then has under its name, or a fresh breaker.
+/// per call. Only a new key looks over the members, to make room. A member removed from the
+/// registry by someone else is replaced by whatever the registry then has under its name,
+/// or a fresh breaker.
 ///
 /// ```
 /// use breaker_runtime::{registry, BreakerConfig, State};
@@ -48,13 +80,41 @@ pub struct Family<'r> {
     config: BreakerConfig,
     max_members: usize,
     idle_after: Duration,
-    members: Mutex<HashMap<String, Member>>,
+    members: Arc<Members>,
 }
 
-struct Member {
+/// The members of the families of one name, shared by every [`Family`] of that name in a
+/// registry (which keeps a `Weak` of each, in `Registry::families`).
+pub(crate) type Members = Mutex<HashMap<String, Member>>;
+
+pub(crate) struct Member {
     breaker: Arc<CircuitBreaker>,
     /// When `get` last returned it, on the breaker clock (milliseconds).
     last_used: u64,
+}
+
+impl Member {
+    /// Someone besides the family and the registry holds the breaker: a caller kept it, or a
+    /// call through it is in flight. Such a member is never evicted: its holder would go on
+    /// using a breaker nobody can see, while `get` made another for the same key. (A member
+    /// someone removed from the registry counts one reference less, so one holder may go
+    /// unseen; `get` replaces such a member anyway.)
+    fn in_use(&self) -> bool {
+        Arc::strong_count(&self.breaker) > 2
+    }
+
+    /// May leave once idle for `idle_after`: nobody holds it, and it knows of no outage that
+    /// is still going on: closed, or half-open (its open period is over; an open breaker past
+    /// its deadline already says so).
+    fn may_go_idle(&self) -> bool {
+        !self.in_use() && matches!(self.breaker.state(), State::Closed | State::HalfOpen)
+    }
+
+    /// May leave to make room in a full family, however recently asked for: closed, and
+    /// nobody holds it.
+    fn may_go_full(&self) -> bool {
+        !self.in_use() && self.breaker.state() == State::Closed
+    }
 }
 
 impl fmt::Debug for Family<'_> {
@@ -68,7 +128,8 @@ impl fmt::Debug for Family<'_> {
 
 impl Registry {
     /// A [`Family`] of breakers named `"<name>/<key>"` in this registry, each made with
-    /// `config` (and the settings files and variables give those names).
+    /// `config` (and the settings files and variables give those names). Families of one
+    /// name share their members.
     ///
     /// ```
     /// use breaker_runtime::{registry, BreakerConfig};
@@ -76,19 +137,35 @@ impl Registry {
     /// assert_eq!(tenants.get("acme").name(), "docs-tenants/acme");
     /// ```
     pub fn family(&self, name: impl Into<String>, config: BreakerConfig) -> Family<'_> {
+        let name = name.into();
+        let members = {
+            let mut families = self.families.lock().unwrap_or_else(PoisonError::into_inner);
+            match families.get(&name).and_then(Weak::upgrade) {
+                Some(members) => members,
+                None => {
+                    // The names of families nobody has any more go as new ones come.
+                    families.retain(|_, w| w.strong_count() > 0);
+                    let members = Arc::new(Mutex::new(HashMap::new()));
+                    families.insert(name.clone(), Arc::downgrade(&members));
+                    members
+                }
+            }
+        };
         Family {
             registry: self,
-            name: name.into(),
+            name,
             config,
             max_members: 1024,
             idle_after: Duration::from_secs(600),
-            members: Mutex::new(HashMap::new()),
+            members,
         }
     }
 }
 
 impl<'r> Family<'r> {
-    /// At most this many members (at least 1), closed ones evicted least recently used first.
+    /// At most this many members (at least 1), besides those the family must not forget
+    /// (see [which members leave](Family#which-members-leave)): when it is full, a new key
+    /// evicts the least recently used closed member nobody holds.
     ///
     /// ```
     /// # use breaker_runtime::{registry, BreakerConfig};
@@ -103,7 +180,9 @@ impl<'r> Family<'r> {
         self
     }
 
-    /// How long a closed member may go unasked before it may leave.
+    /// How long a member may go unasked before it may leave, if nobody holds it and it is
+    /// closed or half-open (see [which members leave](Family#which-members-leave)). Zero lets
+    /// such a member go at the next new key; [`Duration::MAX`] never.
     ///
     /// ```
     /// # use breaker_runtime::{registry, BreakerConfig};
@@ -124,7 +203,8 @@ impl<'r> Family<'r> {
         let mut members = self.lock();
         if let Some(member) = members.get_mut(key) {
             // Still the registry's: someone may have removed it (an operator, `remove`, a
-            // family of the same name evicting it), and an unlisted breaker nobody can see or
+            // family whose name and key spell the same name evicting it: `a` with key `b/c`,
+            // `a/b` with key `c`), and an unlisted breaker nobody can see or
             // force open must not go on guarding the key. Then whatever the registry has
             // under the name, or a fresh breaker, becomes the member.
             let listed = self
@@ -151,6 +231,34 @@ impl<'r> Family<'r> {
             },
         );
         breaker
+    }
+
+    /// The family's name: its members are registered as `"<name>/<key>"`.
+    ///
+    /// ```
+    /// # use breaker_runtime::{registry, BreakerConfig};
+    /// assert_eq!(registry().family("docs-name", BreakerConfig::default()).name(), "docs-name");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The breaker for calls that have no key (the tower layer's requests that name no
+    /// host): registered under the family's own name, made with its config. It is not a
+    /// member: it counts in no `len`, and never leaves.
+    ///
+    /// ```
+    /// # use breaker_runtime::{registry, BreakerConfig};
+    /// let hosts = registry().family("docs-unkeyed", BreakerConfig::default());
+    /// assert_eq!(hosts.unkeyed().name(), "docs-unkeyed");
+    /// assert!(hosts.is_empty());
+    /// ```
+    pub fn unkeyed(&self) -> Arc<CircuitBreaker> {
+        // A lookup first: `get_or_create` copies the config and compares it with the
+        // breaker's each time, which only the first call needs.
+        self.registry
+            .get(&self.name)
+            .unwrap_or_else(|| self.registry.get_or_create(&self.name, self.config.clone()))
     }
 
     /// How many members the family has.
@@ -182,14 +290,14 @@ impl<'r> Family<'r> {
         self.members.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Makes room for one more: closed members idle too long go, then the least recently
-    /// used closed ones while the family is full. Open (and half-open, forced) ones stay.
+    /// Makes room for one more, by the rule in [`Family`]'s docs: members nobody holds that
+    /// are idle too long and closed or half-open go, then the least recently used closed
+    /// ones nobody holds while the family is full.
     fn evict(&self, members: &mut HashMap<String, Member>, now: u64) {
         let idle_ms = u64::try_from(self.idle_after.as_millis()).unwrap_or(u64::MAX);
-        let closed = |m: &Member| m.breaker.state() == State::Closed;
         let idle: Vec<String> = members
             .iter()
-            .filter(|(_, m)| now.saturating_sub(m.last_used) >= idle_ms && closed(m))
+            .filter(|(_, m)| now.saturating_sub(m.last_used) >= idle_ms && m.may_go_idle())
             .map(|(k, _)| k.clone())
             .collect();
         for key in idle {
@@ -198,7 +306,7 @@ impl<'r> Family<'r> {
         while members.len() >= self.max_members {
             let oldest = members
                 .iter()
-                .filter(|(_, m)| closed(m))
+                .filter(|(_, m)| m.may_go_full())
                 .min_by_key(|(_, m)| m.last_used)
                 .map(|(k, _)| k.clone());
             match oldest {

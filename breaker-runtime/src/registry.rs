@@ -40,6 +40,9 @@ pub struct Registry {
     declared: Vec<&'static crate::declared::Declared>,
     /// Whether every declared breaker has been built.
     declared_built: std::sync::atomic::AtomicBool,
+    /// The members of each live family, by family name, so that families of one name
+    /// share them (see `family.rs`).
+    pub(crate) families: Mutex<HashMap<String, std::sync::Weak<crate::family::Members>>>,
 }
 
 /// What the registry's lock guards. Crate-visible for a config load (`config/reload.rs`),

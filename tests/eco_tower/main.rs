@@ -26,6 +26,7 @@ use tower::{service_fn, Layer, Service, ServiceBuilder, ServiceExt};
 
 mod cause;
 mod composition;
+mod per_host;
 mod retry_after;
 
 /// A service answering `GET /status/{code}` with that status, counting the requests it saw.

@@ -1,9 +1,11 @@
 //! [`CircuitBreakerLayer`]: the breaker and classifier every service it makes shares.
 
 use super::classify::{DefaultClassifier, GrpcClassifier, HttpClassifier};
+use super::per_host::PerHostLayer;
 use super::service::CircuitBreakerService;
 use crate::breaker::CircuitBreaker;
 use crate::registry::registry;
+use crate::settings::BreakerConfig;
 use std::sync::Arc;
 use tower_layer::Layer;
 
@@ -89,6 +91,24 @@ impl CircuitBreakerLayer<DefaultClassifier> {
     /// ```
     pub fn named(name: &str) -> Self {
         CircuitBreakerLayer::new(crate::registry_join::join(registry(), name))
+    }
+
+    /// A layer with one breaker per host instead of one for all, so one failing host does not
+    /// cut off the others: the global registry's [`Family`](crate::Family) `name`, each
+    /// member made with `config` and registered as `"<name>/<host:port>"`. See
+    /// [`PerHostLayer`] for how the host is read and an example. Layers of one name share
+    /// their breakers, as families of one name do.
+    ///
+    /// ```
+    /// use breaker_runtime::tower::CircuitBreakerLayer;
+    /// use breaker_runtime::BreakerConfig;
+    /// use tower::ServiceBuilder;
+    ///
+    /// let config = BreakerConfig::builder().failure_threshold(3).build();
+    /// let _client = ServiceBuilder::new().layer(CircuitBreakerLayer::per_host("upstream", config).http());
+    /// ```
+    pub fn per_host(name: &str, config: BreakerConfig) -> PerHostLayer {
+        PerHostLayer::new(registry().family(name, config))
     }
 }
 

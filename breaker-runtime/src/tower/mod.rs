@@ -38,6 +38,9 @@
 //! # }
 //! ```
 //!
+//! [`CircuitBreakerLayer::per_host`] keeps one breaker per host instead, so one failing host
+//! does not cut off the others: see [`PerHostLayer`].
+//!
 //! With axum on the server side, [`HandleErrorLayer`] turns the error into a response; with
 //! the `axum` feature, [`CallError`] and [`BreakerError`] answer `503 Service Unavailable`
 //! with a `Retry-After` header themselves (see the `admin` module).
@@ -49,15 +52,18 @@
 //! [`BreakerError`]: crate::BreakerError
 
 // Laid out as tower's own middleware are: the layer and its constructors, the service it makes,
-// the service's response future, and the classifiers that say how a result counts.
+// the service's response future, and the classifiers that say how a result counts; one breaker
+// per host is a layer and service of their own (`per_host/`) sharing the future and classifiers.
 mod classify;
 mod future;
 mod layer;
+mod per_host;
 mod service;
 
 pub use classify::{Classify, DefaultClassifier, GrpcClassifier, HttpClassifier};
 pub use future::ResponseFuture;
 pub use layer::CircuitBreakerLayer;
+pub use per_host::{PerHostLayer, PerHostService};
 pub use service::CircuitBreakerService;
 pub use tower_layer::Layer;
 pub use tower_service::Service;
