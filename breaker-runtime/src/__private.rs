@@ -15,7 +15,8 @@ pub use ::inventory;
 pub use ::std;
 pub use describe::{Describe, DescribeError, Probe};
 pub use fallback::{
-    fallback_returned, fallback_taking, CheckedFallback, Fallback, FallbackReturns,
+    fallback_answer, fallback_returned, fallback_taking, AwaitFallback, CheckedFallback, Fallback,
+    FallbackAnswer, FallbackMustBeAsync, FallbackReturns, NotAFuture,
 };
 
 /// The breaker of one annotated function, in a `static` inside its body.

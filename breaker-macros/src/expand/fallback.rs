@@ -84,10 +84,26 @@ pub(super) fn fallback_call(
     let setup = quote_spanned! {span=>
         let #binding = #rt::fallback_taking::<#args, _, _>(#path);
     };
+    let answer = quote_spanned!(span=> #binding.call((#(#arguments,)* #error,)));
+    // An async function awaits its fallback: checked to be a future first, so a plain
+    // fallback is an error at its path that says it must be `async`.
+    let answer = match awaited {
+        Some(awaited) => {
+            let awaitable = Ident::new("__awaitable", Span::mixed_site());
+            // A `let`, so the wrapper's borrow ends before the `.await` (a temporary of the
+            // block's tail would live across it and cost the future its `Send`).
+            quote_spanned! {span=>
+                {
+                    use #rt::AwaitFallback as _;
+                    let #awaitable = (&&#rt::fallback_answer(#answer)).awaitable();
+                    #awaitable
+                } #awaited
+            }
+        }
+        None => answer,
+    };
     let call = quote_spanned! {span=>
-        #rt::fallback_returned::<#inferable, _>(
-            #binding.call((#(#arguments,)* #error,)) #awaited
-        )
+        #rt::fallback_returned::<#inferable, _>(#answer)
     };
     (setup, call)
 }

@@ -26,6 +26,73 @@ pub fn fallback_returned<R, T: FallbackReturns<R>>(answer: T) -> R {
     answer.into_return()
 }
 
+/// An async function's fallback's answer, on its way to be awaited. Method lookup on
+/// `&&FallbackAnswer<O>` (see [`AwaitFallback`]) gives the future itself when `O` is one, and
+/// a [`NotAFuture`] otherwise, whose `.await` fails with a message that says the fallback must
+/// be `async`, at the fallback's path (rather than "is not a future" at the attribute).
+pub struct FallbackAnswer<O>(std::cell::Cell<Option<O>>);
+
+/// Wraps an async function's fallback's answer for [`AwaitFallback`].
+#[inline(always)]
+pub fn fallback_answer<O>(answer: O) -> FallbackAnswer<O> {
+    FallbackAnswer(std::cell::Cell::new(Some(answer)))
+}
+
+impl<O> FallbackAnswer<O> {
+    fn take(&self) -> O {
+        match self.0.take() {
+            Some(answer) => answer,
+            None => unreachable!("a fallback's answer is taken once"),
+        }
+    }
+}
+
+/// What to await for an async function's fallback's answer (see [`FallbackAnswer`]).
+pub trait AwaitFallback {
+    /// The future, or a [`NotAFuture`].
+    type Awaitable;
+    /// Takes the answer out.
+    fn awaitable(self) -> Self::Awaitable;
+}
+
+impl<O: std::future::IntoFuture> AwaitFallback for &&FallbackAnswer<O> {
+    type Awaitable = O::IntoFuture;
+    #[inline(always)]
+    fn awaitable(self) -> O::IntoFuture {
+        self.take().into_future()
+    }
+}
+
+impl<O> AwaitFallback for &FallbackAnswer<O> {
+    type Awaitable = NotAFuture<O>;
+    #[inline(always)]
+    fn awaitable(self) -> NotAFuture<O> {
+        NotAFuture(self.take())
+    }
+}
+
+/// A plain fallback's answer where an `async fn` awaits one: awaiting it is the compile error
+/// [`FallbackMustBeAsync`] words.
+pub struct NotAFuture<O>(O);
+
+/// Implemented by nothing: the error a plain fallback of an `async fn` gets.
+#[diagnostic::on_unimplemented(
+    message = "this fallback returns `{Self}`, which is not a future, but the function is `async`",
+    label = "the fallback of an `async fn` must be `async` too",
+    note = "a fallback takes the function's arguments (the receiver included), then a `CallError<E>`, and returns the function's return type; it is `async` exactly when the function is"
+)]
+pub trait FallbackMustBeAsync {}
+
+// Through `Future` (not `IntoFuture` directly), so the bound rustc reports as unmet is
+// `FallbackMustBeAsync`, with its message, rather than "is not a future". No type implements
+// `FallbackMustBeAsync`: this never runs.
+impl<O: FallbackMustBeAsync> std::future::Future for NotAFuture<O> {
+    type Output = O;
+    fn poll(self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> std::task::Poll<O> {
+        std::task::Poll::Pending
+    }
+}
+
 /// A fallback called with `Args`: the function's arguments, then a `CallError<E>`. The
 /// attribute names `Args` from the function's signature, so a fallback that takes something
 /// else is an error at its path that shows the signature expected.
