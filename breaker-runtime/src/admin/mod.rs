@@ -7,6 +7,7 @@
 //! | `GET /breakers/{name}` | `200`, that breaker's snapshot, with `settings`: each setting's `value` and its `source` (`default`, `file`, `code` or `env`; see [`Registry::setting_sources`]) |
 //! | `POST /breakers/{name}/{action}` | `200`, the snapshot after the action: `open` ([`force_open`](CircuitBreaker::force_open)), `close`, `disable`, `metrics_only` or `reset` |
 //! | `GET /health` | `200` with `"status": "ok"`, or `503` with `"status": "unavailable"` while a breaker marked [critical](AdminRouter::critical) is open or forced open |
+//! | `POST /config/reload` | with the `config` feature and a [config file](AdminRouter::config_file): reloads it (breakers keep their state); `200` with `{"reloaded": path, "unmatched": [names no breaker has]}`, or `422` with the load's error, which changes no breaker |
 //!
 //! Every error has a JSON body `{"error": "…"}`: an unknown breaker, an unknown action
 //! (whatever the method) or another path under `/breakers` (`/breakers/`,
@@ -75,6 +76,8 @@ use std::sync::Arc;
 
 mod detail;
 mod guard;
+#[cfg(feature = "config")]
+mod reload;
 
 /// Builds the admin [`Router`]; see the [module docs](self).
 ///
@@ -90,6 +93,9 @@ pub struct AdminRouter {
     registry: RegistryRef,
     critical: Vec<String>,
     bearer_token: Option<guard::Secret>,
+    /// The file `POST /config/reload` loads.
+    #[cfg(feature = "config")]
+    config_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone)]
@@ -138,6 +144,8 @@ impl AdminRouter {
             registry: RegistryRef::Global(registry),
             critical: Vec::new(),
             bearer_token: None,
+            #[cfg(feature = "config")]
+            config_file: None,
         }
     }
 
@@ -154,6 +162,8 @@ impl AdminRouter {
             registry: RegistryRef::Shared(registry),
             critical: Vec::new(),
             bearer_token: None,
+            #[cfg(feature = "config")]
+            config_file: None,
         }
     }
 
@@ -203,6 +213,28 @@ impl AdminRouter {
         self
     }
 
+    /// Offers `POST /config/reload`, which loads `path` again (as
+    /// [`config::load_file_into`](crate::config::load_file_into) does, into this router's
+    /// registry): an operator edits the file and applies it without a restart. Breakers
+    /// keep their state; a file that fails to load changes none and answers `422` with the
+    /// error. The route is guarded like the other `POST` routes. A later call replaces an
+    /// earlier one.
+    ///
+    /// ```
+    /// use breaker_runtime::admin::AdminRouter;
+    ///
+    /// let admin: axum::Router = AdminRouter::default()
+    ///     .config_file("/etc/my-service/breakers.toml")
+    ///     .into_router();
+    /// // curl -X POST http://…/admin/config/reload
+    /// # let _ = admin;
+    /// ```
+    #[cfg(feature = "config")]
+    pub fn config_file(mut self, path: impl Into<std::path::PathBuf>) -> AdminRouter {
+        self.config_file = Some(path.into());
+        self
+    }
+
     /// The router, ready to [`nest`](Router::nest) or [`merge`](Router::merge) into the
     /// service's own, whatever its state type.
     ///
@@ -223,6 +255,7 @@ impl AdminRouter {
             .route("/breakers/{name}", only(get(show), "GET,HEAD"))
             .route("/breakers/{name}/{action}", any(action))
             .route("/health", only(get(health), "GET,HEAD"))
+            .route("/config/reload", only(reload_route(), "POST"))
             // No router fallback (it would take over, or clash with, the app's on `merge`):
             // the other paths under `/breakers` are routes that answer the JSON 404.
             .route("/breakers/", any(no_route))
@@ -244,6 +277,20 @@ impl<S: Clone + Send + Sync + 'static> From<AdminRouter> for Router<S> {
 }
 
 type AdminState = Shared<Arc<AdminRouter>>;
+
+/// `POST /config/reload`: with the `config` feature, the reload; without it, a JSON `404`
+/// that says which feature it needs.
+fn reload_route() -> MethodRouter<Arc<AdminRouter>> {
+    #[cfg(feature = "config")]
+    return axum::routing::post(reload::reload);
+    #[cfg(not(feature = "config"))]
+    axum::routing::post(|| async {
+        error(
+            StatusCode::NOT_FOUND,
+            "config reload needs the `config` feature of breaker-runtime".into(),
+        )
+    })
+}
 
 /// Answers other methods with a JSON `405`, naming the allowed ones.
 fn only(
