@@ -103,7 +103,7 @@ pub use name::Name;
 pub use permit::{Outcome, Permit};
 pub use registry::{registry, Registry};
 pub use settings::{BreakerConfig, BreakerConfigBuilder, SettingSource, Settings, Window};
-pub use snapshot::{BreakerSnapshot, Health};
+pub use snapshot::{BreakerSnapshot, Health, LastTransition, Probes, Thresholds};
 pub use state::State;
 pub use stream::ProtectedStream;
 
