@@ -182,3 +182,51 @@ pub(super) async fn events(State(admin): State<Arc<AdminRouter>>) -> Response {
     );
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{AdminRouter, Hub};
+    use crate::registry::Registry;
+    use crate::settings::BreakerConfig;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    /// Waits (on the paused clock, which jumps ahead while every task is idle) until `f`.
+    async fn until(mut f: impl FnMut() -> bool) {
+        for _ in 0..1000 {
+            if f() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("condition not met within 10 s of tokio time");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_task_runs_while_watched_and_a_later_client_starts_it_again() {
+        let registry = Arc::new(Registry::new());
+        let db = registry.get_or_create("db", BreakerConfig::default());
+        let admin = Arc::new(AdminRouter::with_registry(registry));
+        let running = |admin: &AdminRouter| *admin.hub.lock();
+
+        let first = Hub::subscribe(&admin);
+        assert!(running(&admin));
+        drop(first);
+        until(|| !running(&admin)).await;
+
+        let mut second = Hub::subscribe(&admin);
+        assert!(running(&admin));
+        second.mark_unchanged();
+        db.force_open();
+        tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                second.changed().await.unwrap();
+                if second.borrow_and_update().contains("\"forced_open\"") {
+                    return;
+                }
+            }
+        })
+        .await
+        .expect("the change is published");
+    }
+}

@@ -42,6 +42,7 @@ function tileFor(name) {
   t = {el, snap: null, samples: [], deadline: null, q};
   q(".name").textContent = name;
   q(".name").title = name;
+  q(".cps").textContent = q(".rps").textContent = "–";
   el.dataset.name = name;
   for (const b of el.querySelectorAll("button")) b.addEventListener("click", () => act(name, b.dataset.action, b.textContent));
   // Stable order: by name, whatever order breakers appear in.
@@ -70,6 +71,7 @@ function render(t, s) {
   t.q(".state").textContent = state ? WORDS[state] || state : "–";
   const computed = s.computed_state;
   t.q(".computed").textContent = typeof computed === "string" ? "(counts say " + (WORDS[computed] || computed) + ")" : "";
+  t.q(".rule").textContent = rule(s.thresholds);
   bar(t, "fail", get(s, "metrics", "failure_rate"), get(s, "thresholds", "failure_rate"));
   bar(t, "slow", get(s, "metrics", "slow_call_rate"), get(s, "thresholds", "slow_call_rate"));
   for (const c of COUNTERS) t.q(".c-" + c).textContent = show(get(s, "metrics", c));
@@ -81,6 +83,17 @@ function render(t, s) {
     : "last change: –";
   t.q(".cause").textContent = typeof s.open_cause === "string" ? "cause: " + s.open_cause : "";
   phase(t);
+}
+
+// What opens the breaker, in words: "opens at 5 failures in a row, 50% failures (10 calls)".
+function rule(th) {
+  if (!th || typeof th !== "object") return "opens at: –";
+  const parts = [];
+  if (num(th.failure_threshold) !== null) parts.push(th.failure_threshold + " failures in a row");
+  if (num(th.failure_rate) !== null) parts.push(pct(th.failure_rate) + " failures");
+  if (num(th.slow_call_rate) !== null) parts.push(pct(th.slow_call_rate) + " slow calls");
+  const rated = num(th.failure_rate) !== null || num(th.slow_call_rate) !== null;
+  return "opens at " + (parts.join(", ") || "–") + (rated ? " (of at least " + show(th.minimum_calls) + " calls)" : "");
 }
 
 function ago(ms) {
