@@ -10,7 +10,8 @@ pub const PATIENCE: Duration = Duration::from_secs(20);
 /// A server-sent-events stream over a `reqwest` response.
 pub struct Sse {
     response: reqwest::Response,
-    buffer: String,
+    /// Bytes, not text: a chunk may end inside a character.
+    buffer: Vec<u8>,
 }
 
 /// One block of the stream: its `data` lines joined, or its comment lines.
@@ -24,7 +25,7 @@ impl Sse {
     pub fn new(response: reqwest::Response) -> Sse {
         Sse {
             response,
-            buffer: String::new(),
+            buffer: Vec::new(),
         }
     }
 
@@ -37,8 +38,9 @@ impl Sse {
 
     async fn read_block(&mut self) -> Block {
         loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
+            if let Some(end) = self.buffer.windows(2).position(|w| w == b"\n\n") {
+                let bytes: Vec<u8> = self.buffer.drain(..end + 2).collect();
+                let block = String::from_utf8(bytes).expect("UTF-8");
                 let data: Vec<&str> = block
                     .lines()
                     .filter_map(|l| l.strip_prefix("data:"))
@@ -56,8 +58,7 @@ impl Sse {
                 .await
                 .expect("the stream reads")
                 .expect("the stream stays open");
-            self.buffer
-                .push_str(&String::from_utf8(chunk.to_vec()).expect("UTF-8"));
+            self.buffer.extend_from_slice(&chunk);
         }
     }
 
