@@ -61,6 +61,9 @@ pub mod admin;
 mod backoff;
 mod breaker;
 mod call;
+// Watched only by the admin router's `/events` (said here, as for `registry_join`).
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+mod changes;
 mod clock;
 pub mod config;
 mod counters;

@@ -1,22 +1,19 @@
 //! `GET /events`: the breakers' snapshots as server-sent events.
 //!
 //! One [`Hub`] per router makes the JSON once for every client: a task, started by the first
-//! client and ended when the last one goes, wakes on any breaker's event and every
-//! [`REFRESH`] (counts change without a transition, and breakers are added at run time), and
-//! publishes the snapshot in a `watch` channel at most every [`COALESCE`]. Each client gets a
-//! fresh snapshot on connect, then whatever the channel holds when it changes, and its own
-//! heartbeat comment.
+//! client and ended when the last one goes, wakes after any breaker's transition (the core's
+//! process-wide change signal, `changes.rs`) and every [`REFRESH`] (counts and rates change
+//! without a transition, and breakers are added at run time), and publishes the snapshot in a
+//! `watch` channel at most every [`COALESCE`]. Each client gets a fresh snapshot on connect,
+//! then whatever the channel holds when it changes, and its own heartbeat comment.
 
 use super::AdminRouter;
-use crate::breaker::CircuitBreaker;
 use axum::extract::State;
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tokio::sync::{watch, Notify};
-use tokio::task::JoinSet;
+use tokio::sync::watch;
 use tokio::time::{interval_at, sleep_until, Instant, MissedTickBehavior};
 
 /// The shortest time between two published snapshots (the contract's 250 ms).
@@ -78,12 +75,10 @@ fn snapshot_json(admin: &AdminRouter) -> Arc<str> {
     Arc::from(serde_json::to_string(&admin.registry.snapshot()).unwrap_or_else(|_| "[]".into()))
 }
 
-/// The hub's task: publishes a snapshot on each breaker event (coalesced) and each refresh,
+/// The hub's task: publishes a snapshot after each transition (coalesced) and each refresh,
 /// until no client is left.
 async fn run(admin: Arc<AdminRouter>) {
-    let wake = Arc::new(Notify::new());
-    let mut listeners = JoinSet::new();
-    let mut watched: HashMap<usize, Weak<CircuitBreaker>> = HashMap::new();
+    let mut transitions = crate::changes::watch();
     let mut refresh = interval_at(Instant::now(), REFRESH);
     refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last: Option<Instant> = None;
@@ -91,17 +86,19 @@ async fn run(admin: Arc<AdminRouter>) {
         tokio::select! {
             () = admin.hub.json.closed() => {
                 if admin.hub.stop_if_unwatched() {
-                    // Dropping `listeners` aborts the per-breaker listeners.
                     return;
                 }
                 continue;
             }
-            () = wake.notified() => {}
-            _ = refresh.tick() => listen_to_new(&admin, &wake, &mut listeners, &mut watched),
+            // The sender is a static: this never ends with an error.
+            _ = transitions.changed() => {}
+            _ = refresh.tick() => {}
         }
         if let Some(last) = last {
             sleep_until(last + COALESCE).await;
         }
+        // Whatever happened while waiting is in the snapshot below.
+        transitions.mark_unchanged();
         let json = snapshot_json(&admin);
         admin.hub.json.send_if_modified(|current| {
             let changed = **current != *json;
@@ -112,35 +109,6 @@ async fn run(admin: Arc<AdminRouter>) {
         });
         last = Some(Instant::now());
     }
-}
-
-/// Subscribes to the events of every breaker not listened to yet (declared ones included:
-/// listing the registry builds them), each in a small task that wakes the hub.
-fn listen_to_new(
-    admin: &AdminRouter,
-    wake: &Arc<Notify>,
-    listeners: &mut JoinSet<()>,
-    watched: &mut HashMap<usize, Weak<CircuitBreaker>>,
-) {
-    // A breaker that is gone frees its address; forget it first so a new one there counts.
-    watched.retain(|_, breaker| breaker.strong_count() > 0);
-    for breaker in admin.registry.all() {
-        let key = Arc::as_ptr(&breaker) as usize;
-        if watched.contains_key(&key) {
-            continue;
-        }
-        watched.insert(key, Arc::downgrade(&breaker));
-        let mut events = breaker.subscribe();
-        let wake = wake.clone();
-        // Holds the receiver only, not the breaker: it ends when the breaker is dropped.
-        listeners.spawn(async move {
-            while events.recv().await.is_some() {
-                wake.notify_one();
-            }
-        });
-    }
-    // Reap the listeners of breakers that are gone.
-    while listeners.try_join_next().is_some() {}
 }
 
 /// `GET /events`.
@@ -228,5 +196,30 @@ mod tests {
         })
         .await
         .expect("the change is published");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_transition_is_published_within_the_coalescing_delay_not_the_refresh() {
+        let registry = Arc::new(Registry::new());
+        let db = registry.get_or_create("db", BreakerConfig::default());
+        let admin = Arc::new(AdminRouter::with_registry(registry));
+        let mut client = Hub::subscribe(&admin);
+        // The task's first refresh publishes right away.
+        client.changed().await.unwrap();
+        assert!(client.borrow_and_update().contains("\"closed\""));
+
+        let start = tokio::time::Instant::now();
+        db.force_open();
+        tokio::time::timeout(Duration::from_millis(400), client.changed())
+            .await
+            .expect("published before the next refresh (1 s)")
+            .unwrap();
+        assert!(client.borrow().contains("\"forced_open\""));
+        // At most the coalescing delay after the last publication.
+        assert!(
+            start.elapsed() <= Duration::from_millis(250),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

@@ -60,9 +60,10 @@
 //! `Origin`, so the cross-site guard lets them through.
 //!
 //! `/events` is fed by one task per router, running only while a client is connected: it
-//! listens to every breaker's events (so while a dashboard is open, each rejection also sends
-//! an event), and re-reads the registry every second, because counts change without a
-//! transition and breakers are added at run time. Clients share the JSON it makes.
+//! wakes after every breaker's transition (a process-wide signal the breakers give as they
+//! send their events, costing nothing until a dashboard first connects) and re-reads the
+//! registry every second, because counts change without a transition and breakers are added
+//! at run time. Clients share the JSON it makes, through a `tokio::sync::watch` channel.
 //!
 //! ```
 //! use axum::Router;

@@ -376,6 +376,7 @@ impl CircuitBreaker {
             to: m.to,
             reason: m.reason,
         });
+        crate::changes::changed();
     }
 
     fn clear_window(&self) {
