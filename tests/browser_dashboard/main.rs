@@ -90,6 +90,11 @@ fn own() -> Arc<Registry> {
     for name in ["alpha", "beta", "gamma", "delta", "epsilon", XSS] {
         registry.get_or_create(name, plain());
     }
+    let probing = BreakerConfig::builder()
+        .half_open_max_calls(2)
+        .success_threshold(3)
+        .build();
+    registry.get_or_create("zeta", probing);
     registry
 }
 
@@ -108,6 +113,9 @@ async fn tiles_follow_the_breakers_and_the_buttons_control_them() {
     get("gamma").force_open();
     get("delta").disable();
     get("epsilon").metrics_only();
+    let zeta = get("zeta");
+    zeta.open_for(Duration::ZERO);
+    let _probe = zeta.try_acquire().expect("a half-open probe");
     let server = Server::start(
         AdminRouter::with_registry(registry.clone()).into_router(),
         "127.0.0.1:0".parse().unwrap(),
@@ -116,18 +124,40 @@ async fn tiles_follow_the_breakers_and_the_buttons_control_them() {
     client.goto(&format!("{origin}/dashboard")).await.unwrap();
 
     // Every breaker, in name order, with its state word and counts.
-    let shown = eventually("six tiles", BOUND, || async {
+    let shown = eventually("seven tiles", BOUND, || async {
         let tiles = tiles(&client).await;
-        (tiles.len() == 6 && tiles.iter().all(|t| t["state"] != "")).then_some(tiles)
+        (tiles.len() == 7 && tiles.iter().all(|t| t["state"] != "")).then_some(tiles)
     })
     .await;
     let names: Vec<&str> = shown.iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(names, [XSS, "alpha", "beta", "delta", "epsilon", "gamma"]);
+    assert_eq!(
+        names,
+        [XSS, "alpha", "beta", "delta", "epsilon", "gamma", "zeta"]
+    );
     let word = |name: &str| shown.iter().find(|t| t["name"] == name).unwrap()["state"].clone();
     assert_eq!(word("alpha"), "Closed");
     assert_eq!(word("gamma"), "Forced open");
     assert_eq!(word("delta"), "Disabled");
     assert_eq!(word("epsilon"), "Metrics only");
+    assert_eq!(word("zeta"), "Half-open");
+    let field =
+        |name: &str, key: &str| shown.iter().find(|t| t["name"] == name).unwrap()[key].clone();
+    // A manual state shows, beside it, what the counts would make the breaker.
+    assert_eq!(field("gamma", "computed"), "(counts say Closed)");
+    assert_eq!(field("alpha", "computed"), "");
+    assert_eq!(
+        field("zeta", "phase"),
+        "probes in flight 1 / 2, successes 0 / 3"
+    );
+    // The inline style ran under the policy: the tile's state colour is drawn.
+    let border = client
+        .execute(
+            r#"return getComputedStyle(document.querySelector(".tile")).borderTopWidth;"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(border, "6px");
     let a = shown.iter().find(|t| t["name"] == "alpha").unwrap();
     assert_eq!(
         (&a["successes"], &a["failures"], &a["rejected"]),
