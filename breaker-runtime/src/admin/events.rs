@@ -119,7 +119,9 @@ pub(super) async fn events(State(admin): State<Arc<AdminRouter>>) -> Response {
     receiver.mark_unchanged();
     let first = snapshot_json(&admin);
     let every = admin.heartbeat;
-    let heartbeat = interval_at(Instant::now() + every, every);
+    let mut heartbeat = interval_at(Instant::now() + every, every);
+    // A client that reads slowly gets one heartbeat when it catches up, not a burst.
+    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let stream = futures_util::stream::unfold(
         (Some(first), receiver, heartbeat),
         |(first, mut receiver, mut heartbeat)| async move {
