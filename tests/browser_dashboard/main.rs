@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod driver;
+mod partial;
 mod server;
 
 use breaker_runtime::admin::AdminRouter;
