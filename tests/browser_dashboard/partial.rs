@@ -36,6 +36,18 @@ async fn missing_or_odd_fields_show_dashes_and_break_no_tile() {
     let response = reqwest::get(format!("http://{}/dashboard", real.addr))
         .await
         .unwrap();
+    // With no breaker at all, the page says so rather than showing nothing.
+    client
+        .goto(&format!("http://{}/dashboard", real.addr))
+        .await
+        .unwrap();
+    let empty =
+        r#"const e = document.getElementById("empty"); return e.hidden ? "" : e.textContent;"#;
+    eventually("the empty message", BOUND, || async {
+        let text = client.execute(empty, vec![]).await.unwrap();
+        (text == "No circuit breakers registered yet.").then_some(())
+    })
+    .await;
     let csp = response.headers()["content-security-policy"].clone();
     let html = response.text().await.unwrap();
     let page = move || {

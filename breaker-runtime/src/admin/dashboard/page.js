@@ -126,6 +126,7 @@ function update(list) {
     try { render(t, s); } catch (e) { console.error(e); }
   }
   for (const [name, t] of tiles) if (!seen.has(name)) { t.el.remove(); tiles.delete(name); }
+  $("empty").hidden = tiles.size > 0;
 }
 
 // Once a second: a sample of every breaker's counters, for calls/s, rejected/s and the sparkline.
