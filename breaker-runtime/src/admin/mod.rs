@@ -7,7 +7,7 @@
 //! | `GET /breakers/{name}` | `200`, that breaker's snapshot, with `settings`: each setting's `value` and its `source` (`default`, `file`, `code` or `env`; see [`Registry::setting_sources`]) |
 //! | `POST /breakers/{name}/{action}` | `200`, the snapshot after the action: `open` ([`force_open`](CircuitBreaker::force_open)), `close`, `disable`, `metrics_only` or `reset` |
 //! | `GET /health` | `200` with `"status": "ok"`, or `503` with `"status": "unavailable"` while a breaker marked [critical](AdminRouter::critical) is open or forced open |
-//! | `GET /events` | `text/event-stream`: each event's data is the JSON array `GET /breakers` answers, sent on connect, then on every change (at most every 250 ms, and at least every second while something counts), with a heartbeat comment every 15 s ([`heartbeat`](AdminRouter::heartbeat)) |
+//! | `GET /events` | `text/event-stream`: each event's data is the JSON array `GET /breakers` answers, sent on connect, then on every change, at most every 250 ms (a transition within 250 ms, new counts within a second), with a heartbeat comment every 15 s ([`heartbeat`](AdminRouter::heartbeat)) |
 //! | `GET /dashboard` | a self-contained HTML page that shows every breaker live, fed by `/events`; see [Dashboard](self#dashboard) |
 //!
 //! Every error has a JSON body `{"error": "…"}`: an unknown breaker, an unknown action
