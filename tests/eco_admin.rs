@@ -235,7 +235,14 @@ async fn own_registry_and_names_that_need_percent_encoding() {
                 "cancelled": 0, "timeouts": 0, "slow_calls": 0, "failure_rate": null,
                 "slow_call_rate": null, "state": "closed", "opened_count": 0
             },
-            "open_cause": null
+            "open_cause": null,
+            "computed_state": null,
+            "thresholds": {
+                "failure_threshold": 5, "failure_rate": null, "slow_call_rate": null,
+                "minimum_calls": 10
+            },
+            "last_transition": null,
+            "probes": null
         })
     );
 

@@ -61,6 +61,9 @@ pub mod admin;
 mod backoff;
 mod breaker;
 mod call;
+// Watched only by the admin router's `/events` (said here, as for `registry_join`).
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+mod changes;
 mod clock;
 pub mod config;
 mod counters;
@@ -103,7 +106,7 @@ pub use name::Name;
 pub use permit::{Outcome, Permit};
 pub use registry::{registry, Registry};
 pub use settings::{BreakerConfig, BreakerConfigBuilder, SettingSource, Settings, Window};
-pub use snapshot::{BreakerSnapshot, Health};
+pub use snapshot::{BreakerSnapshot, Health, LastTransition, Probes, Thresholds};
 pub use state::State;
 pub use stream::ProtectedStream;
 

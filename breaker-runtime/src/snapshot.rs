@@ -2,6 +2,7 @@
 //! breaker's settings came from.
 
 use crate::breaker::CircuitBreaker;
+use crate::events::TransitionReason;
 use crate::metrics::Metrics;
 use crate::registry::Registry;
 use crate::settings::{Layers, SettingSource};
@@ -26,6 +27,92 @@ pub struct BreakerSnapshot {
     /// While it is open or half-open, the `Display` text of the failure that opened it, if the
     /// breaker was given one (see [`CircuitBreaker::open_cause`]); `None` otherwise.
     pub open_cause: Option<String>,
+    /// In a manual state ([`ForcedOpen`](State::ForcedOpen), [`Disabled`](State::Disabled),
+    /// [`MetricsOnly`](State::MetricsOnly)), the state the breaker's own rules would give from
+    /// its counts: [`Open`](State::Open) if its failure rate or slow-call rate (see
+    /// [`Metrics`]) reached its threshold, [`Closed`](State::Closed) otherwise. A disabled
+    /// breaker counts nothing, so its rates are those it had when it was disabled. `None`
+    /// in the automatic states, where the computed state is `state`.
+    pub computed_state: Option<State>,
+    /// The thresholds the counts are held against.
+    pub thresholds: Thresholds,
+    /// The last transition, `None` before the first.
+    pub last_transition: Option<LastTransition>,
+    /// While half-open, its probes; `None` in every other state.
+    pub probes: Option<Probes>,
+}
+
+/// The thresholds a breaker's counts are held against: its settings, for a dashboard to draw
+/// next to the rates.
+///
+/// ```
+/// let breaker = breaker_runtime::CircuitBreaker::builder("docs-thresholds")
+///     .failure_rate(0.5)
+///     .build();
+/// let t = breaker.snapshot().thresholds;
+/// assert_eq!((t.failure_rate, t.failure_threshold, t.minimum_calls), (Some(0.5), None, 10));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Thresholds {
+    /// `failure_threshold`: failures in a row that open the breaker.
+    pub failure_threshold: Option<u32>,
+    /// `failure_rate`: the failure rate that opens it.
+    pub failure_rate: Option<f64>,
+    /// `slow_call_rate`: the slow-call rate that opens it (with `slow_call` set).
+    pub slow_call_rate: Option<f64>,
+    /// `minimum_calls`: calls in the window before a rate counts.
+    pub minimum_calls: u32,
+}
+
+/// A breaker's last transition: why, and how long ago the breaker noticed it (a move that
+/// time alone makes, such as open to half-open, is noticed at the next call or look).
+///
+/// ```
+/// use breaker_runtime::{CircuitBreaker, TransitionReason};
+///
+/// let breaker = CircuitBreaker::builder("docs-last-transition").build();
+/// assert_eq!(breaker.snapshot().last_transition, None);
+/// breaker.force_open();
+/// let last = breaker.snapshot().last_transition.unwrap();
+/// assert_eq!(last.reason, TransitionReason::Manual);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct LastTransition {
+    /// Why it happened.
+    pub reason: TransitionReason,
+    /// Milliseconds since, when the snapshot was taken.
+    pub ms_ago: u64,
+}
+
+/// A half-open breaker's probes: how many are in flight out of how many may be, and how many
+/// succeeded out of how many close it.
+///
+/// ```
+/// use breaker_runtime::CircuitBreaker;
+/// use std::time::Duration;
+///
+/// let breaker = CircuitBreaker::builder("docs-probes").half_open_max_calls(2).build();
+/// breaker.open_for(Duration::ZERO);
+/// let _probe = breaker.try_acquire().unwrap();
+/// let p = breaker.snapshot().probes.unwrap();
+/// assert_eq!((p.in_flight, p.max_in_flight, p.successes), (1, 2, 0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[non_exhaustive]
+pub struct Probes {
+    /// Probes let in and not finished.
+    pub in_flight: u32,
+    /// `half_open_max_calls`.
+    pub max_in_flight: u32,
+    /// Probes that succeeded in this half-open phase.
+    pub successes: u32,
+    /// `success_threshold`: the successes that close the breaker.
+    pub success_threshold: u32,
 }
 
 /// How many breakers are in each state.
@@ -150,12 +237,46 @@ impl CircuitBreaker {
     /// ```
     pub fn snapshot(&self) -> BreakerSnapshot {
         let metrics = self.metrics();
+        let settings = self.in_force();
+        let thresholds = Thresholds {
+            failure_threshold: settings.failure_threshold,
+            failure_rate: settings.failure_rate,
+            slow_call_rate: settings.slow_call.and(settings.slow_call_rate),
+            minimum_calls: settings.minimum_calls,
+        };
+        let progress = self.progress();
         BreakerSnapshot {
             name: self.name().to_owned(),
             state: metrics.state,
             retry_after_ms: self.retry_after().map(crate::error::format::retry_after_ms),
+            computed_state: computed_state(&metrics, &thresholds),
+            thresholds,
+            last_transition: progress
+                .last
+                .map(|(reason, ms_ago)| LastTransition { reason, ms_ago }),
+            probes: progress.probes.map(|(in_flight, successes)| Probes {
+                in_flight,
+                max_in_flight: settings.half_open_max_calls,
+                successes,
+                success_threshold: settings.success_threshold,
+            }),
             metrics,
             open_cause: self.open_cause(),
         }
     }
+}
+
+/// In a manual state, what the rates say: open once one reached its threshold (as the
+/// breaker itself opens, at "reached", not "passed").
+fn computed_state(metrics: &Metrics, t: &Thresholds) -> Option<State> {
+    if !matches!(
+        metrics.state,
+        State::ForcedOpen | State::Disabled | State::MetricsOnly
+    ) {
+        return None;
+    }
+    let reached = |rate: Option<f64>, threshold: Option<f64>| matches!((rate, threshold), (Some(r), Some(t)) if r >= t);
+    let open = reached(metrics.failure_rate, t.failure_rate)
+        || reached(metrics.slow_call_rate, t.slow_call_rate);
+    Some(if open { State::Open } else { State::Closed })
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod real_tool;
+pub mod sse;
 
 use breaker_runtime::BreakerError;
 use std::net::SocketAddr;

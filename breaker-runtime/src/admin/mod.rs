@@ -8,6 +8,8 @@
 //! | `POST /breakers/{name}/{action}` | `200`, the snapshot after the action: `open` ([`force_open`](CircuitBreaker::force_open)), `close`, `disable`, `metrics_only` or `reset` |
 //! | `GET /health` | `200` with `"status": "ok"`, or `503` with `"status": "unavailable"` while a breaker marked [critical](AdminRouter::critical) is open or forced open |
 //! | `POST /config/reload` | with the `config` feature and a [config file](AdminRouter::config_file): reloads it (breakers keep their state); `200` with `{"reloaded": path, "unmatched": [names no breaker has]}`, or `422` with the load's error, which changes no breaker |
+//! | `GET /events` | `text/event-stream`: each event's data is the JSON array `GET /breakers` answers, sent on connect, then on every change, at most every 250 ms (a transition within 250 ms, new counts within a second), with a heartbeat comment every 15 s ([`heartbeat`](AdminRouter::heartbeat)) |
+//! | `GET /dashboard` | a self-contained HTML page that shows every breaker live, fed by `/events`; see [Dashboard](self#dashboard) |
 //!
 //! Every error has a JSON body `{"error": "…"}`: an unknown breaker, an unknown action
 //! (whatever the method) or another path under `/breakers` (`/breakers/`,
@@ -41,6 +43,29 @@
 //! Without a token the router has no authentication of its own: mount it behind whatever
 //! guards your other operational routes.
 //!
+//! # Dashboard
+//!
+//! `GET /dashboard` is one HTML page with its style and script inline and no external URL:
+//! a tile per breaker, in name order, with its state (and, in a manual state, the state its
+//! counts would give), the failure and slow-call rates against their thresholds, calls and
+//! rejections per second over two minutes, the counters, the last transition, the countdown
+//! to the next probe while open, the probes while half-open, and buttons for the `POST`
+//! routes (each asks for confirmation). It is served with a `Content-Security-Policy` that
+//! allows only its own script and style (by their SHA-256) and connections to its own
+//! origin. It reads `/events` with `fetch` (not `EventSource`, which cannot send headers), so
+//! with a [bearer token](AdminRouter::bearer_token) the page itself, which holds no data, is
+//! served without one and asks for the token (or reads it from the address's fragment,
+//! `…/dashboard#token=…`, which browsers never send to the server), then sends it as
+//! `Authorization: Bearer …` on every request; the token never appears in a URL the server
+//! sees or logs. Its `POST`s send `Content-Type: application/json` and the browser's own
+//! `Origin`, so the cross-site guard lets them through.
+//!
+//! `/events` is fed by one task per router, running only while a client is connected: it
+//! wakes after every breaker's transition (a process-wide signal the breakers give as they
+//! send their events, costing nothing until a dashboard first connects) and re-reads the
+//! registry every second, because counts change without a transition and breakers are added
+//! at run time. Clients share the JSON it makes, through a `tokio::sync::watch` channel.
+//!
 //! ```
 //! use axum::Router;
 //! use breaker_runtime::admin::AdminRouter;
@@ -52,14 +77,12 @@
 //! # let _ = app;
 //! ```
 //!
-//! With this feature, [`BreakerError`] and [`CallError`] are also axum responses, for
+//! With this feature, [`BreakerError`](crate::BreakerError) and [`CallError`](crate::CallError) are also axum responses, for
 //! handlers and `CircuitBreakerLayer`s on the server
 //! side: `503 Service Unavailable` (with `Retry-After` while open) for a rejection, `504
 //! Gateway Timeout` for a `call_timeout`, and the inner error's own response otherwise.
 
 use crate::breaker::CircuitBreaker;
-use crate::error::format::{retry_after_ms, retry_after_secs};
-use crate::error::{BreakerError, CallError};
 use crate::registry::{registry, Registry};
 use crate::snapshot::{BreakerSnapshot, Health};
 use crate::state::State;
@@ -74,10 +97,13 @@ use std::fmt;
 use std::ops::Deref;
 use std::sync::Arc;
 
+mod dashboard;
 mod detail;
+mod events;
 mod guard;
 #[cfg(feature = "config")]
 mod reload;
+mod response;
 
 /// Builds the admin [`Router`]; see the [module docs](self).
 ///
@@ -96,6 +122,9 @@ pub struct AdminRouter {
     /// The file `POST /config/reload` loads.
     #[cfg(feature = "config")]
     config_file: Option<std::path::PathBuf>,
+    /// What `/events` sends, shared by every client of the router.
+    hub: Arc<events::Hub>,
+    heartbeat: std::time::Duration,
 }
 
 #[derive(Clone)]
@@ -146,6 +175,8 @@ impl AdminRouter {
             bearer_token: None,
             #[cfg(feature = "config")]
             config_file: None,
+            hub: Arc::default(),
+            heartbeat: events::HEARTBEAT,
         }
     }
 
@@ -164,6 +195,8 @@ impl AdminRouter {
             bearer_token: None,
             #[cfg(feature = "config")]
             config_file: None,
+            hub: Arc::default(),
+            heartbeat: events::HEARTBEAT,
         }
     }
 
@@ -235,6 +268,21 @@ impl AdminRouter {
         self
     }
 
+    /// How often `/events` sends a heartbeat comment (`: heartbeat`), whatever else it sends,
+    /// so proxies and the page can tell a quiet stream from a dead one. 15 s by default; less
+    /// than a millisecond counts as one. The dashboard page takes 45 s without a byte as a
+    /// dead stream and reconnects, so keep it well under that.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let admin = breaker_runtime::admin::AdminRouter::default().heartbeat(Duration::from_secs(5));
+    /// # let _ = admin;
+    /// ```
+    pub fn heartbeat(mut self, every: std::time::Duration) -> AdminRouter {
+        self.heartbeat = every.max(std::time::Duration::from_millis(1));
+        self
+    }
+
     /// The router, ready to [`nest`](Router::nest) or [`merge`](Router::merge) into the
     /// service's own, whatever its state type.
     ///
@@ -256,6 +304,7 @@ impl AdminRouter {
             .route("/breakers/{name}/{action}", any(action))
             .route("/health", only(get(health), "GET,HEAD"))
             .route("/config/reload", only(reload_route(), "POST"))
+            .route("/events", only(get(events::events), "GET,HEAD"))
             // No router fallback (it would take over, or clash with, the app's on `merge`):
             // the other paths under `/breakers` are routes that answer the JSON 404.
             .route("/breakers/", any(no_route))
@@ -266,6 +315,10 @@ impl AdminRouter {
                 state.clone(),
                 guard::guard,
             ))
+            // After the guard's layer, so outside it: the page holds no data, and a browser
+            // cannot send a bearer token when it loads a page; the page then sends the token
+            // on every request of its own (see the module docs).
+            .route("/dashboard", only(get(dashboard::page), "GET,HEAD"))
             .with_state(state)
     }
 }
@@ -452,73 +505,4 @@ async fn health(Shared(admin): AdminState) -> Response {
         breakers: admin.registry.health(),
     };
     (status, Json(body)).into_response()
-}
-
-#[derive(Serialize)]
-struct RejectionBody<'a> {
-    error: String,
-    breaker: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    retry_after_ms: Option<u64>,
-}
-
-/// `503 Service Unavailable` for a rejection, with `Retry-After` (whole seconds, rounded up:
-/// the figure the error's `Display` shows) while the breaker is open; `504 Gateway Timeout` for a call cut by `call_timeout`. The
-/// body is JSON: `{"error": "…", "breaker": "…", "retry_after_ms": …}`.
-///
-/// ```
-/// use axum::response::IntoResponse;
-/// use breaker_runtime::BreakerError;
-/// use std::time::Duration;
-///
-/// let rejected = BreakerError::Open { name: "db".into(), retry_after: Duration::from_millis(1500) };
-/// let response = rejected.into_response();
-/// assert_eq!(response.status(), 503);
-/// assert_eq!(response.headers()["retry-after"], "2");
-/// ```
-impl IntoResponse for BreakerError {
-    fn into_response(self) -> Response {
-        let status = if self.is_timeout() {
-            StatusCode::GATEWAY_TIMEOUT
-        } else {
-            StatusCode::SERVICE_UNAVAILABLE
-        };
-        let retry_after = self.retry_after();
-        let body = RejectionBody {
-            error: self.to_string(),
-            breaker: self.name(),
-            retry_after_ms: retry_after.map(retry_after_ms),
-        };
-        let mut response = (status, Json(body)).into_response();
-        if let Some(after) = retry_after {
-            response.headers_mut().insert(
-                header::RETRY_AFTER,
-                HeaderValue::from(retry_after_secs(after)),
-            );
-        }
-        response
-    }
-}
-
-/// The breaker's response for [`CallError::Breaker`] (see [`BreakerError`]'s), the inner
-/// error's own for [`CallError::Inner`]; so a `CircuitBreakerLayer`
-/// in an axum app needs only `HandleErrorLayer::new(|e: CallError<Infallible>| async move { e })`.
-///
-/// ```
-/// use axum::response::IntoResponse;
-/// use breaker_runtime::{BreakerError, CallError};
-///
-/// let err: CallError<(axum::http::StatusCode, &str)> =
-///     CallError::Breaker(BreakerError::ForcedOpen { name: "db".into() });
-/// assert_eq!(err.into_response().status(), 503);
-/// let err: CallError<_> = CallError::Inner((axum::http::StatusCode::BAD_GATEWAY, "upstream"));
-/// assert_eq!(err.into_response().status(), 502);
-/// ```
-impl<E: IntoResponse> IntoResponse for CallError<E> {
-    fn into_response(self) -> Response {
-        match self {
-            CallError::Breaker(e) => e.into_response(),
-            CallError::Inner(e) => e.into_response(),
-        }
-    }
 }

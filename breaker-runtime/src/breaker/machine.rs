@@ -31,6 +31,10 @@ pub(crate) struct Machine {
     clear_window: bool,
     /// Open and HalfOpen: the text of the failure that opened the breaker, if it was given.
     cause: Option<String>,
+    /// Why the last transition happened, for the snapshot; `None` before the first.
+    last_reason: Option<TransitionReason>,
+    /// When the breaker noticed the last transition (clock ms), stamped by its lock's holder.
+    last_at_ms: u64,
 }
 
 /// A state change to announce once the lock is released.
@@ -97,7 +101,26 @@ impl Machine {
             probes: Vec::new(),
             clear_window: false,
             cause: None,
+            last_reason: None,
+            last_at_ms: 0,
         }
+    }
+
+    /// HalfOpen: probes in flight, and probes that succeeded in this phase.
+    pub(crate) fn probes(&self) -> (u32, u32) {
+        let in_flight = u32::try_from(self.probes.len()).unwrap_or(u32::MAX);
+        (in_flight, self.successes)
+    }
+
+    /// The last transition's reason and when it was noticed (clock ms).
+    pub(crate) fn last_transition(&self) -> Option<(TransitionReason, u64)> {
+        self.last_reason.map(|r| (r, self.last_at_ms))
+    }
+
+    /// Remembers `reason` as the last transition's, noticed at `at_ms`.
+    pub(crate) fn note_transition(&mut self, reason: TransitionReason, at_ms: u64) {
+        self.last_reason = Some(reason);
+        self.last_at_ms = at_ms;
     }
 
     pub(crate) fn state(&self) -> State {

@@ -10,6 +10,7 @@ mod admit;
 mod cause;
 mod controls;
 pub(crate) mod machine;
+mod progress;
 mod reconfigure;
 mod record;
 
@@ -324,6 +325,11 @@ impl CircuitBreaker {
         let r = {
             let mut m = self.machine.lock().unwrap_or_else(PoisonError::into_inner);
             let r = f(&mut m, self.in_force(), &mut moves);
+            // A clock read only when something moved, which is rare: for the snapshot's
+            // `last_transition`.
+            if let Some(last) = moves.iter().last() {
+                m.note_transition(last.reason, clock::now_ms());
+            }
             // Before the word lets calls of a new closed generation in, so that none of them
             // lands in the window it is about to lose.
             if m.take_clear_window() {
@@ -376,6 +382,7 @@ impl CircuitBreaker {
             to: m.to,
             reason: m.reason,
         });
+        crate::changes::changed();
     }
 
     fn clear_window(&self) {
