@@ -110,3 +110,8 @@ pub use stream::ProtectedStream;
 /// Puts a function behind a circuit breaker. See the `breaker-macros` crate docs.
 #[cfg(feature = "macros")]
 pub use breaker_macros::circuit_breaker;
+
+// The crate's README (what crates.io shows) is a doc test, so its example keeps compiling.
+#[cfg(all(doctest, feature = "macros"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
