@@ -56,7 +56,12 @@
 //! `macros` (default), `test-util`, `serde` (snapshots serialize), `config`, `yaml` (YAML
 //! config files; turns on `config`), `metrics`, `tower`, `axum`.
 
+// docs.rs builds with `--cfg docsrs` (see `[package.metadata.docs.rs]`): each feature-gated
+// item then says which feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod admin;
 mod backoff;
 mod breaker;
@@ -73,6 +78,7 @@ mod events;
 mod family;
 mod metrics;
 #[cfg(feature = "metrics")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
 pub mod metrics_export;
 mod name;
 mod observe;
@@ -90,6 +96,7 @@ mod state;
 mod stream;
 mod sync;
 #[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
 pub mod tower;
 mod window;
 
@@ -112,4 +119,10 @@ pub use stream::ProtectedStream;
 
 /// Puts a function behind a circuit breaker. See the `breaker-macros` crate docs.
 #[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use breaker_macros::circuit_breaker;
+
+// The crate's README (what crates.io shows) is a doc test, so its example keeps compiling.
+#[cfg(all(doctest, feature = "macros"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

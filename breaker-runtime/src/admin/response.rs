@@ -30,6 +30,7 @@ struct RejectionBody<'a> {
 /// assert_eq!(response.status(), 503);
 /// assert_eq!(response.headers()["retry-after"], "2");
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl IntoResponse for BreakerError {
     fn into_response(self) -> Response {
         let status = if self.is_timeout() {
@@ -68,6 +69,7 @@ impl IntoResponse for BreakerError {
 /// let err: CallError<_> = CallError::Inner((axum::http::StatusCode::BAD_GATEWAY, "upstream"));
 /// assert_eq!(err.into_response().status(), 502);
 /// ```
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 impl<E: IntoResponse> IntoResponse for CallError<E> {
     fn into_response(self) -> Response {
         match self {

@@ -22,10 +22,12 @@ mod value;
 mod yaml;
 
 #[cfg(feature = "config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "config")))]
 pub use load::{
     load_env, load_env_into, load_file, load_file_into, load_str, load_str_into, load_vars_into,
 };
 #[cfg(feature = "config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "config")))]
 pub use unmatched::{unmatched, unmatched_in};
 
 pub use crate::settings::{BreakerConfig, BreakerConfigBuilder, Settings, Window};
