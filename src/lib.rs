@@ -3,3 +3,6 @@
 //! integration tests live in `breaker-runtime/tests/`), and compiles the README's code blocks
 //! as doc tests so they stay true.
 #![doc = include_str!("../README.md")]
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
