@@ -96,8 +96,19 @@ impl PgServer {
             child: None,
         };
         server.initdb()?;
-        server.start_again().await?;
-        Ok(server)
+        // The free port is released before the server binds it, so another process may take it
+        // in between: the server then exits at once, and another port is tried.
+        let mut attempts = 0;
+        loop {
+            match server.start_again().await {
+                Ok(()) => return Ok(server),
+                Err(e) if attempts == 2 => return Err(e),
+                Err(_) => {
+                    attempts += 1;
+                    server.port = free_port()?;
+                }
+            }
+        }
     }
 
     /// The port it listens on (127.0.0.1), the same across [`stop`](Self::stop) and
