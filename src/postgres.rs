@@ -135,6 +135,17 @@ impl PgServer {
         self.child.is_some()
     }
 
+    /// The server's process id while it is running.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// The temporary folder that holds the data (`data/`), the log (`server.log`) and the Unix
+    /// socket; removed on drop.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// Starts the server (again) on the same port and data, and waits until it answers a query.
     /// Does nothing when it is running.
     ///

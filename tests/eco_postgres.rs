@@ -106,3 +106,66 @@ async fn the_example_trips_serves_the_cache_and_recovers() {
     assert_eq!(recovered[1].state, State::Closed);
     assert_eq!(recovered[2].state, State::Closed);
 }
+
+/// The helper itself: a server that answers, refuses once stopped, comes back on the same port
+/// with its data, and is gone (process and folder) once dropped.
+#[tokio::test]
+async fn the_server_stops_restarts_with_its_data_and_is_gone_after_drop() {
+    if breaker::postgres::bin_dir().is_none() {
+        // The test above says what to install, or fails under CI=true.
+        return;
+    }
+    let mut server = breaker::postgres::PgServer::start().await.expect("starts");
+    let port = server.port();
+    let connect = |config: tokio_postgres::Config| async move {
+        let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        Ok::<_, tokio_postgres::Error>(client)
+    };
+    let client = connect(server.config()).await.expect("answers");
+    client
+        .batch_execute("CREATE TABLE kept (n int); INSERT INTO kept VALUES (7);")
+        .await
+        .unwrap();
+
+    server.stop().unwrap();
+    assert!(!server.is_running());
+    assert!(
+        connect(server.config()).await.is_err(),
+        "refuses once stopped"
+    );
+    assert!(
+        client.simple_query("SELECT 1").await.is_err(),
+        "its connections were cut"
+    );
+
+    server.start_again().await.expect("starts again");
+    assert_eq!(server.port(), port);
+    let client = connect(server.config()).await.expect("answers again");
+    let n: i32 = client
+        .query_one("SELECT n FROM kept", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 7, "the data survived the restart");
+
+    let pid = server.pid().expect("running");
+    let dir = server.dir().to_path_buf();
+    drop(server);
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+        "the process is gone"
+    );
+    assert!(!dir.exists(), "the folder is removed");
+    assert!(
+        connect(config_for(port)).await.is_err(),
+        "nothing listens on {port}"
+    );
+}
+
+/// Connection settings for a port where no `PgServer` is left to ask.
+fn config_for(port: u16) -> tokio_postgres::Config {
+    let mut config = tokio_postgres::Config::new();
+    config.host("127.0.0.1").port(port).user("postgres");
+    config
+}
