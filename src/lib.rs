@@ -1,5 +1,9 @@
 //! The workspace's root package: it holds the examples (`examples/`), the tests of the
 //! attribute, of the ecosystem integrations and the UI tests (`tests/`; the runtime's own
 //! integration tests live in `breaker-runtime/tests/`), and compiles the README's code blocks
-//! as doc tests so they stay true.
+//! as doc tests so they stay true. With the feature `postgres`, [`postgres`] starts a real
+//! PostgreSQL for the PostgreSQL example and its test.
 #![doc = include_str!("../README.md")]
+
+#[cfg(feature = "postgres")]
+pub mod postgres;
