@@ -2,10 +2,10 @@
 //! inlined), served with a `Content-Security-Policy` that allows its own style and script by
 //! their SHA-256 and connections to its own origin only.
 
-mod sha256;
-
 use axum::http::{header, HeaderValue};
 use axum::response::{Html, IntoResponse, Response};
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 
 const TEMPLATE: &str = include_str!("page.html");
@@ -23,10 +23,9 @@ fn page_once() -> &'static Page {
     PAGE.get_or_init(|| {
         // The hashes are over the exact text between the tags, as browsers hash it.
         let hash = |text: &str| {
-            format!(
-                "'sha256-{}'",
-                sha256::base64(&sha256::sha256(text.as_bytes()))
-            )
+            let digest = Sha256::digest(text.as_bytes());
+            let encoded = base64::engine::general_purpose::STANDARD.encode(digest);
+            format!("'sha256-{encoded}'")
         };
         let html = TEMPLATE
             .replacen("/*STYLE*/", STYLE, 1)
