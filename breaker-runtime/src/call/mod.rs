@@ -8,6 +8,7 @@
 //! under the outer call's permit: it is neither admitted nor recorded again (see `reentry`).
 
 mod cause;
+mod classified;
 mod future;
 mod reentry;
 

@@ -55,9 +55,12 @@ impl fmt::Debug for ErasedPredicate {
 
 /// Settings for a breaker, each either set or left to a lower layer.
 ///
-/// Built with [`BreakerConfig::builder`]; every `#[circuit_breaker]` argument is a builder
+/// Built with [`BreakerConfig::builder`]; every `#[circuit_breaker]` setting is a builder
 /// method of the same name. [`CircuitBreaker::builder`](crate::CircuitBreaker::builder)
-/// takes the same methods.
+/// takes the same methods. (`classify`, the verdict on a whole `Result<T, E>`, is given per
+/// call instead, to [`call_classified`](crate::CircuitBreaker::call_classified): a verdict
+/// kept here would be found by the result's type at run time, which only owned types allow,
+/// and every `call` would then have to return owned data.)
 ///
 /// ```
 /// use breaker_runtime::{registry, BreakerConfig, Backoff};
