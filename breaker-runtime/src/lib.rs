@@ -54,7 +54,8 @@
 //! # Features
 //!
 //! `macros` (default), `test-util`, `serde` (snapshots serialize), `config`, `yaml` (YAML
-//! config files; turns on `config`), `metrics`, `tower`, `axum`.
+//! config files; turns on `config`), `metrics`, `tower`, `axum`, `fleet` (breakers shared
+//! by every instance of a service through Redis: `breaker_runtime::fleet`).
 
 #[cfg(feature = "axum")]
 pub mod admin;
@@ -80,6 +81,11 @@ mod registry;
 // so that no core file need know which integration uses what.
 #[cfg_attr(not(feature = "tower"), allow(dead_code))]
 mod registry_join;
+// Read and told by fleet mode, its one user.
+#[cfg(feature = "fleet")]
+pub mod fleet;
+#[cfg_attr(not(feature = "fleet"), allow(dead_code))]
+mod remote;
 mod settings;
 mod share;
 mod snapshot;

@@ -274,6 +274,49 @@ impl Machine {
         self.level = level;
     }
 
+    /// Told from outside: opens at `now_ms` until `until_ms` (reason `remote`) from Closed or
+    /// HalfOpen, as a local open would (the backoff level goes up from HalfOpen); an open
+    /// breaker keeps its generation and only takes the new deadline. The manual states stay
+    /// as they are. Only while the generation is still `gen`, so a stale word moves nothing;
+    /// whether it applied.
+    pub(crate) fn remote_open(
+        &mut self,
+        gen: Generation,
+        until_ms: u64,
+        moves: &mut Moves,
+    ) -> bool {
+        if self.gen != gen {
+            return false;
+        }
+        match self.state {
+            State::Open => {
+                self.until_ms = until_ms;
+                true
+            }
+            State::Closed | State::HalfOpen => {
+                let level = match self.state {
+                    State::Closed => 0,
+                    _ => self.level.saturating_add(1),
+                };
+                self.until_ms = until_ms;
+                self.enter(State::Open, TransitionReason::Remote, moves);
+                self.level = level;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Told from outside: an Open or HalfOpen breaker still at `gen` closes (reason
+    /// `remote`), as if its own probes had succeeded; whether it applied.
+    pub(crate) fn remote_close(&mut self, gen: Generation, moves: &mut Moves) -> bool {
+        let applies = self.gen == gen && matches!(self.state, State::Open | State::HalfOpen);
+        if applies {
+            self.close(TransitionReason::Remote, moves);
+        }
+        applies
+    }
+
     /// A manual control. Closing a closed breaker keeps its generation (calls admitted
     /// before still count) but clears the streak and the window.
     pub(crate) fn set_manual(&mut self, target: State, moves: &mut Moves) {
