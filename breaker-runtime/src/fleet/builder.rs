@@ -3,6 +3,7 @@
 use super::error::FleetError;
 use super::handle::Fleet;
 use super::link::Link;
+use super::status::Status;
 use super::syncer::{Config, Share, Shared, Syncer};
 use crate::registry::Registry;
 use std::collections::hash_map::RandomState;
@@ -160,6 +161,7 @@ impl FleetBuilder {
         let client = redis::Client::open(self.url.as_str()).map_err(FleetError::Url)?;
         // Well under the sync interval, so a slow Redis costs one sync, not a backlog.
         let timeout = (self.sync / 3).clamp(Duration::from_millis(5), Duration::from_secs(1));
+        let status = Status::new(&self.namespace);
         let shared = Arc::new(Shared {
             registry,
             config: Config {
@@ -169,7 +171,7 @@ impl FleetBuilder {
                 min_instances: self.min_instances,
                 share: self.share,
             },
-            status: Default::default(),
+            status,
             controls: Default::default(),
             stop: Default::default(),
             stopping: Default::default(),

@@ -26,17 +26,30 @@ pub struct FleetStatus {
     pub errors: u64,
 }
 
-/// Written by the syncer, read by [`Fleet::status`](super::Fleet::status).
+/// Written by the syncer, read by [`Fleet::status`](super::Fleet::status); with the
+/// `metrics` feature also published as the gauge `breaker_fleet_connected{namespace}` (1 or 0).
 #[derive(Debug, Default)]
 pub(super) struct Status {
+    namespace: String,
     connected: AtomicBool,
     errors: AtomicU64,
     last_sync: Mutex<Option<Instant>>,
 }
 
 impl Status {
+    pub(super) fn new(namespace: &str) -> Status {
+        let status = Status {
+            namespace: namespace.to_owned(),
+            ..Status::default()
+        };
+        // Exists, at 0, from the start: an alert on it works before the first sync.
+        status.publish(false);
+        status
+    }
+
     pub(super) fn synced(&self) {
         self.connected.store(true, Relaxed);
+        self.publish(true);
         *self
             .last_sync
             .lock()
@@ -45,7 +58,20 @@ impl Status {
 
     pub(super) fn failed(&self) {
         self.connected.store(false, Relaxed);
+        self.publish(false);
         self.errors.fetch_add(1, Relaxed);
+    }
+
+    #[cfg(feature = "metrics")]
+    fn publish(&self, connected: bool) {
+        ::metrics::gauge!("breaker_fleet_connected", "namespace" => self.namespace.clone())
+            .set(if connected { 1.0 } else { 0.0 });
+    }
+
+    #[cfg(not(feature = "metrics"))]
+    fn publish(&self, _connected: bool) {
+        // Without the `metrics` feature the namespace only names the fleet in `Debug`.
+        let _ = &self.namespace;
     }
 
     pub(super) fn read(&self) -> FleetStatus {

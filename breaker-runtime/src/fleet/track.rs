@@ -139,7 +139,8 @@ impl Track {
     }
 
     /// Applies the fleet's answer. `hold` is how much longer than the fleet's deadline the
-    /// breaker stays open, so that the fleet's probe is taken before any instance's own;
+    /// breaker stays open (at most its reset timeout from now, renewed each sync), so that
+    /// the fleet's probe is taken before any instance's own;
     /// `sent` is the control this instance just sent, already applied here.
     pub(super) fn apply(&mut self, reply: &Reply, hold: Duration, sent: Option<Event>) {
         let new = self.fleet_gen != Some(reply.generation);
@@ -185,7 +186,11 @@ impl Track {
         } else {
             reply.lease_left_ms
         };
-        if let Some(gen) = b.open_remotely(pos.generation, left.saturating_add(hold_ms)) {
+        // Never longer than the reset timeout in force, so `retry_after` keeps its promise;
+        // the hold is renewed every sync, so the cap costs nothing while the fleet probes.
+        let cap = ceil_ms(b.in_force().reset_timeout);
+        let until = left.saturating_add(hold_ms).min(cap.max(left));
+        if let Some(gen) = b.open_remotely(pos.generation, until) {
             self.following = Some(gen);
             self.reported = Some(gen);
         }

@@ -5,6 +5,9 @@
 //! generous bound; the bounds the contract promises ("within two sync intervals") are
 //! asserted separately, with a margin for a loaded machine.
 
+mod chaos;
+mod controls;
+mod fenced;
 mod optional;
 mod probe;
 mod server;

@@ -125,3 +125,63 @@ async fn a_probe_holder_that_dies_hands_over_once_its_lease_runs_out() {
     .await;
     assert!(took >= lease / 2, "not before the lease runs out: {took:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_fleet_probe_reopens_all_and_each_round_has_one_probe() {
+    let Some(redis) = Redis::start() else { return };
+    let reset = Duration::from_millis(600);
+    let fleet = three(
+        &redis.url(),
+        "reopen",
+        "db",
+        &config(reset, Duration::from_secs(30)),
+        1,
+    )
+    .await;
+    connected(&fleet).await;
+    for _ in 0..2 {
+        let _ = fail(&fleet[0].breaker).await;
+    }
+    until("all three open", Duration::from_secs(10), || {
+        fleet.iter().all(|i| i.state() == State::Open)
+    })
+    .await;
+
+    // The dependency stays down; every instance calls every 5 ms for 4 s. Each probe the
+    // fleet lets through fails and re-opens every instance for another reset timeout.
+    let start = tokio::time::Instant::now();
+    let probes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut callers = Vec::new();
+    for i in &fleet {
+        let (b, probes) = (i.breaker.clone(), probes.clone());
+        callers.push(tokio::spawn(async move {
+            let mut closed = false;
+            while start.elapsed() < Duration::from_secs(4) {
+                let _ = b
+                    .call(|| async {
+                        probes.lock().unwrap().push(start.elapsed());
+                        Err::<(), _>("still down")
+                    })
+                    .await;
+                closed |= b.state() == State::Closed;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            closed
+        }));
+    }
+    for c in callers {
+        assert!(!c.await.unwrap(), "no instance closed on a failed probe");
+    }
+    let probes = probes.lock().unwrap().clone();
+    assert!(
+        probes.len() >= 2,
+        "the fleet probed again after a failed probe: {probes:?}"
+    );
+    for pair in probes.windows(2) {
+        // One probe per round: the next comes a whole open period later (less rounding).
+        assert!(
+            pair[1] - pair[0] >= reset - Duration::from_millis(20),
+            "two probes in one round: {probes:?}"
+        );
+    }
+}
