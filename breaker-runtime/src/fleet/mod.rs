@@ -20,8 +20,9 @@
 //! - **Redis is optional.** Down, lost or slow (no answer within a third of the sync
 //!   interval), every instance runs its breakers alone, exactly as without fleet mode: one
 //!   WARN when the link is lost, one INFO when it is back, then a full resync.
-//! - **Tidy.** Keys are `{namespace:name}:…` (one hash tag per breaker, so Redis Cluster
-//!   keeps them in one slot), with a TTL refreshed on every write.
+//! - **Tidy.** Keys are `{namespace:name}:…` (one hash tag per breaker, so a Redis Cluster
+//!   would keep them in one slot; the client connects to one node), with a TTL refreshed on
+//!   every write.
 //!
 //! ```no_run
 //! use breaker_runtime::fleet::Fleet;

@@ -23,7 +23,13 @@ local min_instances, open_window = tonumber(ARGV[13]), tonumber(ARGV[14])
 local wait, ttl, lease_ms = tonumber(ARGV[15]), tonumber(ARGV[16]), tonumber(ARGV[17])
 local wants = ARGV[18] == '1'
 
-local gen = tonumber(redis.call('HGET', s, 'gen') or 0)
+local gen = tonumber(redis.call('HGET', s, 'gen') or -1)
+if gen < 0 then
+  -- A fresh state (first use, expired, or a Redis restarted empty) starts its generations at
+  -- Redis's clock, so that no generation an instance saw before comes round again.
+  gen = now
+  redis.call('HSET', s, 'gen', gen, 'state', 'closed', 'until', 0, 'ctl', '')
+end
 local state = redis.call('HGET', s, 'state') or 'closed'
 local untl = tonumber(redis.call('HGET', s, 'until') or 0)
 local ctl = redis.call('HGET', s, 'ctl') or ''

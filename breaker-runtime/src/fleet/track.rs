@@ -26,6 +26,8 @@ pub(super) struct Track {
     pub(super) keys: [String; 4],
     /// The last fleet generation seen; `None` until the first answer after a (re)connect.
     fleet_gen: Option<u64>,
+    /// The newest fleet generation ever seen, kept across reconnects.
+    known: Option<u64>,
     /// The breaker's generation while it follows a fleet open (the fleet opened it, or took
     /// over its own open); it stops following once it moves by itself.
     following: Option<u64>,
@@ -44,6 +46,7 @@ impl Track {
             breaker,
             keys,
             fleet_gen: None,
+            known: None,
             following: None,
             probing: false,
             reported: None,
@@ -148,17 +151,28 @@ impl Track {
         let b = &self.breaker;
         let pos = b.position();
         let hold_ms = ceil_ms(hold);
-        if new {
-            if let Some(control) = reply.control.filter(|_| sent.is_none()) {
-                match control {
-                    Event::Force => b.force_open(),
-                    Event::Reset => b.reset(),
-                    _ => b.close(),
-                }
+        // A control is applied once, when its generation is newer than any this instance
+        // saw: not again after a reconnect, and a close or reset made before the instance
+        // joined is none of its business (a forced open is a state, and it joins it).
+        let fresh = self.known.is_none_or(|k| k < reply.generation);
+        if let Some(control) = reply.control.filter(|_| sent.is_none() && fresh) {
+            match control {
+                Event::Force => b.force_open(),
+                Event::Reset if self.known.is_some() => b.reset(),
+                Event::Close if self.known.is_some() => b.close(),
+                _ => {}
             }
         }
-        if new && reply.state != FleetState::Open {
+        self.known = Some(
+            self.known
+                .map_or(reply.generation, |k| k.max(reply.generation)),
+        );
+        if new {
+            // A new fleet generation ends this instance's probing round: a verdict from it
+            // would be fenced off anyway.
             self.probing = false;
+        }
+        if new && reply.state != FleetState::Open {
             if reply.state == FleetState::Closed && self.following == Some(pos.generation) {
                 // The probe's verdict, taken elsewhere: closes here too.
                 b.close_remotely(pos.generation);

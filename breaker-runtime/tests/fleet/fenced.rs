@@ -50,36 +50,48 @@ fn reports_from_an_older_generation_move_nothing() {
     let Some(redis) = Redis::start() else { return };
     let mut con = redis.client();
     let ttl = 60_000;
-    let opened = report(&mut con, "a", 0, "open", 0, false, ttl);
-    assert_eq!((opened.0, opened.1.as_str()), (1, "open"));
-    // b decided its open on generation 0: stale, nothing moves.
-    assert_eq!(report(&mut con, "b", 0, "open", 5_000, false, ttl).0, 1);
+    // A fresh state starts its generations at Redis's clock (ms), never at 0 again.
+    let g = report(&mut con, "a", 0, "", 0, false, ttl).0;
+    assert!(g > 1_600_000_000_000, "generation {g}");
+    let opened = report(&mut con, "a", g, "open", 0, false, ttl);
+    assert_eq!((opened.0, opened.1.as_str()), (g + 1, "open"));
+    // b decided its open on generation g: stale, nothing moves.
+    assert_eq!(report(&mut con, "b", g, "open", 5_000, false, ttl).0, g + 1);
     // The open period (0 ms) is over: a takes the lease, b cannot.
     assert_eq!(
-        report(&mut con, "a", 1, "", 0, true, ttl).3,
+        report(&mut con, "a", g + 1, "", 0, true, ttl).3,
         1,
         "a holds the lease"
     );
     assert_eq!(
-        report(&mut con, "b", 1, "", 0, true, ttl).3,
+        report(&mut con, "b", g + 1, "", 0, true, ttl).3,
         0,
         "one holder"
     );
-    // A verdict from b (no lease) or from a on generation 0 (stale) moves nothing.
-    assert_eq!(report(&mut con, "b", 1, "closed", 0, false, ttl).0, 1);
-    assert_eq!(report(&mut con, "a", 0, "closed", 0, false, ttl).0, 1);
-    let closed = report(&mut con, "a", 1, "closed", 0, false, ttl);
-    assert_eq!((closed.0, closed.1.as_str()), (2, "closed"));
-    // Late: a's verdict again, and a re-open on generation 1, after the close.
-    assert_eq!(report(&mut con, "a", 1, "reopen", 5_000, false, ttl).0, 2);
-    assert_eq!(report(&mut con, "a", 1, "open", 5_000, false, ttl).0, 2);
+    // A verdict from b (no lease) or from a on generation g (stale) moves nothing.
+    assert_eq!(
+        report(&mut con, "b", g + 1, "closed", 0, false, ttl).0,
+        g + 1
+    );
+    assert_eq!(report(&mut con, "a", g, "closed", 0, false, ttl).0, g + 1);
+    let closed = report(&mut con, "a", g + 1, "closed", 0, false, ttl);
+    assert_eq!((closed.0, closed.1.as_str()), (g + 2, "closed"));
+    // Late: a's verdict again, and a re-open on generation g + 1, after the close.
+    assert_eq!(
+        report(&mut con, "a", g + 1, "reopen", 5_000, false, ttl).0,
+        g + 2
+    );
+    assert_eq!(
+        report(&mut con, "a", g + 1, "open", 5_000, false, ttl).0,
+        g + 2
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_expire_after_their_ttl() {
     let Some(redis) = Redis::start() else { return };
     let mut con = redis.client();
-    report(&mut con, "a", 0, "open", 10_000, false, 300);
+    report(&mut con, "a", 0, "", 0, false, 300);
     let exists = |con: &mut redis::Connection| -> u64 {
         redis::cmd("EXISTS")
             .arg("{fenced:db}:state")
