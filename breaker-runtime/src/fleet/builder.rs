@@ -173,9 +173,14 @@ impl FleetBuilder {
             },
             status,
             controls: Default::default(),
-            stop: Default::default(),
-            stopping: Default::default(),
+            stop: tokio::sync::watch::Sender::new(false),
+            wake: Default::default(),
         });
+        runtime.spawn(super::pubsub::listen(
+            client.clone(),
+            shared.clone(),
+            timeout,
+        ));
         let task = runtime.spawn(Syncer::new(shared.clone(), Link::new(client, timeout)).run());
         Ok(Fleet::new(shared, task))
     }

@@ -4,7 +4,6 @@ use super::builder::FleetBuilder;
 use super::script::Event;
 use super::status::FleetStatus;
 use super::syncer::Shared;
-use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, PoisonError};
 use tokio::task::JoinHandle;
 
@@ -140,8 +139,7 @@ impl Fleet {
     }
 
     fn stop(&self) {
-        self.shared.stopping.store(true, Relaxed);
-        self.shared.stop.notify_one();
+        self.shared.stop.send_replace(true);
     }
 }
 

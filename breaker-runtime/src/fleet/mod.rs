@@ -9,7 +9,8 @@
 //!   (a count window pools the last 30 s) judged by the breaker's own `minimum_calls`,
 //!   `failure_rate` and `slow_call_rate`; a consecutive-failure breaker opens fleet-wide once
 //!   [`min_instances`](FleetBuilder::min_instances) instances opened it within its reset
-//!   timeout. An open reaches every instance within two sync intervals.
+//!   timeout. An open reaches every instance within two sync intervals (pub/sub wakes the
+//!   instances at once; the periodic sync catches what a disconnected subscriber missed).
 //! - **Probe once.** When the fleet's open period is over, one instance takes a probe lease
 //!   (lasting `half_open_timeout`) and half-opens; the others keep rejecting until its
 //!   verdict, which applies to all: close, or re-open with its backoff. If the holder dies,
@@ -44,6 +45,7 @@ mod builder;
 mod error;
 mod handle;
 mod link;
+mod pubsub;
 mod script;
 mod status;
 mod syncer;

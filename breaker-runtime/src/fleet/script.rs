@@ -80,7 +80,13 @@ pub(super) struct Rules {
 }
 
 /// The `EVALSHA` of one report.
-pub(super) fn command(instance: &str, keys: &[String; 4], report: &Report, rules: &Rules) -> Cmd {
+pub(super) fn command(
+    instance: &str,
+    keys: &[String; 4],
+    report: &Report,
+    rules: &Rules,
+    channel: &str,
+) -> Cmd {
     let (event, left) = report.event.wire();
     let rate = |r: Option<f64>| r.map_or_else(|| "-1".to_owned(), |r| r.to_string());
     let mut cmd = redis::cmd("EVALSHA");
@@ -104,7 +110,8 @@ pub(super) fn command(instance: &str, keys: &[String; 4], report: &Report, rules
         .arg(rules.open_ms)
         .arg(rules.ttl_ms.max(1))
         .arg(rules.lease_ms.max(1))
-        .arg(if report.wants_lease { "1" } else { "0" });
+        .arg(if report.wants_lease { "1" } else { "0" })
+        .arg(channel);
     cmd
 }
 

@@ -9,7 +9,8 @@
 --       9 failure_rate, 10 slow_call_rate (-1: off), 11 window span ms (0: no window),
 --       12 bucket ms, 13 min_instances, 14 ms within which instances' opens count together,
 --       15 open period ms for an open the pooled window decides, 16 key TTL ms,
---       17 probe lease ms, 18 "1" if the instance waits to probe
+--       17 probe lease ms, 18 "1" if the instance waits to probe, 19 the channel that
+--       announces moves
 -- Returns: { generation, state, ms left open, 1 if the instance holds the lease,
 --            ms left on the lease, the control that made this generation ("" if none) }
 local s, w, o, l = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
@@ -39,6 +40,8 @@ local function move(to, u, why)
   gen = gen + 1
   state, untl, ctl = to, u, why
   redis.call('HSET', s, 'gen', gen, 'state', to, 'until', u, 'ctl', why)
+  -- For speed only: subscribers sync at once; the periodic sync catches what they miss.
+  redis.call('PUBLISH', ARGV[19], s)
 end
 
 if ev == 'force' then

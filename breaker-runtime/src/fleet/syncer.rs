@@ -9,10 +9,9 @@ use super::track::Track;
 use crate::breaker::CircuitBreaker;
 use crate::registry::Registry;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
-use tokio::sync::Notify;
+use std::time::{Duration, Instant};
+use tokio::sync::{watch, Notify};
 use tokio::time::MissedTickBehavior;
 
 /// Which breakers a fleet shares.
@@ -39,8 +38,10 @@ pub(super) struct Shared {
     pub(super) status: Status,
     /// Fleet-wide controls asked for since the last sync, by breaker name.
     pub(super) controls: Mutex<HashMap<String, Event>>,
-    pub(super) stop: Notify,
-    pub(super) stopping: AtomicBool,
+    /// `true` once the fleet stops: every task of the fleet watches it.
+    pub(super) stop: watch::Sender<bool>,
+    /// Rung by a pub/sub message: some breaker moved, sync now.
+    pub(super) wake: Notify,
 }
 
 impl Shared {
@@ -73,6 +74,11 @@ impl Shared {
     }
 }
 
+/// Resolves once the fleet stops (or its handle is gone), holding no borrow of the flag.
+pub(super) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|&stopped| stopped).await;
+}
+
 pub(super) struct Syncer {
     shared: Arc<Shared>,
     link: Link,
@@ -91,14 +97,19 @@ impl Syncer {
     pub(super) async fn run(mut self) {
         let mut every = tokio::time::interval(self.shared.config.sync);
         every.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        let mut stop = self.shared.stop.subscribe();
+        // Woken syncs come no closer together than this, however many moves are announced.
+        let gap = self.shared.config.sync / 4;
+        let mut last = Instant::now();
         loop {
             tokio::select! {
                 _ = every.tick() => {}
-                _ = self.shared.stop.notified() => return,
+                _ = self.shared.wake.notified() => {
+                    tokio::time::sleep(gap.saturating_sub(last.elapsed())).await;
+                }
+                _ = stopped(&mut stop) => return,
             }
-            if self.shared.stopping.load(Relaxed) {
-                return;
-            }
+            last = Instant::now();
             self.tick().await;
         }
     }
@@ -120,6 +131,7 @@ impl Syncer {
                 .or_insert_with(|| Track::new(b.clone(), keys(ns, b.name())));
         }
         let mut controls = self.shared.take_controls();
+        let channel = super::pubsub::channel(ns);
         let config = &self.shared.config;
         let mut pipe = redis::pipe();
         let mut order = Vec::with_capacity(self.tracks.len());
@@ -131,7 +143,13 @@ impl Syncer {
             }
             let report = t.report(t.breaker.position(), control);
             let rules = t.rules(config.min_instances, config.sync);
-            pipe.add_command(command(&config.instance, &t.keys, &report, &rules));
+            pipe.add_command(command(
+                &config.instance,
+                &t.keys,
+                &report,
+                &rules,
+                &channel,
+            ));
             order.push((name.clone(), control));
         }
         if order.is_empty() {

@@ -41,6 +41,7 @@ fn report(
         .arg(ttl_ms)
         .arg(60_000)
         .arg(if wants_lease { "1" } else { "0" })
+        .arg("breaker-fleet:fenced")
         .invoke(con)
         .expect("the script runs")
 }

@@ -42,13 +42,26 @@ impl Instance {
         config: BreakerConfig,
         min_instances: u32,
     ) -> Instance {
+        Instance::start_with(url, namespace, id, name, config, min_instances, SYNC).await
+    }
+
+    /// As [`start`](Self::start), syncing every `sync`.
+    pub async fn start_with(
+        url: &str,
+        namespace: &str,
+        id: &str,
+        name: &str,
+        config: BreakerConfig,
+        min_instances: u32,
+        sync: Duration,
+    ) -> Instance {
         // `start` wants a registry that lives as long as the program, as the global one does.
         let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
         let breaker = registry.get_or_create(name, config);
         let fleet = Fleet::builder(url)
             .namespace(namespace)
             .instance_id(id)
-            .sync_interval(SYNC)
+            .sync_interval(sync)
             .min_instances(min_instances)
             .share([name])
             .start(registry)

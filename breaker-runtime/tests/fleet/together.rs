@@ -105,3 +105,44 @@ async fn below_the_pooled_rate_nobody_opens() {
     tokio::time::sleep(SYNC * 5).await;
     assert!(fleet.iter().all(|i| i.state() == State::Closed));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pub_sub_brings_a_fleet_open_well_before_the_next_sync() {
+    let Some(redis) = Redis::start() else { return };
+    let sync = Duration::from_secs(3);
+    let config = BreakerConfig::builder().failure_threshold(2).build();
+    let mut fleet = Vec::new();
+    for id in ["a", "b"] {
+        fleet.push(
+            Instance::start_with(&redis.url(), "pubsub", id, "db", config.clone(), 1, sync).await,
+        );
+    }
+    until("both connect", Duration::from_secs(10), || {
+        fleet.iter().all(|i| i.fleet().status().connected)
+    })
+    .await;
+    for _ in 0..2 {
+        let _ = fail(&fleet[0].breaker).await;
+    }
+    // Once Redis holds the fleet's open, b learns it from the announcement, not its next sync.
+    let mut con = redis.client();
+    until("the fleet opens", Duration::from_secs(10), || {
+        redis::cmd("HGET")
+            .arg("{pubsub:db}:state")
+            .arg("state")
+            .query::<Option<String>>(&mut con)
+            .ok()
+            .flatten()
+            .as_deref()
+            == Some("open")
+    })
+    .await;
+    let took = until("b opens", Duration::from_secs(10), || {
+        fleet[1].state() == State::Open
+    })
+    .await;
+    assert!(
+        took < Duration::from_secs(1),
+        "took {took:?} with a {sync:?} sync interval"
+    );
+}
