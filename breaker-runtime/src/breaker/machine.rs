@@ -488,4 +488,48 @@ mod tests {
         m.closed_failure(old, 30_001, &s, &mut moves);
         assert_eq!((m.state, m.streak), (State::Closed, 0));
     }
+
+    #[test]
+    fn a_remote_open_or_close_decided_on_an_older_generation_moves_nothing() {
+        let s = settings(BreakerConfig::builder().failure_threshold(1));
+        let mut m = Machine::new();
+        let mut moves = Moves::default();
+        let stale = m.gen;
+        m.closed_failure(m.gen, 0, &s, &mut moves);
+        assert_eq!(m.state, State::Open);
+        let (gen, until) = (m.gen, m.until_ms);
+        assert!(!m.remote_open(stale, 5, &mut moves));
+        assert!(!m.remote_close(stale, &mut moves));
+        assert_eq!((m.state, m.gen, m.until_ms), (State::Open, gen, until));
+        // Current: an open breaker keeps its generation and takes the new deadline.
+        assert!(m.remote_open(gen, 5, &mut moves));
+        assert_eq!((m.state, m.gen, m.until_ms), (State::Open, gen, 5));
+        assert!(m.remote_close(gen, &mut moves));
+        assert_eq!(m.state, State::Closed);
+        assert_eq!(
+            moves.iter().last().map(|m| m.reason),
+            Some(TransitionReason::Remote)
+        );
+    }
+
+    #[test]
+    fn remote_moves_leave_the_manual_states_alone() {
+        for manual in [State::ForcedOpen, State::Disabled, State::MetricsOnly] {
+            let mut m = Machine::new();
+            let mut moves = Moves::default();
+            m.set_manual(manual, &mut moves);
+            assert!(!m.remote_open(m.gen, 1_000, &mut moves));
+            assert!(!m.remote_close(m.gen, &mut moves));
+            assert_eq!(m.state, manual);
+        }
+    }
+
+    #[test]
+    fn a_remote_open_from_half_open_grows_the_backoff() {
+        let s = settings(BreakerConfig::builder().failure_threshold(1));
+        let mut m = half_open(&s, 30_000);
+        let mut moves = Moves::default();
+        assert!(m.remote_open(m.gen, 90_000, &mut moves));
+        assert_eq!((m.state, m.level, m.until_ms), (State::Open, 1, 90_000));
+    }
 }

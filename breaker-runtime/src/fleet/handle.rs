@@ -25,6 +25,7 @@ use tokio::task::JoinHandle;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
+#[must_use = "dropping the fleet stops it: keep it for as long as the breakers are shared"]
 pub struct Fleet {
     shared: Arc<Shared>,
     task: Option<JoinHandle<()>>,
