@@ -141,22 +141,22 @@ impl FleetBuilder {
     pub async fn start(self, registry: &'static Registry) -> Result<Fleet, FleetError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| FleetError::NoRuntime)?;
         if self.sync < MIN_SYNC {
-            return Err(FleetError::Option(format!(
+            return Err(FleetError::Invalid(format!(
                 "sync_interval must be at least {MIN_SYNC:?}, not {:?}",
                 self.sync
             )));
         }
         if self.min_instances == 0 {
-            return Err(FleetError::Option(
+            return Err(FleetError::Invalid(
                 "min_instances must be at least 1".into(),
             ));
         }
         if self.namespace.is_empty() {
-            return Err(FleetError::Option("namespace must not be empty".into()));
+            return Err(FleetError::Invalid("namespace must not be empty".into()));
         }
         let instance = self.instance.unwrap_or_else(default_instance);
         if instance.is_empty() {
-            return Err(FleetError::Option("instance_id must not be empty".into()));
+            return Err(FleetError::Invalid("instance_id must not be empty".into()));
         }
         let client = redis::Client::open(self.url.as_str()).map_err(FleetError::Url)?;
         // Well under the sync interval, so a slow Redis costs one sync, not a backlog.

@@ -18,9 +18,10 @@ pub enum FleetError {
     /// The URL is not a Redis URL the client understands.
     #[error("fleet: bad Redis URL: {0}")]
     Url(#[source] redis::RedisError),
-    /// An option is out of range; the message names it.
+    /// An option is out of range; the message names it. (Not named `Option`: a public item
+    /// of that name makes rustc spell `std::option::Option` out in every user's errors.)
     #[error("fleet: {0}")]
-    Option(String),
+    Invalid(String),
     /// `start` was not awaited on a tokio runtime, where the syncer must run.
     #[error("fleet: start must run on a tokio runtime")]
     NoRuntime,
