@@ -210,3 +210,96 @@ impl Track {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::script::keys;
+    use super::*;
+
+    fn breaker() -> Arc<CircuitBreaker> {
+        CircuitBreaker::builder("track")
+            .failure_threshold(1)
+            .success_threshold(1)
+            .reset_timeout(Duration::from_secs(30))
+            .build()
+    }
+
+    fn reply(generation: u64, state: FleetState, left_ms: u64, holder: bool) -> Reply {
+        Reply {
+            generation,
+            state,
+            left_ms,
+            holder,
+            lease_left_ms: 0,
+            control: None,
+        }
+    }
+
+    const HOLD: Duration = Duration::from_millis(200);
+
+    #[test]
+    fn a_fleet_open_opens_a_closed_breaker_and_the_fleet_close_closes_it() {
+        let b = breaker();
+        let mut t = Track::new(b.clone(), keys("ns", "track"));
+        t.apply(&reply(10, FleetState::Open, 5_000, false), HOLD, None);
+        assert_eq!(b.state(), State::Open);
+        let left = b.position().left_ms;
+        assert!((5_000..=5_200).contains(&left), "{left} ms left");
+        t.apply(&reply(11, FleetState::Closed, 0, false), HOLD, None);
+        assert_eq!(b.state(), State::Closed);
+    }
+
+    #[test]
+    fn a_fleet_close_leaves_a_breaker_that_moved_by_itself() {
+        let b = breaker();
+        let mut t = Track::new(b.clone(), keys("ns", "track"));
+        t.apply(&reply(10, FleetState::Open, 5_000, false), HOLD, None);
+        b.force_open();
+        t.apply(&reply(11, FleetState::Closed, 0, false), HOLD, None);
+        assert_eq!(b.state(), State::ForcedOpen);
+    }
+
+    #[test]
+    fn a_local_open_is_reported_once_and_only_once_the_fleet_answered() {
+        let b = breaker();
+        let mut t = Track::new(b.clone(), keys("ns", "track"));
+        let _ = b.call_sync(|| Err::<(), _>("down"));
+        assert_eq!(
+            t.report(b.position(), None).event,
+            Event::None,
+            "no answer yet"
+        );
+        t.apply(&reply(10, FleetState::Closed, 0, false), HOLD, None);
+        let r = t.report(b.position(), None);
+        assert!(
+            matches!(r.event, Event::Opened { left_ms } if left_ms > 29_000),
+            "{r:?}"
+        );
+        assert_eq!(t.report(b.position(), None).event, Event::None);
+    }
+
+    #[test]
+    fn the_lease_holder_probes_and_reports_its_verdict() {
+        let b = breaker();
+        let mut t = Track::new(b.clone(), keys("ns", "track"));
+        t.apply(&reply(10, FleetState::Open, 5_000, false), HOLD, None);
+        assert!(t.report(b.position(), None).wants_lease);
+        t.apply(&reply(10, FleetState::Open, 0, true), HOLD, None);
+        assert_eq!(b.state(), State::HalfOpen, "its turn to probe");
+        assert!(b.call_sync(|| Ok::<_, &str>(())).is_ok());
+        assert_eq!(b.state(), State::Closed);
+        assert_eq!(t.report(b.position(), None).event, Event::Closed);
+    }
+
+    #[test]
+    fn a_breaker_waiting_for_another_probe_stays_open() {
+        let b = breaker();
+        let mut t = Track::new(b.clone(), keys("ns", "track"));
+        t.apply(&reply(10, FleetState::Open, 5_000, false), HOLD, None);
+        let mut waiting = reply(10, FleetState::Open, 0, false);
+        waiting.lease_left_ms = 1_000;
+        t.apply(&waiting, HOLD, None);
+        assert_eq!(b.state(), State::Open);
+        assert!(b.try_acquire().is_err(), "another instance probes");
+    }
+}
