@@ -313,7 +313,7 @@ static VERDICTS: AtomicU32 = AtomicU32::new(0);
 fn flaky_verdict(result: &Result<Response, Error>) -> Outcome {
     match result {
         Ok(_) => Outcome::Success,
-        Err(_) if VERDICTS.fetch_add(1, Ordering::SeqCst) % 2 == 0 => Outcome::Failure,
+        Err(_) if VERDICTS.fetch_add(1, Ordering::SeqCst).is_multiple_of(2) => Outcome::Failure,
         Err(_) => Outcome::Ignored,
     }
 }
@@ -354,7 +354,13 @@ static ASYNC_VERDICTS: AtomicU32 = AtomicU32::new(0);
 fn flaky_verdict_async(result: &Result<Response, Error>) -> Outcome {
     match result {
         Ok(_) => Outcome::Success,
-        Err(_) if ASYNC_VERDICTS.fetch_add(1, Ordering::SeqCst) % 2 == 0 => Outcome::Failure,
+        Err(_)
+            if ASYNC_VERDICTS
+                .fetch_add(1, Ordering::SeqCst)
+                .is_multiple_of(2) =>
+        {
+            Outcome::Failure
+        }
         Err(_) => Outcome::Ignored,
     }
 }
@@ -399,7 +405,9 @@ static PREDICATE_CALLS: AtomicU32 = AtomicU32::new(0);
 
 /// A `failure_if` that reads state: alternates.
 fn flaky_failure_if(_: &Error) -> bool {
-    PREDICATE_CALLS.fetch_add(1, Ordering::SeqCst) % 2 == 0
+    PREDICATE_CALLS
+        .fetch_add(1, Ordering::SeqCst)
+        .is_multiple_of(2)
 }
 
 static PREDICATE_FALLBACKS: AtomicU32 = AtomicU32::new(0);

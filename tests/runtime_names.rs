@@ -82,7 +82,7 @@ const BREAKERS: usize = 200_000;
 /// Per-host names, as a service with a breaker per upstream host makes them: half short
 /// enough to be kept inside the name, half long enough to need an allocation of their own.
 fn host_name(round: usize, i: usize) -> String {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         format!("host-{round}-{i}:443")
     } else {
         format!("host-{round}-{i}.eu-west-1.internal.example.com:443")

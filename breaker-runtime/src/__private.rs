@@ -220,7 +220,7 @@ impl<E> Classifier<E> {
     fn outcome(&self, err: &E) -> Outcome {
         if self.ignore_if.is_some_and(|f| f(err)) {
             Outcome::Ignored
-        } else if self.failure_if.map_or(true, |f| f(err)) {
+        } else if self.failure_if.is_none_or(|f| f(err)) {
             Outcome::Failure
         } else {
             Outcome::Success

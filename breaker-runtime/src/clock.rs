@@ -155,7 +155,7 @@ pub(crate) use source::{set_now_ms, START_MS};
 /// Rounds a duration up to whole milliseconds, so a timeout never fires early.
 pub(crate) fn ceil_ms(d: std::time::Duration) -> u64 {
     let ms = d.as_millis();
-    let ms = if d.subsec_nanos() % 1_000_000 != 0 {
+    let ms = if !d.subsec_nanos().is_multiple_of(1_000_000) {
         ms + 1
     } else {
         ms

@@ -32,6 +32,10 @@ pub enum TransitionReason {
     HalfOpenTimeout,
     /// A manual control: `force_open`, `disable`, `metrics_only`, `close` or `reset`.
     Manual,
+    /// Told from outside this process: the breaker follows a state shared with other
+    /// instances of the service (fleet mode), opening with them or closing on another
+    /// instance's probe.
+    Remote,
 }
 
 impl TransitionReason {
@@ -50,6 +54,7 @@ impl TransitionReason {
             TransitionReason::ProbeFailed => "probe_failed",
             TransitionReason::HalfOpenTimeout => "half_open_timeout",
             TransitionReason::Manual => "manual",
+            TransitionReason::Remote => "remote",
         }
     }
 }

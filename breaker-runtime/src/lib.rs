@@ -54,7 +54,8 @@
 //! # Features
 //!
 //! `macros` (default), `test-util`, `serde` (snapshots serialize), `config`, `yaml` (YAML
-//! config files; turns on `config`), `metrics`, `tower`, `axum`.
+//! config files; turns on `config`), `metrics`, `tower`, `axum`, `fleet` (breakers shared
+//! by every instance of a service through Redis: `breaker_runtime::fleet`).
 
 // docs.rs builds with `--cfg docsrs` (see `[package.metadata.docs.rs]`): each feature-gated
 // item then says which feature it needs.
@@ -89,6 +90,11 @@ mod registry;
 // so that no core file need know which integration uses what.
 #[cfg_attr(not(feature = "tower"), allow(dead_code))]
 mod registry_join;
+// Read and told by fleet mode, its one user.
+#[cfg(feature = "fleet")]
+pub mod fleet;
+#[cfg_attr(not(feature = "fleet"), allow(dead_code))]
+mod remote;
 mod settings;
 mod share;
 mod snapshot;

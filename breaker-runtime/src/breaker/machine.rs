@@ -297,6 +297,49 @@ impl Machine {
         self.level = level;
     }
 
+    /// Told from outside: opens at `now_ms` until `until_ms` (reason `remote`) from Closed or
+    /// HalfOpen, as a local open would (the backoff level goes up from HalfOpen); an open
+    /// breaker keeps its generation and only takes the new deadline. The manual states stay
+    /// as they are. Only while the generation is still `gen`, so a stale word moves nothing;
+    /// whether it applied.
+    pub(crate) fn remote_open(
+        &mut self,
+        gen: Generation,
+        until_ms: u64,
+        moves: &mut Moves,
+    ) -> bool {
+        if self.gen != gen {
+            return false;
+        }
+        match self.state {
+            State::Open => {
+                self.until_ms = until_ms;
+                true
+            }
+            State::Closed | State::HalfOpen => {
+                let level = match self.state {
+                    State::Closed => 0,
+                    _ => self.level.saturating_add(1),
+                };
+                self.until_ms = until_ms;
+                self.enter(State::Open, TransitionReason::Remote, moves);
+                self.level = level;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Told from outside: an Open or HalfOpen breaker still at `gen` closes (reason
+    /// `remote`), as if its own probes had succeeded; whether it applied.
+    pub(crate) fn remote_close(&mut self, gen: Generation, moves: &mut Moves) -> bool {
+        let applies = self.gen == gen && matches!(self.state, State::Open | State::HalfOpen);
+        if applies {
+            self.close(TransitionReason::Remote, moves);
+        }
+        applies
+    }
+
     /// A manual control. Closing a closed breaker keeps its generation (calls admitted
     /// before still count) but clears the streak and the window.
     pub(crate) fn set_manual(&mut self, target: State, moves: &mut Moves) {
@@ -467,5 +510,49 @@ mod tests {
         m.probe_finished(old, 30_000 * MS, Verdict::Failure, 30_001, &s, &mut moves);
         m.closed_failure(old, 30_001, &s, &mut moves);
         assert_eq!((m.state, m.streak), (State::Closed, 0));
+    }
+
+    #[test]
+    fn a_remote_open_or_close_decided_on_an_older_generation_moves_nothing() {
+        let s = settings(BreakerConfig::builder().failure_threshold(1));
+        let mut m = Machine::new();
+        let mut moves = Moves::default();
+        let stale = m.gen;
+        m.closed_failure(m.gen, 0, &s, &mut moves);
+        assert_eq!(m.state, State::Open);
+        let (gen, until) = (m.gen, m.until_ms);
+        assert!(!m.remote_open(stale, 5, &mut moves));
+        assert!(!m.remote_close(stale, &mut moves));
+        assert_eq!((m.state, m.gen, m.until_ms), (State::Open, gen, until));
+        // Current: an open breaker keeps its generation and takes the new deadline.
+        assert!(m.remote_open(gen, 5, &mut moves));
+        assert_eq!((m.state, m.gen, m.until_ms), (State::Open, gen, 5));
+        assert!(m.remote_close(gen, &mut moves));
+        assert_eq!(m.state, State::Closed);
+        assert_eq!(
+            moves.iter().last().map(|m| m.reason),
+            Some(TransitionReason::Remote)
+        );
+    }
+
+    #[test]
+    fn remote_moves_leave_the_manual_states_alone() {
+        for manual in [State::ForcedOpen, State::Disabled, State::MetricsOnly] {
+            let mut m = Machine::new();
+            let mut moves = Moves::default();
+            m.set_manual(manual, &mut moves);
+            assert!(!m.remote_open(m.gen, 1_000, &mut moves));
+            assert!(!m.remote_close(m.gen, &mut moves));
+            assert_eq!(m.state, manual);
+        }
+    }
+
+    #[test]
+    fn a_remote_open_from_half_open_grows_the_backoff() {
+        let s = settings(BreakerConfig::builder().failure_threshold(1));
+        let mut m = half_open(&s, 30_000);
+        let mut moves = Moves::default();
+        assert!(m.remote_open(m.gen, 90_000, &mut moves));
+        assert_eq!((m.state, m.level, m.until_ms), (State::Open, 1, 90_000));
     }
 }

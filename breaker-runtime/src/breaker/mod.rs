@@ -320,7 +320,7 @@ impl CircuitBreaker {
 
     /// Runs `f` on the state machine under its lock, publishes where it ends up, and then,
     /// outside the lock, announces the moves it made.
-    fn locked<R>(&self, f: impl FnOnce(&mut Machine, &Settings, &mut Moves) -> R) -> R {
+    pub(crate) fn locked<R>(&self, f: impl FnOnce(&mut Machine, &Settings, &mut Moves) -> R) -> R {
         let mut moves = Moves::default();
         let r = {
             let mut m = self.machine.lock().unwrap_or_else(PoisonError::into_inner);

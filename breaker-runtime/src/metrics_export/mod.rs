@@ -18,7 +18,7 @@
 //! | `breaker_slow_calls_total` | counter | `breaker` | calls that took at least `slow_call` (also in `success` or `failure`) |
 //! | `breaker_timeouts_total` | counter | `breaker` | calls cut by `call_timeout` (also in `failure`) |
 //! | `breaker_state` | gauge | `breaker`, `state` | 1 for the state the breaker is in, 0 for the others; `state` is `closed`, `open`, `half_open`, `forced_open`, `disabled` or `metrics_only` |
-//! | `breaker_transitions_total` | counter | `breaker`, `to`, `reason` | state changes, by the state entered and the [reason](crate::TransitionReason::as_str) (`failure_threshold`, `failure_rate`, `slow_call_rate`, `probe_failed`, `half_open_timeout`, `reset_timeout_elapsed`, `probes_succeeded`, `manual`) |
+//! | `breaker_transitions_total` | counter | `breaker`, `to`, `reason` | state changes, by the state entered and the [reason](crate::TransitionReason::as_str) (`failure_threshold`, `failure_rate`, `slow_call_rate`, `probe_failed`, `half_open_timeout`, `reset_timeout_elapsed`, `probes_succeeded`, `manual`, `remote` (fleet mode)) |
 //! | `breaker_call_duration_seconds` | histogram | `breaker`, `outcome` | how long calls took; `outcome` is `success`, `failure` or `ignored`. Only after [`record_durations(true)`](record_durations) |
 //!
 //! The counters mirror [`Metrics`](crate::Metrics), with two differences a dashboard should

@@ -67,7 +67,7 @@ pub(crate) fn message(panic: &Box<dyn std::any::Any + Send>) -> String {
 /// waits, and says `retry_after` = 1 ms. The contract's "never exceeds the reset timeout in
 /// force" is checked at that granularity.
 pub(crate) fn in_whole_ms(d: Duration) -> Duration {
-    let ms = d.as_millis() + u128::from(d.subsec_nanos() % 1_000_000 != 0);
+    let ms = d.as_millis() + u128::from(!d.subsec_nanos().is_multiple_of(1_000_000));
     Duration::from_millis(ms as u64)
 }
 

@@ -1,0 +1,103 @@
+//! The link to Redis: one connection manager (which reconnects by itself), the script loaded
+//! on every new connection, each round trip bounded by the response timeout, and one log line
+//! when the link is lost and one when it is back.
+
+use super::script::script;
+use super::status::Status;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{Client, Pipeline, RedisError};
+use std::time::Duration;
+
+/// What [`Link::round_trip`] answers: the script's replies, in the pipeline's order.
+pub(super) type Raw = Vec<(u64, String, u64, u64, u64, String)>;
+
+pub(super) struct Link {
+    client: Client,
+    /// Where Redis is, for the log lines: host and port, never the password.
+    place: String,
+    timeout: Duration,
+    manager: Option<ConnectionManager>,
+    /// Whether the script is known to the server on the current connection.
+    loaded: bool,
+    /// `None` until the first round trip: the first failure says so once, like a loss.
+    up: Option<bool>,
+}
+
+impl Link {
+    pub(super) fn new(client: Client, timeout: Duration) -> Link {
+        let info = client.get_connection_info();
+        let place = info.addr().to_string();
+        Link {
+            client,
+            place,
+            timeout,
+            manager: None,
+            loaded: false,
+            up: None,
+        }
+    }
+
+    /// Sends the pipeline; `None` when Redis did not answer in time or answered with an
+    /// error, after which the next round trip starts from a fresh connection and script.
+    pub(super) async fn round_trip(&mut self, pipe: &Pipeline, status: &Status) -> Option<Raw> {
+        // Connecting and answering each get the timeout, no more: the caller's tick waits on
+        // this, never a call.
+        let answer = tokio::time::timeout(self.timeout.saturating_mul(3), self.send(pipe)).await;
+        match answer {
+            Ok(Ok(raw)) => {
+                if self.up != Some(true) {
+                    if self.up.is_some() {
+                        tracing::info!(target: "breaker_runtime", redis = %self.place, "fleet: Redis is back; resyncing the shared breakers");
+                    } else {
+                        tracing::debug!(target: "breaker_runtime", redis = %self.place, "fleet: connected to Redis");
+                    }
+                    self.up = Some(true);
+                }
+                status.synced();
+                Some(raw)
+            }
+            Ok(Err(e)) => {
+                self.lost(&e.to_string(), status);
+                None
+            }
+            Err(_) => {
+                self.lost("no answer within the response timeout", status);
+                None
+            }
+        }
+    }
+
+    async fn send(&mut self, pipe: &Pipeline) -> Result<Raw, RedisError> {
+        let manager = match &mut self.manager {
+            Some(m) => m,
+            None => {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(Some(self.timeout))
+                    // The tick comes back in a sync interval: no retries within one.
+                    .set_number_of_retries(1)
+                    .set_max_delay(self.timeout);
+                let m = ConnectionManager::new_with_config(self.client.clone(), config).await?;
+                self.loaded = false;
+                self.manager.insert(m)
+            }
+        };
+        if !self.loaded {
+            script().prepare_invoke().load_async(manager).await?;
+            self.loaded = true;
+        }
+        pipe.query_async(manager).await
+    }
+
+    fn lost(&mut self, why: &str, status: &Status) {
+        status.failed();
+        // A fresh connection and a fresh script load next time: after a restart the server
+        // has forgotten the script, and a manager stuck on a dead socket helps nobody.
+        self.manager = None;
+        self.loaded = false;
+        if self.up != Some(false) {
+            tracing::warn!(target: "breaker_runtime", redis = %self.place, error = why, "fleet: Redis unreachable; every instance runs its breakers alone until it is back");
+            self.up = Some(false);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Fleet mode against a real `redis-server` (feature `fleet`): several registries in one
+//! process stand for the instances of a service, each with its own fleet on one Redis.
+//!
+//! Real time throughout (Redis keeps its own clock), so every wait is for a condition, with a
+//! generous bound; the bounds the contract promises ("within two sync intervals") are
+//! asserted separately, with a margin for a loaded machine.
+
+mod chaos;
+mod controls;
+mod fenced;
+mod optional;
+mod probe;
+mod server;
+mod together;
+
+use breaker_runtime::fleet::Fleet;
+use breaker_runtime::{BreakerConfig, CircuitBreaker, Registry, State};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The sync interval of every test fleet.
+pub const SYNC: Duration = Duration::from_millis(100);
+
+/// One instance of the service: a registry of its own, its fleet and its breaker.
+pub struct Instance {
+    /// The instance's own registry.
+    pub registry: &'static Registry,
+    /// Its fleet; `None` once a test stopped it (the instance "died").
+    pub fleet: Option<Fleet>,
+    /// Its shared breaker.
+    pub breaker: Arc<CircuitBreaker>,
+}
+
+impl Instance {
+    /// An instance whose breaker `name` has `config`, in a fleet on `url` under `namespace`.
+    pub async fn start(
+        url: &str,
+        namespace: &str,
+        id: &str,
+        name: &str,
+        config: BreakerConfig,
+        min_instances: u32,
+    ) -> Instance {
+        Instance::start_with(url, namespace, id, name, config, min_instances, SYNC).await
+    }
+
+    /// As [`start`](Self::start), syncing every `sync`.
+    pub async fn start_with(
+        url: &str,
+        namespace: &str,
+        id: &str,
+        name: &str,
+        config: BreakerConfig,
+        min_instances: u32,
+        sync: Duration,
+    ) -> Instance {
+        // `start` wants a registry that lives as long as the program, as the global one does.
+        let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+        let breaker = registry.get_or_create(name, config);
+        let fleet = Fleet::builder(url)
+            .namespace(namespace)
+            .instance_id(id)
+            .sync_interval(sync)
+            .min_instances(min_instances)
+            .share([name])
+            .start(registry)
+            .await
+            .expect("a good URL and options");
+        Instance {
+            registry,
+            fleet: Some(fleet),
+            breaker,
+        }
+    }
+
+    /// The running fleet.
+    pub fn fleet(&self) -> &Fleet {
+        self.fleet.as_ref().expect("the fleet runs")
+    }
+
+    /// The breaker's state here.
+    pub fn state(&self) -> State {
+        self.breaker.state()
+    }
+}
+
+/// Three instances of one service with one breaker config.
+pub async fn three(
+    url: &str,
+    namespace: &str,
+    name: &str,
+    config: &BreakerConfig,
+    min_instances: u32,
+) -> [Instance; 3] {
+    let mut v = Vec::new();
+    for id in ["a", "b", "c"] {
+        v.push(Instance::start(url, namespace, id, name, config.clone(), min_instances).await);
+    }
+    v.try_into().ok().expect("three")
+}
+
+/// Waits until `cond` holds, checking every 10 ms; how long it took, or a panic naming
+/// `what` after `bound`.
+pub async fn until(what: &str, bound: Duration, mut cond: impl FnMut() -> bool) -> Duration {
+    let start = Instant::now();
+    loop {
+        if cond() {
+            return start.elapsed();
+        }
+        assert!(start.elapsed() < bound, "not within {bound:?}: {what}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Waits until every fleet has synced at least once.
+pub async fn connected(instances: &[Instance]) {
+    until("every fleet connects", Duration::from_secs(10), || {
+        instances.iter().all(|i| i.fleet().status().connected)
+    })
+    .await;
+}
+
+/// Runs `f`, returning its output and how long it took.
+pub async fn timed<T>(f: impl Future<Output = T>) -> (T, Duration) {
+    let start = Instant::now();
+    let out = f.await;
+    (out, start.elapsed())
+}
+
+/// A call that fails.
+pub async fn fail(b: &CircuitBreaker) -> Result<(), breaker_runtime::CallError<&'static str>> {
+    b.call(|| async { Err("down") }).await
+}
+
+/// A call that succeeds.
+pub async fn ok(b: &CircuitBreaker) -> Result<(), breaker_runtime::CallError<&'static str>> {
+    b.call(|| async { Ok(()) }).await
+}

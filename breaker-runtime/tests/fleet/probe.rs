@@ -1,0 +1,187 @@
+//! Probe once: when the fleet's open period is over, exactly one instance probes, and its
+//! verdict applies to all; a probe holder that dies hands over after the lease runs out.
+
+use crate::server::Redis;
+use crate::*;
+use breaker_runtime::{BreakerConfig, State};
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::Duration;
+
+fn config(reset: Duration, half_open_timeout: Duration) -> BreakerConfig {
+    BreakerConfig::builder()
+        .failure_threshold(2)
+        .reset_timeout(reset)
+        .success_threshold(1)
+        .half_open_max_calls(1)
+        .half_open_timeout(half_open_timeout)
+        .build()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_probe_for_the_fleet_and_its_verdict_closes_all_three() {
+    let Some(redis) = Redis::start() else { return };
+    let reset = Duration::from_secs(1);
+    let fleet = three(
+        &redis.url(),
+        "probe-once",
+        "db",
+        &config(reset, Duration::from_secs(30)),
+        1,
+    )
+    .await;
+    connected(&fleet).await;
+    for _ in 0..2 {
+        let _ = fail(&fleet[0].breaker).await;
+    }
+    until("all three open", Duration::from_secs(10), || {
+        fleet.iter().all(|i| i.state() == State::Open)
+    })
+    .await;
+
+    // Every instance calls every 5 ms. The dependency answers slowly (500 ms, many syncs):
+    // while the one probe runs, nobody else reaches it.
+    let reached = Arc::new(AtomicU64::new(0));
+    let during_probe = Arc::new(AtomicU64::new(u64::MAX));
+    let mut callers = Vec::new();
+    for i in &fleet {
+        let (b, reached, during_probe) = (i.breaker.clone(), reached.clone(), during_probe.clone());
+        callers.push(tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(8);
+            while tokio::time::Instant::now() < deadline && during_probe.load(SeqCst) == u64::MAX {
+                let _ = b
+                    .call(|| async {
+                        if reached.fetch_add(1, SeqCst) == 0 {
+                            tokio::time::sleep(Duration::from_millis(500)).await;
+                            during_probe.store(reached.load(SeqCst), SeqCst);
+                        }
+                        Ok::<_, &str>(())
+                    })
+                    .await;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }));
+    }
+    for c in callers {
+        c.await.unwrap();
+    }
+    assert_eq!(
+        during_probe.load(SeqCst),
+        1,
+        "exactly one call reached the dependency while the fleet's probe ran"
+    );
+    until(
+        "the verdict closes all three",
+        Duration::from_secs(5),
+        || fleet.iter().all(|i| i.state() == State::Closed),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_probe_holder_that_dies_hands_over_once_its_lease_runs_out() {
+    let Some(redis) = Redis::start() else { return };
+    let lease = Duration::from_secs(1);
+    let mut fleet = three(
+        &redis.url(),
+        "holder-dies",
+        "db",
+        &config(Duration::from_millis(500), lease),
+        1,
+    )
+    .await;
+    connected(&fleet).await;
+    for _ in 0..2 {
+        let _ = fail(&fleet[0].breaker).await;
+    }
+    until("all three open", Duration::from_secs(10), || {
+        fleet.iter().all(|i| i.state() == State::Open)
+    })
+    .await;
+    // The holder's breaker half-opens (its turn to probe); the others stay open.
+    until("one instance half-opens", Duration::from_secs(10), || {
+        fleet.iter().any(|i| i.state() == State::HalfOpen)
+    })
+    .await;
+    let holder = fleet
+        .iter()
+        .position(|i| i.state() == State::HalfOpen)
+        .unwrap();
+    let others: Vec<usize> = (0..3).filter(|&k| k != holder).collect();
+    assert!(
+        others.iter().all(|&k| fleet[k].state() == State::Open),
+        "one probe at a time"
+    );
+    // The holder dies mid-probe: its fleet stops and its verdict never comes.
+    let _permit = fleet[holder]
+        .breaker
+        .try_acquire()
+        .expect("the holder's probe");
+    fleet[holder].fleet.take().unwrap().shutdown().await;
+
+    let took = until("another instance probes", Duration::from_secs(10), || {
+        others.iter().any(|&k| fleet[k].state() == State::HalfOpen)
+    })
+    .await;
+    assert!(took >= lease / 2, "not before the lease runs out: {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_fleet_probe_reopens_all_and_each_round_has_one_probe() {
+    let Some(redis) = Redis::start() else { return };
+    let reset = Duration::from_millis(600);
+    let fleet = three(
+        &redis.url(),
+        "reopen",
+        "db",
+        &config(reset, Duration::from_secs(30)),
+        1,
+    )
+    .await;
+    connected(&fleet).await;
+    for _ in 0..2 {
+        let _ = fail(&fleet[0].breaker).await;
+    }
+    until("all three open", Duration::from_secs(10), || {
+        fleet.iter().all(|i| i.state() == State::Open)
+    })
+    .await;
+
+    // The dependency stays down; every instance calls every 5 ms for 4 s. Each probe the
+    // fleet lets through fails and re-opens every instance for another reset timeout.
+    let start = tokio::time::Instant::now();
+    let probes = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut callers = Vec::new();
+    for i in &fleet {
+        let (b, probes) = (i.breaker.clone(), probes.clone());
+        callers.push(tokio::spawn(async move {
+            let mut closed = false;
+            while start.elapsed() < Duration::from_secs(4) {
+                let _ = b
+                    .call(|| async {
+                        probes.lock().unwrap().push(start.elapsed());
+                        Err::<(), _>("still down")
+                    })
+                    .await;
+                closed |= b.state() == State::Closed;
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            closed
+        }));
+    }
+    for c in callers {
+        assert!(!c.await.unwrap(), "no instance closed on a failed probe");
+    }
+    let probes = probes.lock().unwrap().clone();
+    assert!(
+        probes.len() >= 2,
+        "the fleet probed again after a failed probe: {probes:?}"
+    );
+    for pair in probes.windows(2) {
+        // One probe per round: the next comes a whole open period later (less rounding).
+        assert!(
+            pair[1] - pair[0] >= reset - Duration::from_millis(20),
+            "two probes in one round: {probes:?}"
+        );
+    }
+}

@@ -1,0 +1,146 @@
+//! Fleet mode: three instances of one service share the breaker `payments` through a local
+//! Redis. They trip together, probe once for the whole fleet, and recover together.
+//!
+//! Start a Redis and run it:
+//!
+//! ```sh
+//! redis-server --port 6379 --save "" --appendonly no &
+//! cargo run --example fleet --features fleet            # REDIS_URL overrides the address
+//! ```
+//!
+//! The three instances are three registries in one process, each with its own fleet, as
+//! three pods would be. Only instance `a` sees the payments service fail; `b` and `c` open
+//! with it. When the open period is over, one instance probes while the others keep
+//! rejecting, and its verdict closes all three.
+
+use breaker_runtime::fleet::Fleet;
+use breaker_runtime::{BreakerConfig, CircuitBreaker, Registry, State};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Whether the payments service is down, and how many calls reached it.
+static DOWN: AtomicBool = AtomicBool::new(true);
+static REACHED: AtomicU32 = AtomicU32::new(0);
+
+async fn pay(breaker: &CircuitBreaker) -> Result<(), breaker_runtime::CallError<&'static str>> {
+    breaker
+        .call(|| async {
+            REACHED.fetch_add(1, SeqCst);
+            if DOWN.load(SeqCst) {
+                Err("payments: connection refused")
+            } else {
+                Ok(())
+            }
+        })
+        .await
+}
+
+struct Instance {
+    id: &'static str,
+    breaker: Arc<CircuitBreaker>,
+    fleet: Fleet,
+}
+
+fn states(instances: &[Instance]) -> String {
+    let s: Vec<String> = instances
+        .iter()
+        .map(|i| format!("{}={:?}", i.id, i.breaker.state()))
+        .collect();
+    s.join(" ")
+}
+
+async fn wait_for(instances: &[Instance], what: &str, cond: impl Fn(&[Instance]) -> bool) {
+    let start = Instant::now();
+    while !cond(instances) {
+        if start.elapsed() > Duration::from_secs(15) {
+            eprintln!("gave up waiting for: {what} ({})", states(instances));
+            std::process::exit(1);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    println!(
+        "{:>6} ms  {what}: {}",
+        start.elapsed().as_millis(),
+        states(instances)
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    tracing_subscriber::fmt().with_target(false).init();
+    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    let config = BreakerConfig::builder()
+        .failure_threshold(3)
+        .reset_timeout(Duration::from_secs(2))
+        .success_threshold(1)
+        .half_open_max_calls(1)
+        .build();
+
+    let mut instances = Vec::new();
+    for id in ["a", "b", "c"] {
+        // Fleet::start wants a registry that lives as long as the program, as the global one.
+        let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+        let breaker = registry.get_or_create("payments", config.clone());
+        let fleet = Fleet::builder(url.as_str())
+            .namespace("fleet-example")
+            .instance_id(id)
+            .sync_interval(Duration::from_millis(100))
+            .share(["payments"])
+            .start(registry)
+            .await
+            .expect("a good Redis URL");
+        instances.push(Instance { id, breaker, fleet });
+    }
+    let start = Instant::now();
+    while !instances.iter().all(|i| i.fleet.status().connected) {
+        if start.elapsed() > Duration::from_secs(3) {
+            eprintln!(
+                "no Redis answers at {url}: start one with `redis-server --port 6379 --save \"\" --appendonly no`"
+            );
+            std::process::exit(1);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    println!("three instances in one fleet: {}", states(&instances));
+
+    // Trip together: only `a` calls the failing service.
+    for _ in 0..3 {
+        let _ = pay(&instances[0].breaker).await;
+    }
+    wait_for(&instances, "a opened; the fleet opened b and c", |i| {
+        i.iter().all(|i| i.breaker.state() == State::Open)
+    })
+    .await;
+    for i in &instances[1..] {
+        let err = pay(&i.breaker).await.unwrap_err();
+        println!("          {} rejects without calling: {err}", i.id);
+    }
+
+    // The service recovers. Every instance keeps calling; one probe goes through for all.
+    DOWN.store(false, SeqCst);
+    let before = REACHED.load(SeqCst);
+    let start = Instant::now();
+    while !instances.iter().all(|i| i.breaker.state() == State::Closed) {
+        if start.elapsed() > Duration::from_secs(15) {
+            eprintln!("the fleet did not recover: {}", states(&instances));
+            std::process::exit(1);
+        }
+        for i in &instances {
+            // Only the probe reaches the service until the verdict has closed every instance.
+            if i.breaker.state() != State::Closed {
+                let _ = pay(&i.breaker).await;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    println!(
+        "{:>6} ms  one probe ({} call reached the service), its verdict closed all: {}",
+        start.elapsed().as_millis(),
+        REACHED.load(SeqCst) - before,
+        states(&instances)
+    );
+    for i in instances {
+        i.fleet.shutdown().await;
+    }
+}
