@@ -7,38 +7,13 @@
 
 use breaker_runtime::config::{self, load_str_into, load_vars_into, unmatched_in};
 use breaker_runtime::{registry, BreakerConfig, Registry};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use common::logs::with_logs;
 
-/// What the subscriber wrote.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn take(&self) -> String {
-        String::from_utf8(std::mem::take(&mut *self.0.lock().unwrap())).unwrap()
-    }
-}
+mod common;
 
 #[test]
 fn typos_are_warned_about_at_load_and_listed() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_max_level(tracing::Level::WARN)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    with_logs(tracing::Level::WARN, |captured| {
         let r = Registry::new();
         r.get_or_create("orders.get", BreakerConfig::default());
         r.get_or_create("inventory", BreakerConfig::default());

@@ -1,10 +1,12 @@
 //! Each backoff, each manual control, and the registry's first-config-wins rule.
 
 use breaker_runtime::{registry, Backoff, BreakerConfig, CircuitBreaker, State};
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::advance;
+
+mod common;
+use common::logs::with_logs;
 
 /// Opens the breaker from half-open: one failing probe.
 fn fail_probe(b: &CircuitBreaker) {
@@ -190,34 +192,15 @@ async fn close_from_open_lets_calls_through_again() {
     assert_eq!(b.metrics().failures, 1, "close keeps the metrics");
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 fn the_first_config_wins_and_a_different_one_is_a_warning() {
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
+    let ((), logs) = with_logs(tracing::Level::TRACE, |captured| {
         let first = BreakerConfig::builder().failure_threshold(1).build();
         let a = registry().get_or_create("reg-first-wins", first.clone());
         let b = registry().get_or_create("reg-first-wins", first);
         assert!(Arc::ptr_eq(&a, &b));
         assert!(
-            logs.0.lock().unwrap().is_empty(),
+            captured.take().is_empty(),
             "the same config is no warning"
         );
 
@@ -231,7 +214,7 @@ fn the_first_config_wins_and_a_different_one_is_a_warning() {
             "threshold 1 from the first config applies"
         );
     });
-    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let text = logs.take();
     assert!(text.contains("WARN"), "{text}");
     assert!(text.contains("reg-first-wins"), "{text}");
     assert!(

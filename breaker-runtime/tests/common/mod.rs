@@ -5,6 +5,8 @@
 // warn about the rest.
 #![allow(dead_code)]
 
+pub mod logs;
+
 use breaker_runtime::{CallError, CircuitBreaker, State};
 
 /// The result of a protected call whose error is a `&str`.
