@@ -199,10 +199,7 @@ fn the_first_config_wins_and_a_different_one_is_a_warning() {
         let a = registry().get_or_create("reg-first-wins", first.clone());
         let b = registry().get_or_create("reg-first-wins", first);
         assert!(Arc::ptr_eq(&a, &b));
-        assert!(
-            captured.take().is_empty(),
-            "the same config is no warning"
-        );
+        assert!(captured.take().is_empty(), "the same config is no warning");
 
         let other = BreakerConfig::builder().failure_threshold(9).build();
         let c = registry().get_or_create("reg-first-wins", other);
