@@ -1,12 +1,13 @@
 //! Fleet mode: three instances of one service share the breaker `payments` through a local
 //! Redis. They trip together, probe once for the whole fleet, and recover together.
 //!
-//! Start a Redis and run it:
-//!
 //! ```sh
-//! redis-server --port 6379 --save "" --appendonly no &
-//! cargo run --example fleet --features fleet            # REDIS_URL overrides the address
+//! cargo run --example fleet --features fleet
 //! ```
+//!
+//! It starts a `redis-server` of its own (the Debian package `redis-server`) on a free port of
+//! 127.0.0.1, without persistence, and stops it at the end; with `REDIS_URL` set it uses that
+//! Redis instead.
 //!
 //! The three instances are three registries in one process, each with its own fleet, as
 //! three pods would be. Only instance `a` sees the payments service fail; `b` and `c` open
@@ -53,10 +54,12 @@ fn states(instances: &[Instance]) -> String {
 async fn wait_for(instances: &[Instance], what: &str, cond: impl Fn(&[Instance]) -> bool) {
     let start = Instant::now();
     while !cond(instances) {
-        if start.elapsed() > Duration::from_secs(15) {
-            eprintln!("gave up waiting for: {what} ({})", states(instances));
-            std::process::exit(1);
-        }
+        // A panic, not an exit: unwinding stops the Redis this example started.
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "gave up waiting for: {what} ({})",
+            states(instances)
+        );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     println!(
@@ -69,7 +72,15 @@ async fn wait_for(instances: &[Instance], what: &str, cond: impl Fn(&[Instance])
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt().with_target(false).init();
-    let url = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".into());
+    // Dropped at the end of `main`, which stops the server this example started.
+    let own_redis = match std::env::var("REDIS_URL") {
+        Ok(_) => None,
+        Err(_) => Some(OwnRedis::start()),
+    };
+    let url = match &own_redis {
+        Some(redis) => format!("redis://127.0.0.1:{}/", redis.port),
+        None => std::env::var("REDIS_URL").unwrap_or_default(),
+    };
     let config = BreakerConfig::builder()
         .failure_threshold(3)
         .reset_timeout(Duration::from_secs(2))
@@ -94,10 +105,9 @@ async fn main() {
     }
     let start = Instant::now();
     while !instances.iter().all(|i| i.fleet.status().connected) {
-        if start.elapsed() > Duration::from_secs(3) {
-            eprintln!(
-                "no Redis answers at {url}: start one with `redis-server --port 6379 --save \"\" --appendonly no`"
-            );
+        if start.elapsed() > Duration::from_secs(10) {
+            eprintln!("no Redis answers at {url}");
+            drop(own_redis);
             std::process::exit(1);
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -122,10 +132,12 @@ async fn main() {
     let before = REACHED.load(SeqCst);
     let start = Instant::now();
     while !instances.iter().all(|i| i.breaker.state() == State::Closed) {
-        if start.elapsed() > Duration::from_secs(15) {
-            eprintln!("the fleet did not recover: {}", states(&instances));
-            std::process::exit(1);
-        }
+        // A panic, not an exit: unwinding stops the Redis this example started.
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the fleet did not recover: {}",
+            states(&instances)
+        );
         for i in &instances {
             // Only the probe reaches the service until the verdict has closed every instance.
             if i.breaker.state() != State::Closed {
@@ -142,5 +154,40 @@ async fn main() {
     );
     for i in instances {
         i.fleet.shutdown().await;
+    }
+}
+
+/// A `redis-server` this example starts on a free port of 127.0.0.1 and stops when dropped.
+struct OwnRedis {
+    child: std::process::Child,
+    port: u16,
+}
+
+impl OwnRedis {
+    fn start() -> OwnRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|addr| addr.port())
+            .expect("127.0.0.1 has a free port");
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                eprintln!(
+                    "cannot start redis-server ({e}): install it (`apt-get install redis-server`), \
+                     or point REDIS_URL at a Redis"
+                );
+                std::process::exit(1);
+            });
+        OwnRedis { child, port }
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
