@@ -20,10 +20,10 @@ pub(crate) fn nothing<E>(_: &E, _: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 /// For [`call`](crate::CircuitBreaker::call) and
-/// [`call_sync`](crate::CircuitBreaker::call_sync), whose `E` need not be `Display`: the
-/// standard library's error types (`std::io::Error`, `String`, `&str`, boxed errors) are
-/// written with their `Display`; any other type has no text. Looked up only when a failure
-/// opens the breaker.
+/// [`call_sync`](crate::CircuitBreaker::call_sync) (and their `_classified` twins), whose
+/// `E` need not be `Display`: the standard library's error types (`std::io::Error`,
+/// `String`, `&str`, boxed errors) are written with their `Display`; any other type has no
+/// text. Looked up only when a failure opens the breaker.
 pub(crate) fn known_std<E: 'static>(err: &E, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     let any: &dyn std::any::Any = err;
     if let Some(e) = any.downcast_ref::<std::io::Error>() {
