@@ -359,9 +359,9 @@ fn metric_names_are_found_in_promql_and_nothing_else() {
 #[cfg(feature = "metrics")]
 mod exported {
     use super::*;
-    use breaker_runtime::metrics_export::{CALL_DURATION_SECONDS, DURATION_BUCKETS};
     use breaker_runtime::CircuitBreaker;
-    use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+    use common::prometheus::published;
+    use metrics_exporter_prometheus::PrometheusHandle;
     use std::sync::Arc;
 
     /// A Prometheus recorder set up as the README says (buckets for the duration histogram),
@@ -370,27 +370,13 @@ mod exported {
         name: &str,
         threshold: u32,
     ) -> (Arc<CircuitBreaker>, PrometheusHandle) {
-        breaker_runtime::metrics_export::record_durations(true);
-        let recorder = PrometheusBuilder::new()
-            .set_buckets_for_metric(
-                Matcher::Full(CALL_DURATION_SECONDS.into()),
-                DURATION_BUCKETS,
-            )
-            .unwrap()
-            .build_recorder();
-        let handle = recorder.handle();
+        let (recorder, handle) = common::prometheus::recorder();
         let breaker = metrics::with_local_recorder(&recorder, || {
             CircuitBreaker::builder(name)
                 .failure_threshold(threshold)
                 .build()
         });
         (breaker, handle)
-    }
-
-    /// What a scrape sees now: the counts published to the moment, rendered.
-    fn scrape(handle: &PrometheusHandle) -> String {
-        breaker_runtime::metrics_export::publish();
-        handle.render()
     }
 
     /// The samples of Prometheus text: (series as written, `name{labels}`, and value).
@@ -429,7 +415,7 @@ mod exported {
         succeed(&breaker, 1);
         fail(&breaker, 1);
         rejected(&breaker, 1);
-        samples(&scrape(&handle))
+        samples(&published(&handle))
             .into_iter()
             .map(|(series, _)| series.split('{').next().unwrap().to_owned())
             .collect()
@@ -457,11 +443,11 @@ mod exported {
         succeed(&breaker, 4);
         fail(&breaker, 1);
         succeed(&breaker, 1);
-        let before = scrape(&handle);
+        let before = published(&handle);
         succeed(&breaker, 2);
         fail(&breaker, 2);
         rejected(&breaker, 3);
-        let after = scrape(&handle);
+        let after = published(&handle);
 
         // Counters go up by the same step every minute, so a rate is that step per minute
         // whether the range includes its start (Prometheus 2) or not (3), and whatever

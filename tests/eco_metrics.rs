@@ -4,12 +4,10 @@
 
 mod common;
 
-use breaker_runtime::metrics_export::{CALL_DURATION_SECONDS, DURATION_BUCKETS};
 use breaker_runtime::{CallError, CircuitBreaker, State};
+use common::prometheus::{published, recorder};
 use common::value;
-use metrics_exporter_prometheus::{
-    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
-};
+use metrics_exporter_prometheus::PrometheusHandle;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,27 +18,6 @@ fn calls(text: &str, b: &str, outcome: &str) -> f64 {
         text,
         &format!(r#"breaker_calls_total{{{b},outcome="{outcome}"}}"#),
     )
-}
-
-/// A Prometheus recorder with the duration buckets, for breakers that record durations
-/// (every test here turns them on; `eco_metrics_default.rs` checks them off).
-fn recorder() -> (PrometheusRecorder, PrometheusHandle) {
-    breaker_runtime::metrics_export::record_durations(true);
-    let recorder = PrometheusBuilder::new()
-        .set_buckets_for_metric(
-            Matcher::Full(CALL_DURATION_SECONDS.into()),
-            DURATION_BUCKETS,
-        )
-        .unwrap()
-        .build_recorder();
-    let handle = recorder.handle();
-    (recorder, handle)
-}
-
-/// What a scrape sees: the counts published to the moment, then rendered.
-fn published(handle: &PrometheusHandle) -> String {
-    breaker_runtime::metrics_export::publish();
-    handle.render()
 }
 
 /// Serves the published counts at `GET /metrics` on 127.0.0.1, on a runtime of its own.

@@ -4,6 +4,8 @@
 // warn about the rest.
 #![allow(dead_code)]
 
+#[cfg(feature = "metrics")]
+pub mod prometheus;
 pub mod real_tool;
 pub mod sse;
 
