@@ -72,6 +72,10 @@ mod call;
 mod changes;
 mod clock;
 pub mod config;
+// Attached by fleet mode, asked by the admin router: fully used with both (said here, as for
+// `registry_join`).
+#[cfg_attr(not(all(feature = "fleet", feature = "axum")), allow(dead_code))]
+mod coordinator;
 mod counters;
 mod declared;
 mod error;

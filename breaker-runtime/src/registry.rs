@@ -43,6 +43,8 @@ pub struct Registry {
     /// The members of each live family, by family name, so that families of one name
     /// share them (see `family.rs`).
     pub(crate) families: Mutex<HashMap<String, std::sync::Weak<crate::family::Members>>>,
+    /// Fleets sharing this registry's breakers, for the admin router (see `coordinator.rs`).
+    pub(crate) coordinators: crate::coordinator::Coordinators,
 }
 
 /// What the registry's lock guards. Crate-visible for a config load (`config/reload.rs`),

@@ -37,7 +37,8 @@ async fn tiles(client: &Client) -> Vec<Value> {
                 name: text(".name"), state: text(".state"), computed: text(".computed"),
                 phase: text(".phase"), successes: text(".c-successes"),
                 failures: text(".c-failures"), rejected: text(".c-rejected"),
-                last: text(".last"), imgs: t.querySelectorAll("img").length,
+                last: text(".last"), fleet: text(".fleet"),
+                imgs: t.querySelectorAll("img").length,
             };
         });"#;
     match client

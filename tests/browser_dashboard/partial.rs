@@ -12,14 +12,19 @@ use breaker_runtime::Registry;
 use std::sync::Arc;
 
 /// What the hand-written stream sends: one complete-enough breaker, one with nothing but a
-/// name, one with values of the wrong kinds, and entries that are not breakers at all.
+/// name, one with values of the wrong kinds, entries that are not breakers at all, and the
+/// fleet link (fleet mode) of two breakers, one of them cut off from Redis.
 const EVENT: &str = r#"[
     {"name": "bare"},
     {"name": "odd", "state": "exploded", "metrics": {"failures": "many", "successes": 7},
-     "thresholds": "none", "last_transition": 5, "probes": [], "retry_after_ms": "soon"},
+     "thresholds": "none", "last_transition": 5, "probes": [], "retry_after_ms": "soon",
+     "fleet": "yes"},
     {"nope": 1}, null, 42,
     {"name": "whole", "state": "open", "retry_after_ms": 9000,
-     "metrics": {"successes": 1, "failures": 2, "ignored": 0, "rejected": 3, "timeouts": 0, "cancelled": 0}}
+     "metrics": {"successes": 1, "failures": 2, "ignored": 0, "rejected": 3, "timeouts": 0, "cancelled": 0},
+     "fleet": {"namespace": "checkout", "connected": false, "last_sync_ms": 4000, "errors": 9}},
+    {"name": "linked", "state": "closed",
+     "fleet": {"namespace": "<b>checkout</b>", "connected": true, "last_sync_ms": 20, "errors": 0}}
 ]"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,9 +80,9 @@ async fn missing_or_odd_fields_show_dashes_and_break_no_tile() {
         .await
         .unwrap();
 
-    let shown = eventually("three tiles", BOUND, || async {
+    let shown = eventually("four tiles", BOUND, || async {
         let tiles = tiles(&client).await;
-        (tiles.len() == 3).then_some(tiles)
+        (tiles.len() == 4).then_some(tiles)
     })
     .await;
     let by = |name: &str| shown.iter().find(|t| t["name"] == name).unwrap().clone();
@@ -101,5 +106,18 @@ async fn missing_or_odd_fields_show_dashes_and_break_no_tile() {
         .as_str()
         .unwrap()
         .starts_with("next probe in "));
+
+    // The fleet line: none without a link (or with a link of the wrong kind); a link cut off
+    // from Redis says so; names are text, not HTML (as HTML, `<b>…</b>` would not show).
+    assert_eq!((&bare["fleet"], &odd["fleet"]), (&"".into(), &"".into()));
+    assert_eq!(
+        whole["fleet"],
+        "fleet checkout: Redis unreachable, deciding alone"
+    );
+    let linked = by("linked");
+    assert_eq!(
+        linked["fleet"],
+        "fleet <b>checkout</b>: linked (open, close and reset act fleet-wide)"
+    );
     client.close().await.unwrap();
 }

@@ -1,15 +1,16 @@
 //! `GET /breakers/{name}`: a breaker's snapshot with its settings, each with its source.
 
+use super::fleet_link::Entry;
+use super::AdminRouter;
 use crate::breaker::CircuitBreaker;
 use crate::registry::Registry;
-use crate::snapshot::BreakerSnapshot;
 use serde::Serialize;
 
 /// `GET /breakers/{name}`: the snapshot, and each setting's value and source.
 #[derive(Serialize)]
 pub(super) struct Detail {
     #[serde(flatten)]
-    snapshot: BreakerSnapshot,
+    entry: Entry,
     settings: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -41,10 +42,10 @@ fn settings_of(
 }
 
 impl Detail {
-    pub(super) fn of(registry: &Registry, b: &CircuitBreaker) -> Detail {
+    pub(super) fn of(admin: &AdminRouter, b: &CircuitBreaker) -> Detail {
         Detail {
-            settings: settings_of(registry, b),
-            snapshot: b.snapshot(),
+            settings: settings_of(&admin.registry, b),
+            entry: Entry::of(admin, b.snapshot()),
         }
     }
 }

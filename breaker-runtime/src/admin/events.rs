@@ -72,7 +72,8 @@ impl Hub {
 fn snapshot_json(admin: &AdminRouter) -> Arc<str> {
     // Serializing plain data (strings, numbers, enums) cannot fail; "[]" keeps the stream
     // well-formed if it ever did.
-    Arc::from(serde_json::to_string(&admin.registry.snapshot()).unwrap_or_else(|_| "[]".into()))
+    let entries = super::fleet_link::Entry::all(admin);
+    Arc::from(serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into()))
 }
 
 /// The hub's task: publishes a snapshot after each transition (coalesced) and each refresh,

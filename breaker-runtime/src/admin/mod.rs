@@ -3,13 +3,22 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `GET /breakers` | `200`, every breaker's [`BreakerSnapshot`] as a JSON array, sorted by name |
+//! | `GET /breakers` | `200`, every breaker's [`BreakerSnapshot`](crate::BreakerSnapshot) as a JSON array, sorted by name |
 //! | `GET /breakers/{name}` | `200`, that breaker's snapshot, with `settings`: each setting's `value` and its `source` (`default`, `file`, `code` or `env`; see [`Registry::setting_sources`]) |
 //! | `POST /breakers/{name}/{action}` | `200`, the snapshot after the action: `open` ([`force_open`](CircuitBreaker::force_open)), `close`, `disable`, `metrics_only` or `reset` |
 //! | `GET /health` | `200` with `"status": "ok"`, or `503` with `"status": "unavailable"` while a breaker marked [critical](AdminRouter::critical) is open or forced open |
 //! | `POST /config/reload` | with the `config` feature and a [config file](AdminRouter::config_file): reloads it (breakers keep their state); `200` with `{"reloaded": path, "unmatched": [names no breaker has]}`, or `422` with the load's error, which changes no breaker |
 //! | `GET /events` | `text/event-stream`: each event's data is the JSON array `GET /breakers` answers, sent on connect, then on every change, at most every 250 ms (a transition within 250 ms, new counts within a second), with a heartbeat comment every 15 s ([`heartbeat`](AdminRouter::heartbeat)) |
 //! | `GET /dashboard` | a self-contained HTML page that shows every breaker live, fed by `/events`; see [Dashboard](self#dashboard) |
+//!
+//! With fleet mode (feature `fleet`: a `breaker_runtime::fleet::Fleet` started over this
+//! router's registry), every snapshot of a breaker the fleet shares carries
+//! `"fleet": {"namespace", "connected", "last_sync_ms", "errors"}`, the link to Redis that
+//! `Fleet::status` reports (`connected: false` means this instance decides alone for now),
+//! and `open`, `close` and `reset` on such a breaker are fleet-wide, as `Fleet::force_open`,
+//! `close` and `reset` are: here at once, on the other instances at their next sync.
+//! `disable` and `metrics_only` stay on this instance. Breakers no fleet shares answer as
+//! without fleet mode.
 //!
 //! Every error has a JSON body `{"error": "…"}`: an unknown breaker, an unknown action
 //! (whatever the method) or another path under `/breakers` (`/breakers/`,
@@ -83,8 +92,9 @@
 //! Gateway Timeout` for a `call_timeout`, and the inner error's own response otherwise.
 
 use crate::breaker::CircuitBreaker;
+use crate::coordinator::Control;
 use crate::registry::{registry, Registry};
-use crate::snapshot::{BreakerSnapshot, Health};
+use crate::snapshot::Health;
 use crate::state::State;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State as Shared};
@@ -100,6 +110,7 @@ use std::sync::Arc;
 mod dashboard;
 mod detail;
 mod events;
+mod fleet_link;
 mod guard;
 #[cfg(feature = "config")]
 mod reload;
@@ -426,8 +437,8 @@ fn find(admin: &AdminRouter, name: &str) -> Result<Arc<CircuitBreaker>, Box<Resp
     })
 }
 
-async fn list(Shared(admin): AdminState) -> Json<Vec<BreakerSnapshot>> {
-    Json(admin.registry.snapshot())
+async fn list(Shared(admin): AdminState) -> Json<Vec<fleet_link::Entry>> {
+    Json(fleet_link::Entry::all(&admin))
 }
 
 async fn show(Shared(admin): AdminState, path: Result<Path<String>, PathRejection>) -> Response {
@@ -436,7 +447,7 @@ async fn show(Shared(admin): AdminState, path: Result<Path<String>, PathRejectio
         Err(rejection) => return bad_path(rejection),
     };
     match find(&admin, &name) {
-        Ok(b) => Json(detail::Detail::of(&admin.registry, &b)).into_response(),
+        Ok(b) => Json(detail::Detail::of(&admin, &b)).into_response(),
         Err(response) => *response,
     }
 }
@@ -454,14 +465,16 @@ async fn act(
         Err(response) => return *response,
     };
     match action.as_str() {
-        "open" => breaker.force_open(),
-        "close" => breaker.close(),
+        "open" => fleet_link::control(&admin, &breaker, Control::ForceOpen),
+        "close" => fleet_link::control(&admin, &breaker, Control::Close),
+        "reset" => fleet_link::control(&admin, &breaker, Control::Reset),
+        // Not fleet-wide: an operator disables a breaker here, on the instance in front of
+        // them (the fleet has no such control).
         "disable" => breaker.disable(),
         "metrics_only" => breaker.metrics_only(),
-        "reset" => breaker.reset(),
         _ => return unknown_action(&action),
     }
-    Json(breaker.snapshot()).into_response()
+    Json(fleet_link::Entry::of(&admin, breaker.snapshot())).into_response()
 }
 
 #[derive(Serialize)]

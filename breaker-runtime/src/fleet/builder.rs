@@ -182,6 +182,10 @@ impl FleetBuilder {
             timeout,
         ));
         let task = runtime.spawn(Syncer::new(shared.clone(), Link::new(client, timeout)).run());
+        // The admin router finds the fleet through the registry (weakly held: a stopped
+        // fleet's handle and task drop it).
+        let coordinator: Arc<dyn crate::coordinator::Coordinator> = shared.clone();
+        registry.coordinators.attach(Arc::downgrade(&coordinator));
         Ok(Fleet::new(shared, task))
     }
 }

@@ -1,10 +1,10 @@
 //! [`Fleet`]: the running fleet's handle: its status, the fleet-wide controls, shutdown.
 
 use super::builder::FleetBuilder;
-use super::script::Event;
 use super::status::FleetStatus;
 use super::syncer::Shared;
-use std::sync::{Arc, PoisonError};
+use crate::coordinator::{Control, Coordinator};
+use std::sync::Arc;
 use tokio::task::JoinHandle;
 
 /// A running fleet: this instance's breakers shared with every other instance of the service
@@ -78,7 +78,7 @@ impl Fleet {
     /// # }
     /// ```
     pub fn force_open(&self, name: &str) {
-        self.control(name, Event::Force);
+        self.shared.control(name, Control::ForceOpen);
     }
 
     /// Closes the breaker `name` on every instance, as
@@ -91,7 +91,7 @@ impl Fleet {
     /// # }
     /// ```
     pub fn close(&self, name: &str) {
-        self.control(name, Event::Close);
+        self.shared.control(name, Control::Close);
     }
 
     /// Resets the breaker `name` on every instance, as
@@ -103,24 +103,7 @@ impl Fleet {
     /// # }
     /// ```
     pub fn reset(&self, name: &str) {
-        self.control(name, Event::Reset);
-    }
-
-    fn control(&self, name: &str, event: Event) {
-        if let Some(b) = self.shared.registry.get(name) {
-            match event {
-                Event::Force => b.force_open(),
-                Event::Reset => b.reset(),
-                _ => b.close(),
-            }
-        }
-        if self.shared.shares(name) {
-            self.shared
-                .controls
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .insert(name.to_owned(), event);
-        }
+        self.shared.control(name, Control::Reset);
     }
 
     /// Stops the syncer and waits for it to finish. The breakers stay as they are and go on

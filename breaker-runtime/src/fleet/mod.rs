@@ -42,6 +42,7 @@
 //! ```
 
 mod builder;
+mod coordinate;
 mod error;
 mod handle;
 mod link;

@@ -5,6 +5,8 @@
 //! generous bound; the bounds the contract promises ("within two sync intervals") are
 //! asserted separately, with a margin for a loaded machine.
 
+#[cfg(feature = "axum")]
+mod admin;
 mod chaos;
 mod controls;
 mod fenced;

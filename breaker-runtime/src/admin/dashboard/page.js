@@ -82,7 +82,21 @@ function render(t, s) {
     ? "last change: " + (typeof last.reason === "string" ? last.reason.replace(/_/g, " ") : "–") + ", " + ago(last.ms_ago)
     : "last change: –";
   t.q(".cause").textContent = typeof s.open_cause === "string" ? "cause: " + s.open_cause : "";
+  fleet(t, s.fleet);
   phase(t);
+}
+
+// Shared by a fleet (fleet mode): its namespace, and whether this instance reaches Redis or
+// decides alone for now. Nothing for a breaker no fleet shares.
+function fleet(t, f) {
+  const line = t.q(".fleet");
+  const linked = f && typeof f === "object";
+  line.classList.toggle("alone", linked && f.connected === false);
+  if (!linked) { line.textContent = ""; return; }
+  const name = "fleet " + (typeof f.namespace === "string" ? f.namespace : "–");
+  line.textContent = f.connected === false
+    ? name + ": Redis unreachable, deciding alone"
+    : name + ": linked (open, close and reset act fleet-wide)";
 }
 
 // What opens the breaker, in words: "opens at 5 failures in a row, 50% failures (10 calls)".
