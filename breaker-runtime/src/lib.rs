@@ -55,7 +55,8 @@
 //!
 //! `macros` (default), `test-util`, `serde` (snapshots serialize), `config`, `yaml` (YAML
 //! config files; turns on `config`), `metrics`, `tower`, `axum`, `fleet` (breakers shared
-//! by every instance of a service through Redis: `breaker_runtime::fleet`).
+//! by every instance of a service through Redis: `breaker_runtime::fleet`), `rustls` (fleet
+//! mode over TLS, `rediss://`).
 
 // docs.rs builds with `--cfg docsrs` (see `[package.metadata.docs.rs]`): each feature-gated
 // item then says which feature it needs.

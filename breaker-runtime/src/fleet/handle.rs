@@ -41,7 +41,9 @@ impl std::fmt::Debug for Shared {
 }
 
 impl Fleet {
-    /// Starts describing a fleet whose Redis is at `url` (`redis://[:password@]host[:port][/db]`).
+    /// Starts describing a fleet whose Redis is at `url` (`redis://[:password@]host[:port][/db]`;
+    /// with the feature `rustls`, `rediss://…` for TLS, which without it
+    /// [`start`](FleetBuilder::start) refuses as a bad URL).
     ///
     /// ```
     /// let builder = breaker_runtime::fleet::Fleet::builder("redis://127.0.0.1:6379/");
