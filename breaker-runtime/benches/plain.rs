@@ -9,9 +9,10 @@
 //!
 //! `cargo bench -p breaker-runtime --bench plain` prints the table; `scripts/bench-plain` runs
 //! it with and without the `metrics` feature (and with a Prometheus recorder) and prints
-//! every row side by side. Options: `--quick` (the short run CI makes), `--metrics-rows`
-//! (only the rows that matter for the `metrics` feature), `--prometheus` (install a
-//! Prometheus recorder first).
+//! every row side by side, then the fleet rows. Options: `--quick` (the short run CI makes),
+//! `--metrics-rows` (only the rows that matter for the `metrics` feature), `--prometheus`
+//! (install a Prometheus recorder first), `--fleet-rows` (with the `fleet` feature: a closed
+//! call and a rejection with fleet mode off and on, see `fleet_rows`).
 
 mod common;
 
@@ -290,6 +291,85 @@ fn metrics_rows(t: &Table) {
     );
 }
 
+/// A closed call and a rejection on breakers of a registry no fleet shares, then on breakers
+/// of a registry whose fleet shares them and syncs every 250 ms (the default) with a
+/// `redis-server` this benchmark starts on a free port of 127.0.0.1 (or, without one, a port
+/// where nothing listens: the syncer then fails every sync, which costs the calls nothing
+/// either). The call path is meant to be the same: the two rows should read alike.
+#[cfg(feature = "fleet")]
+fn fleet_rows(t: &Table) {
+    use breaker_runtime::{BreakerConfig, Registry};
+    let (runs, n) = (t.runs, t.n);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let server = std::process::Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .ok();
+    let redis = if server.is_some() {
+        "a live Redis"
+    } else {
+        "no Redis (`redis-server` not found)"
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let config = BreakerConfig::builder().failure_threshold(5).build();
+    let row = |label: &str, registry: &'static Registry| {
+        let closed = registry.get_or_create("fleet-closed", config.clone());
+        let open = registry.get_or_create("fleet-open", config.clone());
+        open.force_open();
+        t.row(
+            &format!("closed, {label}"),
+            &[
+                Some(measure(runs, n, |i| closed.call_sync(|| work(i)).is_ok())),
+                None,
+                None,
+            ],
+            "the same with fleet mode on as off",
+        );
+        t.row(
+            &format!("rejected (forced open), {label}"),
+            &[
+                Some(measure(runs, n, |i| open.call_sync(|| work(i)).is_ok())),
+                None,
+                None,
+            ],
+            "",
+        );
+    };
+    let alone: &'static Registry = Box::leak(Box::new(Registry::new()));
+    row("fleet mode off", alone);
+    let shared: &'static Registry = Box::leak(Box::new(Registry::new()));
+    shared.get_or_create("fleet-closed", config.clone());
+    shared.get_or_create("fleet-open", config.clone());
+    let fleet = runtime
+        .block_on(
+            breaker_runtime::fleet::Fleet::builder(format!("redis://127.0.0.1:{port}/"))
+                .namespace("bench")
+                .start(shared),
+        )
+        .expect("a good URL");
+    if server.is_some() {
+        let start = Instant::now();
+        while !fleet.status().connected && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    row(&format!("fleet mode on, {redis}"), shared);
+    runtime.block_on(fleet.shutdown());
+    if let Some(mut server) = server {
+        let _ = server.kill();
+        let _ = server.wait();
+    }
+}
+
 fn prometheus_requested() -> bool {
     std::env::args().any(|a| a == "--prometheus")
 }
@@ -310,6 +390,11 @@ fn main() {
     let t = Table { runs, n, bare };
     if args.iter().any(|a| a == "--metrics-rows") {
         metrics_rows(&t);
+        return;
+    }
+    #[cfg(feature = "fleet")]
+    if args.iter().any(|a| a == "--fleet-rows") {
+        fleet_rows(&t);
         return;
     }
     println!("{runs} runs of {n} calls each, best run; ns per call (ours: + over the bare call)\n");
