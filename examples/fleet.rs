@@ -6,14 +6,15 @@
 //! ```
 //!
 //! It starts a `redis-server` of its own (the Debian package `redis-server`) on a free port of
-//! 127.0.0.1, without persistence, and stops it at the end; with `REDIS_URL` set it uses that
-//! Redis instead.
+//! 127.0.0.1, without persistence (`breaker::redis_server`), and stops it at the end; with
+//! `REDIS_URL` set it uses that Redis instead.
 //!
 //! The three instances are three registries in one process, each with its own fleet, as
 //! three pods would be. Only instance `a` sees the payments service fail; `b` and `c` open
 //! with it. When the open period is over, one instance probes while the others keep
 //! rejecting, and its verdict closes all three.
 
+use breaker::redis_server::RedisServer;
 use breaker_runtime::fleet::Fleet;
 use breaker_runtime::{BreakerConfig, CircuitBreaker, Registry, State};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::SeqCst};
@@ -75,10 +76,16 @@ async fn main() {
     // Dropped at the end of `main`, which stops the server this example started.
     let own_redis = match std::env::var("REDIS_URL") {
         Ok(_) => None,
-        Err(_) => Some(OwnRedis::start()),
+        Err(_) => match RedisServer::start().await {
+            Ok(server) => Some(server),
+            Err(e) => {
+                eprintln!("cannot start redis-server ({e}); or point REDIS_URL at a Redis");
+                std::process::exit(1);
+            }
+        },
     };
     let url = match &own_redis {
-        Some(redis) => format!("redis://127.0.0.1:{}/", redis.port),
+        Some(redis) => redis.url(),
         None => std::env::var("REDIS_URL").unwrap_or_default(),
     };
     let config = BreakerConfig::builder()
@@ -154,40 +161,5 @@ async fn main() {
     );
     for i in instances {
         i.fleet.shutdown().await;
-    }
-}
-
-/// A `redis-server` this example starts on a free port of 127.0.0.1 and stops when dropped.
-struct OwnRedis {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl OwnRedis {
-    fn start() -> OwnRedis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .map(|addr| addr.port())
-            .expect("127.0.0.1 has a free port");
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                eprintln!(
-                    "cannot start redis-server ({e}): install it (`apt-get install redis-server`), \
-                     or point REDIS_URL at a Redis"
-                );
-                std::process::exit(1);
-            });
-        OwnRedis { child, port }
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

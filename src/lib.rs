@@ -2,8 +2,13 @@
 //! attribute, of the ecosystem integrations and the UI tests (`tests/`; the runtime's own
 //! integration tests live in `breaker-runtime/tests/`), and compiles the README's code blocks
 //! as doc tests so they stay true. With the feature `postgres`, [`postgres`] starts a real
-//! PostgreSQL for the PostgreSQL example and its test.
+//! PostgreSQL for the PostgreSQL example and its test; with `redis-server` (which `fleet` and
+//! `redis-cache` turn on), [`redis_server`] starts a real Redis for the fleet and Redis cache
+//! examples.
 #![doc = include_str!("../README.md")]
 
 #[cfg(feature = "postgres")]
 pub mod postgres;
+
+#[cfg(feature = "redis-server")]
+pub mod redis_server;
