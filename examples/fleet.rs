@@ -52,7 +52,12 @@ fn states(instances: &[Instance]) -> String {
     s.join(" ")
 }
 
-async fn wait_for(instances: &[Instance], what: &str, cond: impl Fn(&[Instance]) -> bool) {
+/// Waits until `cond` holds, prints the line, and says how long it took.
+async fn wait_for(
+    instances: &[Instance],
+    what: &str,
+    cond: impl Fn(&[Instance]) -> bool,
+) -> Duration {
     let start = Instant::now();
     while !cond(instances) {
         // A panic, not an exit: unwinding stops the Redis this example started.
@@ -68,6 +73,20 @@ async fn wait_for(instances: &[Instance], what: &str, cond: impl Fn(&[Instance])
         start.elapsed().as_millis(),
         states(instances)
     );
+    start.elapsed()
+}
+
+/// What the run showed, for `tests/eco_fleet.rs`.
+#[derive(Debug)]
+pub struct Report {
+    /// How long after `a`'s own open all three were open.
+    pub opened_in: Duration,
+    /// Calls that reached the payments service while `b` and `c` rejected theirs (none).
+    pub reached_while_open: u32,
+    /// Calls that reached the service from the recovery until all three closed: the one probe.
+    pub probe_calls: u32,
+    /// Every instance's state at the end.
+    pub end: Vec<State>,
 }
 
 #[tokio::main]
@@ -88,6 +107,16 @@ async fn main() {
         Some(redis) => redis.url(),
         None => std::env::var("REDIS_URL").unwrap_or_default(),
     };
+    run(&url).await;
+}
+
+/// Three instances against the Redis at `url`: they trip together, probe once, recover.
+///
+/// # Panics
+///
+/// When a step does not happen within 15 s (a panic, not an exit: unwinding stops the Redis
+/// the example started).
+pub async fn run(url: &str) -> Report {
     let config = BreakerConfig::builder()
         .failure_threshold(3)
         .reset_timeout(Duration::from_secs(2))
@@ -100,7 +129,7 @@ async fn main() {
         // Fleet::start wants a registry that lives as long as the program, as the global one.
         let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
         let breaker = registry.get_or_create("payments", config.clone());
-        let fleet = Fleet::builder(url.as_str())
+        let fleet = Fleet::builder(url)
             .namespace("fleet-example")
             .instance_id(id)
             .sync_interval(Duration::from_millis(100))
@@ -110,29 +139,25 @@ async fn main() {
             .expect("a good Redis URL");
         instances.push(Instance { id, breaker, fleet });
     }
-    let start = Instant::now();
-    while !instances.iter().all(|i| i.fleet.status().connected) {
-        if start.elapsed() > Duration::from_secs(10) {
-            eprintln!("no Redis answers at {url}");
-            drop(own_redis);
-            std::process::exit(1);
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    println!("three instances in one fleet: {}", states(&instances));
+    wait_for(&instances, "three instances in one fleet", |i| {
+        i.iter().all(|i| i.fleet.status().connected)
+    })
+    .await;
 
     // Trip together: only `a` calls the failing service.
     for _ in 0..3 {
         let _ = pay(&instances[0].breaker).await;
     }
-    wait_for(&instances, "a opened; the fleet opened b and c", |i| {
+    let opened_in = wait_for(&instances, "a opened; the fleet opened b and c", |i| {
         i.iter().all(|i| i.breaker.state() == State::Open)
     })
     .await;
+    let before = REACHED.load(SeqCst);
     for i in &instances[1..] {
         let err = pay(&i.breaker).await.unwrap_err();
         println!("          {} rejects without calling: {err}", i.id);
     }
+    let reached_while_open = REACHED.load(SeqCst) - before;
 
     // The service recovers. Every instance keeps calling; one probe goes through for all.
     DOWN.store(false, SeqCst);
@@ -153,13 +178,20 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    let probe_calls = REACHED.load(SeqCst) - before;
     println!(
-        "{:>6} ms  one probe ({} call reached the service), its verdict closed all: {}",
+        "{:>6} ms  one probe ({probe_calls} call reached the service), its verdict closed all: {}",
         start.elapsed().as_millis(),
-        REACHED.load(SeqCst) - before,
         states(&instances)
     );
+    let end = instances.iter().map(|i| i.breaker.state()).collect();
     for i in instances {
         i.fleet.shutdown().await;
+    }
+    Report {
+        opened_in,
+        reached_while_open,
+        probe_calls,
+        end,
     }
 }
