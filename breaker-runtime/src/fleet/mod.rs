@@ -14,7 +14,8 @@
 //! - **Probe once.** When the fleet's open period is over, one instance takes a probe lease
 //!   (lasting `half_open_timeout`) and half-opens; the others keep rejecting until its
 //!   verdict, which applies to all: close, or re-open with its backoff. If the holder dies,
-//!   the lease runs out and another instance probes.
+//!   or no call comes to it in time, the lease runs out and another instance probes (a
+//!   holder still alive gives its half-open up and waits with the others).
 //! - **One clock.** The script reads Redis's `TIME`; deadlines travel as milliseconds left.
 //! - **Fenced.** Every fleet state has a generation; a report decided on an older one
 //!   changes nothing, and so does an answer for a breaker that moved meanwhile.

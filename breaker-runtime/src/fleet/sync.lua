@@ -100,7 +100,7 @@ if state == 'closed' and span > 0 then
 end
 
 -- One probe for the fleet: once the open period is over, the first instance to ask owns it
--- until its verdict or until the lease runs out (its owner died).
+-- until its verdict or until the lease runs out (its owner died, or no call came to it).
 local holder, lease_left = 0, 0
 if state == 'open' and now >= untl then
   if wants then redis.call('SET', l, me, 'NX', 'PX', lease_ms) end

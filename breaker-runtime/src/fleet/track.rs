@@ -33,6 +33,8 @@ pub(super) struct Track {
     following: Option<u64>,
     /// It holds the probe lease and let its breaker half-open: its verdict is the fleet's.
     probing: bool,
+    /// Its last report carried its probe's verdict.
+    verdict_sent: bool,
     /// The generation of the breaker's own open already reported.
     reported: Option<u64>,
     /// The counts at the last report.
@@ -49,6 +51,7 @@ impl Track {
             known: None,
             following: None,
             probing: false,
+            verdict_sent: false,
             reported: None,
             base,
         }
@@ -59,6 +62,7 @@ impl Track {
     pub(super) fn resync(&mut self) {
         self.fleet_gen = None;
         self.probing = false;
+        self.verdict_sent = false;
         self.reported = None;
         self.base = self.breaker.outcomes();
     }
@@ -126,6 +130,7 @@ impl Track {
                 _ => return Event::None,
             };
             self.probing = false;
+            self.verdict_sent = true;
             self.following = None;
             return verdict;
         }
@@ -167,10 +172,17 @@ impl Track {
             self.known
                 .map_or(reply.generation, |k| k.max(reply.generation)),
         );
-        if new {
-            // A new fleet generation ends this instance's probing round: a verdict from it
-            // would be fenced off anyway.
+        // A new fleet generation ends this instance's probing round (a verdict from it would
+        // be fenced off anyway), and so does a lease that ran out before its verdict: no call
+        // came in time, or the probe outlived the lease and its verdict came too late (a
+        // verdict the fleet takes always makes a new generation). Another instance's turn:
+        // its half-open was the fleet's, so it follows the fleet again, closes with its
+        // close or waits open with the others.
+        let verdict_sent = std::mem::take(&mut self.verdict_sent);
+        let lost = reply.state == FleetState::Open && !reply.holder;
+        if (self.probing || verdict_sent) && (new || lost) {
             self.probing = false;
+            self.following = Some(pos.generation);
         }
         if new && reply.state != FleetState::Open {
             if reply.state == FleetState::Closed && self.following == Some(pos.generation) {
@@ -289,6 +301,62 @@ mod tests {
         assert!(b.call_sync(|| Ok::<_, &str>(())).is_ok());
         assert_eq!(b.state(), State::Closed);
         assert_eq!(t.report(b.position(), None).event, Event::Closed);
+    }
+
+    #[test]
+    fn a_holder_whose_lease_runs_out_before_its_verdict_waits_again() {
+        let b = breaker();
+        let mut t = Track::new(b.clone(), keys("ns", "track"));
+        t.apply(&reply(10, FleetState::Open, 5_000, false), HOLD, None);
+        t.apply(&reply(10, FleetState::Open, 0, true), HOLD, None);
+        assert_eq!(b.state(), State::HalfOpen, "its turn to probe");
+        assert_eq!(t.report(b.position(), None).event, Event::None);
+        // No call came; the lease is another instance's now.
+        let mut other = reply(10, FleetState::Open, 0, false);
+        other.lease_left_ms = 1_000;
+        t.apply(&other, HOLD, None);
+        assert_eq!(b.state(), State::Open, "its turn is over");
+        assert!(b.try_acquire().is_err(), "another instance probes");
+        // The other's probe closes the fleet: it closes here too.
+        t.apply(&reply(11, FleetState::Closed, 0, false), HOLD, None);
+        assert_eq!(b.state(), State::Closed);
+    }
+
+    #[test]
+    fn a_holder_closes_with_a_fleet_close_made_elsewhere() {
+        let b = breaker();
+        let mut t = Track::new(b.clone(), keys("ns", "track"));
+        t.apply(&reply(10, FleetState::Open, 5_000, false), HOLD, None);
+        t.apply(&reply(10, FleetState::Open, 0, true), HOLD, None);
+        assert_eq!(b.state(), State::HalfOpen, "its turn to probe");
+        // Its lease ran out and the next holder's probe closed the fleet before this
+        // instance saw its turn end.
+        t.apply(&reply(11, FleetState::Closed, 0, false), HOLD, None);
+        assert_eq!(
+            b.state(),
+            State::Closed,
+            "the fleet's verdict applies here too"
+        );
+    }
+
+    #[test]
+    fn a_holder_whose_verdict_comes_after_its_lease_waits_again() {
+        let b = breaker();
+        let mut t = Track::new(b.clone(), keys("ns", "track"));
+        t.apply(&reply(10, FleetState::Open, 5_000, false), HOLD, None);
+        t.apply(&reply(10, FleetState::Open, 0, true), HOLD, None);
+        // Its probe fails, but only after its lease ran out.
+        let _ = b.call_sync(|| Err::<(), _>("down"));
+        assert_eq!(b.state(), State::Open);
+        let r = t.report(b.position(), None);
+        assert!(matches!(r.event, Event::Reopened { .. }), "{r:?}");
+        // The fleet did not take it (no new generation): another instance probes now.
+        let mut other = reply(10, FleetState::Open, 0, false);
+        other.lease_left_ms = 1_000;
+        t.apply(&other, HOLD, None);
+        // It waits with the others, and closes with the other's verdict.
+        t.apply(&reply(11, FleetState::Closed, 0, false), HOLD, None);
+        assert_eq!(b.state(), State::Closed);
     }
 
     #[test]

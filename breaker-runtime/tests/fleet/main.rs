@@ -12,6 +12,7 @@ mod controls;
 mod fenced;
 mod optional;
 mod probe;
+mod processes;
 mod server;
 mod together;
 

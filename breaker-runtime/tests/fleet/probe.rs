@@ -1,5 +1,6 @@
 //! Probe once: when the fleet's open period is over, exactly one instance probes, and its
-//! verdict applies to all; a probe holder that dies hands over after the lease runs out.
+//! verdict applies to all; a probe holder that dies, or gets no call, hands over after the
+//! lease runs out.
 
 use crate::server::Redis;
 use crate::*;
@@ -124,6 +125,113 @@ async fn a_probe_holder_that_dies_hands_over_once_its_lease_runs_out() {
     })
     .await;
     assert!(took >= lease / 2, "not before the lease runs out: {took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_probe_holder_whose_lease_runs_out_waits_again_with_the_others() {
+    let Some(redis) = Redis::start() else { return };
+    let lease = Duration::from_secs(1);
+    let fleet = three(
+        &redis.url(),
+        "idle-holder",
+        "db",
+        &config(Duration::from_millis(500), lease),
+        1,
+    )
+    .await;
+    connected(&fleet).await;
+    for _ in 0..2 {
+        let _ = fail(&fleet[0].breaker).await;
+    }
+    until("one instance half-opens", Duration::from_secs(10), || {
+        fleet.iter().any(|i| i.state() == State::HalfOpen)
+    })
+    .await;
+    let first = fleet
+        .iter()
+        .position(|i| i.state() == State::HalfOpen)
+        .unwrap();
+    // No call comes to the holder: its lease runs out and another instance takes its turn.
+    until(
+        "another instance half-opens",
+        Duration::from_secs(10),
+        || (0..3).any(|k| k != first && fleet[k].state() == State::HalfOpen),
+    )
+    .await;
+    let next = (0..3)
+        .find(|&k| k != first && fleet[k].state() == State::HalfOpen)
+        .unwrap();
+    // The first holder gave its turn up: it rejects again, and waits for the fleet's verdict.
+    until(
+        "the idle holder waits again",
+        SYNC * 2 + Duration::from_millis(300),
+        || fleet[first].state() == State::Open,
+    )
+    .await;
+    assert!(
+        fleet[first].breaker.try_acquire().is_err(),
+        "one probe at a time: the idle holder's turn is over"
+    );
+    ok(&fleet[next].breaker)
+        .await
+        .expect("the new holder probes");
+    until(
+        "the verdict closes all three",
+        Duration::from_secs(5),
+        || fleet.iter().all(|i| i.state() == State::Closed),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_holder_whose_probe_outlives_its_lease_closes_with_the_next_holders_verdict() {
+    let Some(redis) = Redis::start() else { return };
+    let lease = Duration::from_secs(1);
+    // Syncs 300 ms apart: the lease ends between two of the holder's syncs, and its hung
+    // probe times out (half_open_timeout after its admission) before the next one, which
+    // then carries a verdict the fleet no longer takes from it.
+    let sync = Duration::from_millis(300);
+    let config = config(Duration::from_millis(500), lease);
+    let mut fleet = Vec::new();
+    for id in ["a", "b", "c"] {
+        let url = redis.url();
+        fleet.push(Instance::start_with(&url, "outlived", id, "db", config.clone(), 1, sync).await);
+    }
+    connected(&fleet).await;
+    for _ in 0..2 {
+        let _ = fail(&fleet[0].breaker).await;
+    }
+    until("one instance half-opens", Duration::from_secs(10), || {
+        fleet.iter().any(|i| i.state() == State::HalfOpen)
+    })
+    .await;
+    let first = fleet
+        .iter()
+        .position(|i| i.state() == State::HalfOpen)
+        .unwrap();
+    // Its probe hangs: no verdict within the lease.
+    let _hung = fleet[first]
+        .breaker
+        .try_acquire()
+        .expect("the holder's probe");
+    until(
+        "another instance half-opens",
+        Duration::from_secs(10),
+        || (0..3).any(|k| k != first && fleet[k].state() == State::HalfOpen),
+    )
+    .await;
+    let next = (0..3)
+        .find(|&k| k != first && fleet[k].state() == State::HalfOpen)
+        .unwrap();
+    ok(&fleet[next].breaker)
+        .await
+        .expect("the new holder probes");
+    until(
+        "the verdict closes all three",
+        Duration::from_secs(5),
+        || fleet.iter().all(|i| i.state() == State::Closed),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
