@@ -422,23 +422,8 @@ async fn wait_until_no_query_waits(
 
 #[tokio::main]
 async fn main() {
-    // Transitions are logged by the runtime: opening at WARN, closing at INFO. The pool and the
-    // client log the lost connections too (drop the filter to see them); the timeline keeps to
-    // the breaker's.
-    use tracing_subscriber::layer::SubscriberExt as _;
-    use tracing_subscriber::util::SubscriberInitExt as _;
-    use tracing_subscriber::Layer as _;
-    let breaker_only = tracing_subscriber::filter::Targets::new()
-        .with_target("breaker_runtime", tracing::Level::INFO);
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_target(false)
-                .without_time()
-                .compact()
-                .with_filter(breaker_only),
-        )
-        .init();
+    // Transitions are logged by the runtime: opening at WARN, closing at INFO.
+    breaker::logs::show_breaker_logs();
     if let Err(e) = run().await {
         eprintln!("error: {e}");
         std::process::exit(1);

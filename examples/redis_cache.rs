@@ -413,20 +413,7 @@ async fn wait_for_half_open(breaker: &breaker_runtime::CircuitBreaker) {
 async fn main() {
     // Transitions are logged by the runtime: opening at WARN, closing at INFO. The timeline
     // keeps to the breaker's.
-    use tracing_subscriber::layer::SubscriberExt as _;
-    use tracing_subscriber::util::SubscriberInitExt as _;
-    use tracing_subscriber::Layer as _;
-    let breaker_only = tracing_subscriber::filter::Targets::new()
-        .with_target("breaker_runtime", tracing::Level::INFO);
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_target(false)
-                .without_time()
-                .compact()
-                .with_filter(breaker_only),
-        )
-        .init();
+    breaker::logs::show_breaker_logs();
     if let Err(e) = run().await {
         eprintln!("error: {e}");
         std::process::exit(1);

@@ -4,8 +4,10 @@
 //! as doc tests so they stay true. With the feature `postgres`, [`postgres`] starts a real
 //! PostgreSQL for the PostgreSQL example and its test; with `redis-server` (which `fleet` and
 //! `redis-cache` turn on), [`redis_server`] starts a real Redis for the fleet and Redis cache
-//! examples.
+//! examples. [`logs`] shows the runtime's log lines beside an example's timeline.
 #![doc = include_str!("../README.md")]
+
+pub mod logs;
 
 #[cfg(feature = "postgres")]
 pub mod postgres;

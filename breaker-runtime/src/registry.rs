@@ -44,6 +44,8 @@ pub struct Registry {
     /// share them (see `family.rs`).
     pub(crate) families: Mutex<HashMap<String, std::sync::Weak<crate::family::Members>>>,
     /// Fleets sharing this registry's breakers, for the admin router (see `coordinator.rs`).
+    /// Read only by those two integrations: unread in a build with neither.
+    #[allow(dead_code)]
     pub(crate) coordinators: crate::coordinator::Coordinators,
 }
 
