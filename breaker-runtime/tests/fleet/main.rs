@@ -116,6 +116,17 @@ pub async fn until(what: &str, bound: Duration, mut cond: impl FnMut() -> bool) 
     }
 }
 
+/// Waits until an instance, other than `not`, half-opens (it took the fleet's probe lease);
+/// its index.
+pub async fn half_opened(fleet: &[Instance], not: Option<usize>) -> usize {
+    let find = || (0..fleet.len()).find(|&k| Some(k) != not && fleet[k].state() == State::HalfOpen);
+    until("an instance half-opens", Duration::from_secs(10), || {
+        find().is_some()
+    })
+    .await;
+    find().expect("one did")
+}
+
 /// Waits until every fleet has synced at least once.
 pub async fn connected(instances: &[Instance]) {
     until("every fleet connects", Duration::from_secs(10), || {

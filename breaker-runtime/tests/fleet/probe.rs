@@ -100,14 +100,7 @@ async fn a_probe_holder_that_dies_hands_over_once_its_lease_runs_out() {
     })
     .await;
     // The holder's breaker half-opens (its turn to probe); the others stay open.
-    until("one instance half-opens", Duration::from_secs(10), || {
-        fleet.iter().any(|i| i.state() == State::HalfOpen)
-    })
-    .await;
-    let holder = fleet
-        .iter()
-        .position(|i| i.state() == State::HalfOpen)
-        .unwrap();
+    let holder = half_opened(&fleet, None).await;
     let others: Vec<usize> = (0..3).filter(|&k| k != holder).collect();
     assert!(
         others.iter().all(|&k| fleet[k].state() == State::Open),
@@ -143,24 +136,9 @@ async fn an_idle_probe_holder_whose_lease_runs_out_waits_again_with_the_others()
     for _ in 0..2 {
         let _ = fail(&fleet[0].breaker).await;
     }
-    until("one instance half-opens", Duration::from_secs(10), || {
-        fleet.iter().any(|i| i.state() == State::HalfOpen)
-    })
-    .await;
-    let first = fleet
-        .iter()
-        .position(|i| i.state() == State::HalfOpen)
-        .unwrap();
+    let first = half_opened(&fleet, None).await;
     // No call comes to the holder: its lease runs out and another instance takes its turn.
-    until(
-        "another instance half-opens",
-        Duration::from_secs(10),
-        || (0..3).any(|k| k != first && fleet[k].state() == State::HalfOpen),
-    )
-    .await;
-    let next = (0..3)
-        .find(|&k| k != first && fleet[k].state() == State::HalfOpen)
-        .unwrap();
+    let next = half_opened(&fleet, Some(first)).await;
     // The first holder gave its turn up: it rejects again, and waits for the fleet's verdict.
     until(
         "the idle holder waits again",
@@ -201,28 +179,13 @@ async fn a_holder_whose_probe_outlives_its_lease_closes_with_the_next_holders_ve
     for _ in 0..2 {
         let _ = fail(&fleet[0].breaker).await;
     }
-    until("one instance half-opens", Duration::from_secs(10), || {
-        fleet.iter().any(|i| i.state() == State::HalfOpen)
-    })
-    .await;
-    let first = fleet
-        .iter()
-        .position(|i| i.state() == State::HalfOpen)
-        .unwrap();
+    let first = half_opened(&fleet, None).await;
     // Its probe hangs: no verdict within the lease.
     let _hung = fleet[first]
         .breaker
         .try_acquire()
         .expect("the holder's probe");
-    until(
-        "another instance half-opens",
-        Duration::from_secs(10),
-        || (0..3).any(|k| k != first && fleet[k].state() == State::HalfOpen),
-    )
-    .await;
-    let next = (0..3)
-        .find(|&k| k != first && fleet[k].state() == State::HalfOpen)
-        .unwrap();
+    let next = half_opened(&fleet, Some(first)).await;
     ok(&fleet[next].breaker)
         .await
         .expect("the new holder probes");
