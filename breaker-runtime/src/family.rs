@@ -46,6 +46,11 @@ use std::time::Duration;
 /// members in use, open members within their open period, half-open members asked for
 /// within `idle_after`, and members set by hand.
 ///
+/// When the last `Family` of a name goes (a `per_host` layer dropped, say), its members go
+/// with it, from the registry too, whatever their state, except those someone still holds
+/// and those set by hand: nobody can ask for the others any more. A family made later under
+/// the same name starts afresh.
+///
 /// With the `tower` feature, `CircuitBreakerLayer::per_host` keeps a family keyed by the
 /// host each request is for.
 ///
@@ -110,10 +115,37 @@ impl Member {
         !self.in_use() && matches!(self.breaker.state(), State::Closed | State::HalfOpen)
     }
 
+    /// An operator put it in a state of its own: such a member never leaves.
+    fn set_by_hand(&self) -> bool {
+        matches!(
+            self.breaker.state(),
+            State::ForcedOpen | State::Disabled | State::MetricsOnly
+        )
+    }
+
     /// May leave to make room in a full family, however recently asked for: closed, and
     /// nobody holds it.
     fn may_go_full(&self) -> bool {
         !self.in_use() && self.breaker.state() == State::Closed
+    }
+}
+
+impl Drop for Family<'_> {
+    fn drop(&mut self) {
+        // Another `Family` of this name shares the members: they stay for it. (One made
+        // while this one drops takes what is left, and makes the rest again on demand.)
+        if Arc::strong_count(&self.members) > 1 {
+            return;
+        }
+        let members = &mut *self.lock();
+        let gone: Vec<String> = members
+            .iter()
+            .filter(|(_, m)| !m.in_use() && !m.set_by_hand())
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in gone {
+            self.leave(members, &key);
+        }
     }
 }
 

@@ -249,3 +249,43 @@ async fn two_families_of_one_name_share_their_members_and_still_evict() {
         .family("edge-twin", config(MINUTE))
         .is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn when_the_last_family_of_a_name_goes_its_members_leave_the_registry() {
+    let registry = Registry::new();
+    let first = registry.family("gone", config(MINUTE));
+    let second = registry.family("gone", config(MINUTE));
+    for key in ["closed", "open", "half-open", "held", "forced", "disabled"] {
+        first.get(key);
+    }
+    fail(&first.get("open"));
+    fail(&first.get("half-open"));
+    advance(MINUTE).await;
+    assert_eq!(first.get("half-open").state(), State::HalfOpen);
+    let held = first.get("held");
+    first.get("forced").force_open();
+    first.get("disabled").disable();
+    let names = |registry: &Registry| {
+        let mut names = registry.names();
+        names.sort();
+        names
+    };
+
+    // Another family of the name still shares them: nothing leaves.
+    drop(first);
+    assert_eq!(names(&registry).len(), 6, "{:?}", names(&registry));
+    assert_eq!(second.len(), 6);
+
+    // The last one goes: only the held member and those set by hand stay.
+    drop(second);
+    assert_eq!(
+        names(&registry),
+        ["gone/disabled", "gone/forced", "gone/held"]
+    );
+    assert!(Arc::ptr_eq(&registry.get("gone/held").unwrap(), &held));
+
+    // A family made later under the name starts afresh, and finds what stayed.
+    let again = registry.family("gone", config(MINUTE));
+    assert_eq!(again.get("open").state(), State::Closed);
+    assert_eq!(again.get("forced").state(), State::ForcedOpen);
+}
