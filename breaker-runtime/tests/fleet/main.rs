@@ -12,6 +12,7 @@ mod controls;
 mod fenced;
 mod optional;
 mod probe;
+mod review;
 mod server;
 mod together;
 
