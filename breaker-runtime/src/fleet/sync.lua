@@ -59,8 +59,11 @@ elseif seen == gen then
       move('open', now + left, '')
       redis.call('DEL', w, o)
     end
-  elseif (ev == 'closed' or ev == 'reopen') and state == 'open' and redis.call('GET', l) == me then
-    -- The probe's verdict, from the lease's owner only.
+  elseif (ev == 'closed' or ev == 'reopen') and state == 'open'
+      and (redis.call('GET', l) or me) == me then
+    -- The probe's verdict, from the lease's owner only; or from the last owner once the
+    -- lease ran out with nobody taking it over (an idle prober's late verdict still counts:
+    -- no other probe ran).
     redis.call('DEL', l)
     if ev == 'closed' then
       move('closed', 0, '')

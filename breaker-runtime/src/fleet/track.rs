@@ -180,7 +180,29 @@ impl Track {
             self.following = None;
             return;
         }
-        if reply.state != FleetState::Open || self.probing {
+        if reply.state != FleetState::Open {
+            return;
+        }
+        let left = if reply.left_ms > 0 {
+            reply.left_ms
+        } else {
+            reply.lease_left_ms
+        };
+        // Never longer than the reset timeout in force, so `retry_after` keeps its promise;
+        // the hold is renewed every sync, so the cap costs nothing while the fleet probes.
+        let cap = ceil_ms(b.in_force().reset_timeout);
+        let until = left.saturating_add(hold_ms).min(cap.max(left));
+        if self.probing {
+            if !reply.holder && reply.lease_left_ms > 0 {
+                // Its lease ran out (it had nothing to probe with) and another instance took
+                // it: that one probes for the fleet now, and this one follows the fleet's
+                // open again, so that one probe runs at a time.
+                self.probing = false;
+                if let Some(gen) = b.open_remotely(pos.generation, until) {
+                    self.following = Some(gen);
+                    self.reported = Some(gen);
+                }
+            }
             return;
         }
         let follows = self.following == Some(pos.generation);
@@ -195,15 +217,6 @@ impl Track {
             }
             return;
         }
-        let left = if reply.left_ms > 0 {
-            reply.left_ms
-        } else {
-            reply.lease_left_ms
-        };
-        // Never longer than the reset timeout in force, so `retry_after` keeps its promise;
-        // the hold is renewed every sync, so the cap costs nothing while the fleet probes.
-        let cap = ceil_ms(b.in_force().reset_timeout);
-        let until = left.saturating_add(hold_ms).min(cap.max(left));
         if let Some(gen) = b.open_remotely(pos.generation, until) {
             self.following = Some(gen);
             self.reported = Some(gen);
