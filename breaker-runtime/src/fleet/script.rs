@@ -127,6 +127,9 @@ pub(super) struct Reply {
     pub(super) lease_left_ms: u64,
     /// The control that made this generation, if one did.
     pub(super) control: Option<Event>,
+    /// The state was made afresh (first use, expired, or Redis lost its keys): its
+    /// `Closed` is nobody's verdict.
+    pub(super) fresh: bool,
 }
 
 /// A breaker's state as the fleet keeps it.
@@ -152,6 +155,7 @@ impl Reply {
             left_ms,
             holder: holder == 1,
             lease_left_ms,
+            fresh: control == "fresh",
             control: match control.as_str() {
                 "force" => Some(Event::Force),
                 "close" => Some(Event::Close),

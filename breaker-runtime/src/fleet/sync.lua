@@ -12,7 +12,8 @@
 --       17 probe lease ms, 18 "1" if the instance waits to probe, 19 the channel that
 --       announces moves
 -- Returns: { generation, state, ms left open, 1 if the instance holds the lease,
---            ms left on the lease, the control that made this generation ("" if none) }
+--            ms left on the lease, the control that made this generation ("" if none,
+--            "fresh" for a state made afresh) }
 local s, w, o, l = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -27,9 +28,11 @@ local wants = ARGV[18] == '1'
 local gen = tonumber(redis.call('HGET', s, 'gen') or -1)
 if gen < 0 then
   -- A fresh state (first use, expired, or a Redis restarted empty) starts its generations at
-  -- Redis's clock, so that no generation an instance saw before comes round again.
+  -- Redis's clock, so that no generation an instance saw before comes round again. Its
+  -- 'closed' is nobody's verdict: 'fresh' tells instances following an open to report it
+  -- again rather than close.
   gen = now
-  redis.call('HSET', s, 'gen', gen, 'state', 'closed', 'until', 0, 'ctl', '')
+  redis.call('HSET', s, 'gen', gen, 'state', 'closed', 'until', 0, 'ctl', 'fresh')
 end
 local state = redis.call('HGET', s, 'state') or 'closed'
 local untl = tonumber(redis.call('HGET', s, 'until') or 0)

@@ -172,6 +172,15 @@ impl Track {
             // would be fenced off anyway.
             self.probing = false;
         }
+        if new && reply.fresh && self.following.is_some() {
+            // Redis lost the fleet's state (restarted empty, or the keys expired): nobody
+            // decided to close. The breaker keeps its open as its own and reports it again,
+            // so the fleet re-opens (min_instances permitting) instead of every instance
+            // closing at once with no probe.
+            self.following = None;
+            self.reported = None;
+            return;
+        }
         if new && reply.state != FleetState::Open {
             if reply.state == FleetState::Closed && self.following == Some(pos.generation) {
                 // The probe's verdict, taken elsewhere: closes here too.
@@ -245,6 +254,7 @@ mod tests {
             holder,
             lease_left_ms: 0,
             control: None,
+            fresh: false,
         }
     }
 
