@@ -8,6 +8,7 @@ use super::script::{Event, FleetState, Reply, Report, Rules};
 use crate::backoff::random_unit;
 use crate::breaker::CircuitBreaker;
 use crate::clock::ceil_ms;
+use crate::events::TransitionReason;
 use crate::remote::{Outcomes, Position};
 use crate::settings::Window;
 use crate::state::State;
@@ -119,6 +120,12 @@ impl Track {
         }
         if self.probing {
             let verdict = match pos.state {
+                // A hand's control on this instance (`CircuitBreaker::close`, `reset`,
+                // `open_for`) is no probe's verdict: it stays here, as on any other
+                // instance, and the lease runs out for another instance to probe.
+                State::Closed | State::Open if pos.reason == Some(TransitionReason::Manual) => {
+                    Event::None
+                }
                 State::Closed => Event::Closed,
                 State::Open if self.following != Some(pos.generation) => Event::Reopened {
                     left_ms: pos.left_ms,
@@ -324,5 +331,31 @@ mod tests {
         t.apply(&waiting, HOLD, None);
         assert_eq!(b.state(), State::Open);
         assert!(b.try_acquire().is_err(), "another instance probes");
+    }
+
+    #[test]
+    fn a_hand_close_of_the_lease_holder_is_no_verdict() {
+        let b = breaker();
+        let mut t = Track::new(b.clone(), keys("ns", "track"));
+        t.apply(&reply(10, FleetState::Open, 5_000, false), HOLD, None);
+        t.apply(&reply(10, FleetState::Open, 0, true), HOLD, None);
+        assert_eq!(b.state(), State::HalfOpen);
+        b.close();
+        assert_eq!(t.report(b.position(), None).event, Event::None);
+    }
+
+    #[test]
+    fn a_holder_whose_lease_another_took_stops_probing() {
+        let b = breaker();
+        let mut t = Track::new(b.clone(), keys("ns", "track"));
+        t.apply(&reply(10, FleetState::Open, 5_000, false), HOLD, None);
+        t.apply(&reply(10, FleetState::Open, 0, true), HOLD, None);
+        assert_eq!(b.state(), State::HalfOpen, "its turn to probe");
+        let mut taken = reply(10, FleetState::Open, 0, false);
+        taken.lease_left_ms = 1_000;
+        t.apply(&taken, HOLD, None);
+        assert_eq!(b.state(), State::Open, "another instance probes now");
+        assert!(b.try_acquire().is_err());
+        assert!(t.report(b.position(), None).wants_lease, "it waits for its turn again");
     }
 }

@@ -587,10 +587,9 @@ async fn a_holder_forced_open_locally_mid_probe_hands_the_probe_over() {
 // ---------------------------------------------------------------------------------------
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "BUG: CircuitBreaker::close on the lease holder is sent as a probe verdict and closes the whole fleet"]
 async fn a_holder_closed_by_hand_does_not_close_the_fleet_without_a_probe() {
     let Some(redis) = Redis::start() else { return };
-    let cfg = config(Duration::from_millis(300), Duration::from_secs(30));
+    let cfg = config(Duration::from_millis(300), Duration::from_millis(1500));
     let fleet = three(&redis.url(), "rv-closed-holder", "db", &cfg, 1).await;
     connected(&fleet).await;
     for _ in 0..2 {
@@ -617,6 +616,16 @@ async fn a_holder_closed_by_hand_does_not_close_the_fleet_without_a_probe() {
         others.iter().all(|&s| s == State::Open),
         "one instance's manual close closed the fleet: {others:?}"
     );
+    // The probe still comes: once the lease runs out another instance probes, and its
+    // verdict closes the fleet.
+    let others: Vec<usize> = (0..3).filter(|&k| k != holder).collect();
+    until("another instance probes and closes the fleet", Duration::from_secs(10), || {
+        for &k in &others {
+            let _ = fleet[k].breaker.call_sync(|| Ok::<_, &str>(()));
+        }
+        others.iter().all(|&k| fleet[k].state() == State::Closed)
+    })
+    .await;
 }
 
 // ---------------------------------------------------------------------------------------
