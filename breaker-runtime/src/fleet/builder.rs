@@ -55,7 +55,9 @@ impl FleetBuilder {
     }
 
     /// Keeps this service's breakers apart from other services' in the same Redis (default
-    /// `breaker`); every instance of one service gives the same.
+    /// `breaker`); every instance of one service gives the same. Not empty, and without `:`
+    /// (keys are `{namespace:name}:…`, and breaker names may hold one):
+    /// [`start`](Self::start) refuses it.
     ///
     /// ```
     /// let b = breaker_runtime::fleet::Fleet::builder("redis://127.0.0.1/").namespace("checkout");
@@ -153,6 +155,14 @@ impl FleetBuilder {
         }
         if self.namespace.is_empty() {
             return Err(FleetError::Invalid("namespace must not be empty".into()));
+        }
+        if self.namespace.contains(':') {
+            // Keys are `{namespace:name}:…`: namespace `a:b` with breaker `c` and namespace
+            // `a` with breaker `b:c` would share them.
+            return Err(FleetError::Invalid(format!(
+                "namespace must not contain ':' (its keys would mix with another namespace's): {:?}",
+                self.namespace
+            )));
         }
         let instance = self.instance.unwrap_or_else(default_instance);
         if instance.is_empty() {
