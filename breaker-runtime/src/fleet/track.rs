@@ -36,6 +36,8 @@ pub(super) struct Track {
     probing: bool,
     /// The generation of the breaker's own open already reported.
     reported: Option<u64>,
+    /// The breaker's generation while it is forced open by the fleet's force.
+    forced: Option<u64>,
     /// The counts at the last report.
     base: Outcomes,
 }
@@ -51,6 +53,7 @@ impl Track {
             following: None,
             probing: false,
             reported: None,
+            forced: None,
             base,
         }
     }
@@ -156,7 +159,6 @@ impl Track {
         let new = self.fleet_gen != Some(reply.generation);
         self.fleet_gen = Some(reply.generation);
         let b = &self.breaker;
-        let pos = b.position();
         let hold_ms = ceil_ms(hold);
         // A control is applied once, when its generation is newer than any this instance
         // saw: not again after a reconnect, and a close or reset made before the instance
@@ -174,6 +176,25 @@ impl Track {
             self.known
                 .map_or(reply.generation, |k| k.max(reply.generation)),
         );
+        if reply.state == FleetState::Forced {
+            let now = b.position();
+            if now.state == State::ForcedOpen {
+                self.forced = Some(now.generation);
+            }
+        } else if !reply.fresh {
+            // The fleet's force is over. If the control that ended it never reached this
+            // instance (a newer move superseded it before this instance's sync, or while it
+            // was cut off), the breaker still forced by it would stay forced for ever: it
+            // ends here too, and the breaker takes the fleet's state below. A force by hand
+            // since (a new generation) stays. (A fresh state is Redis's loss, not a close.)
+            if let Some(gen) = self.forced.take() {
+                let now = b.position();
+                if now.state == State::ForcedOpen && now.generation == gen {
+                    b.close();
+                }
+            }
+        }
+        let pos = b.position();
         if new {
             // A new fleet generation ends this instance's probing round: a verdict from it
             // would be fenced off anyway.

@@ -715,3 +715,56 @@ async fn calls_stay_fast_while_redis_is_paused_mid_probe() {
     }
     redis.signal("-CONT");
 }
+
+// ---------------------------------------------------------------------------------------
+// Controls: "act here at once and on every other instance at its next sync". A fleet-wide
+// close followed, before a slow instance's next sync, by an automatic open (the dependency
+// is still down): the slow instance never sees the close's generation, only the open's.
+// It must not stay forced open for ever.
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_close_superseded_before_a_slow_instance_syncs_still_ends_its_forced_open() {
+    let Some(redis) = Redis::start() else { return };
+    let ns = "rv-superseded";
+    let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
+    let slow =
+        Instance::start_with(&redis.url(), ns, "slow", "db", cfg.clone(), 1, Duration::from_secs(4))
+            .await;
+    let b = Instance::start(&redis.url(), ns, "b", "db", cfg.clone(), 1).await;
+    let c = Instance::start(&redis.url(), ns, "c", "db", cfg, 1).await;
+    until("every fleet connects", Duration::from_secs(10), || {
+        [&slow, &b, &c].iter().all(|i| i.fleet().status().connected)
+    })
+    .await;
+    b.fleet().force_open("db");
+    until("forced open everywhere", Duration::from_secs(10), || {
+        [&slow, &b, &c].iter().all(|i| i.state() == State::ForcedOpen)
+    })
+    .await;
+    // Right after the slow instance's sync: close, then c re-opens on its own failures.
+    let mark = Instant::now();
+    until("the slow instance syncs", Duration::from_secs(10), || {
+        slow.fleet()
+            .status()
+            .last_sync
+            .is_some_and(|ago| ago < mark.elapsed())
+    })
+    .await;
+    b.fleet().close("db");
+    until("c closes", Duration::from_secs(5), || c.state() == State::Closed).await;
+    for _ in 0..2 {
+        let _ = fail(&c.breaker).await;
+    }
+    until("the fleet opens", Duration::from_secs(5), || {
+        fleet_state(&redis, ns, "db").as_deref() == Some("open")
+    })
+    .await;
+    // It takes the fleet's state whole: open, as c is.
+    until(
+        "the slow instance leaves the fleet's old forced open for its open",
+        Duration::from_secs(15),
+        || slow.state() == State::Open,
+    )
+    .await;
+}
