@@ -131,7 +131,9 @@ impl FleetBuilder {
 
     /// Starts the fleet's syncer on the current tokio runtime and returns at once, without
     /// waiting for Redis: an unreachable Redis is no error, the breakers run alone until it
-    /// answers. Errs only for a bad URL or option, or outside a tokio runtime.
+    /// answers. Errs only for a bad URL or option, or outside a tokio runtime; sharing a
+    /// breaker that another running fleet of this registry shares under the same namespace
+    /// counts as a bad option (one process is one instance).
     ///
     /// ```no_run
     /// # #[tokio::main] async fn main() -> Result<(), breaker_runtime::fleet::FleetError> {
@@ -161,6 +163,23 @@ impl FleetBuilder {
             // `a` with breaker `b:c` would share them.
             return Err(FleetError::Invalid(format!(
                 "namespace must not contain ':' (its keys would mix with another namespace's): {:?}",
+                self.namespace
+            )));
+        }
+        // One process is one instance: a second fleet sharing a breaker of this registry
+        // under the same namespace would report its counts and opens twice (passing for two
+        // instances towards min_instances and minimum_calls).
+        let overlaps = registry.coordinators.any(|c| {
+            c.running()
+                && c.link().group == self.namespace
+                && match &self.share {
+                    Share::All => true,
+                    Share::Names(names) => names.iter().any(|n| c.coordinates(n)),
+                }
+        });
+        if overlaps {
+            return Err(FleetError::Invalid(format!(
+                "a running fleet of this registry already shares some of these breakers under namespace {:?}",
                 self.namespace
             )));
         }

@@ -153,7 +153,8 @@ impl Syncer {
             order.push((name.clone(), control));
         }
         if order.is_empty() {
-            return;
+            // Nothing to share yet: a PING still keeps the link, and `status()`, true.
+            pipe.cmd("PING").ignore();
         }
         let Some(raw) = self.link.round_trip(&pipe, &self.shared.status).await else {
             // Running alone now; the first answer after the link is back is taken whole.

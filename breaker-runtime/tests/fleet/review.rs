@@ -768,3 +768,85 @@ async fn a_close_superseded_before_a_slow_instance_syncs_still_ends_its_forced_o
     )
     .await;
 }
+
+// ---------------------------------------------------------------------------------------
+// `fleet.status()` "shows the link": a fleet with nothing to share yet (share_all over a
+// registry whose breakers come later, or a name not made yet) still has a link to Redis.
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_with_no_breaker_yet_shows_its_link() {
+    let Some(redis) = Redis::start() else { return };
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let fleet = Fleet::builder(redis.url())
+        .namespace("rv-empty-share")
+        .sync_interval(SYNC)
+        .share_all()
+        .start(registry)
+        .await
+        .unwrap();
+    until("the link shows as up", Duration::from_secs(5), || {
+        fleet.status().connected && fleet.status().last_sync.is_some()
+    })
+    .await;
+    fleet.shutdown().await;
+}
+
+// ---------------------------------------------------------------------------------------
+// min_instances counts "distinct instances". One process that starts two fleets on its
+// registry (a library and the application each start one, default instance ids) is one
+// instance: its one open must not pass for two.
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_process_with_two_fleets_is_not_two_instances() {
+    let Some(redis) = Redis::start() else { return };
+    let ns = "rv-twice";
+    let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let breaker = registry.get_or_create("db", cfg.clone());
+    let mut fleets = Vec::new();
+    for _ in 0..2 {
+        let started = Fleet::builder(redis.url())
+            .namespace(ns)
+            .sync_interval(SYNC)
+            .min_instances(2)
+            .share(["db"])
+            .start(registry)
+            .await;
+        match started {
+            Ok(f) => fleets.push(f),
+            // Refusing the second fleet keeps the promise too.
+            Err(breaker_runtime::fleet::FleetError::Invalid(_)) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    until("the fleets connect", Duration::from_secs(10), || {
+        fleets.iter().all(|f| f.status().connected)
+    })
+    .await;
+    let other = Instance::start(&redis.url(), ns, "other", "db", cfg, 2).await;
+    connected(std::slice::from_ref(&other)).await;
+    for _ in 0..2 {
+        let _ = fail(&breaker).await;
+    }
+    assert_eq!(breaker.state(), State::Open);
+    two_syncs(&other).await;
+    two_syncs(&other).await;
+    assert_eq!(
+        (fleet_state(&redis, ns, "db").as_deref(), other.state()),
+        (Some("closed"), State::Closed),
+        "one process's open passed for two instances"
+    );
+    // Once stopped, a fleet leaves its place to a new one.
+    for f in fleets {
+        f.shutdown().await;
+    }
+    let again = Fleet::builder(redis.url())
+        .namespace(ns)
+        .sync_interval(SYNC)
+        .share(["db"])
+        .start(registry)
+        .await;
+    assert!(again.is_ok(), "{again:?}");
+}
