@@ -45,6 +45,8 @@ pub(super) enum Event {
         left_ms: u64,
     },
     Force,
+    /// Its breaker is still forced by a fleet force Redis lost: the force again, fenced.
+    Reforce,
     Close,
     Reset,
 }
@@ -57,6 +59,7 @@ impl Event {
             Event::Closed => ("closed", 0),
             Event::Reopened { left_ms } => ("reopen", left_ms),
             Event::Force => ("force", 0),
+            Event::Reforce => ("reforce", 0),
             Event::Close => ("close", 0),
             Event::Reset => ("reset", 0),
         }

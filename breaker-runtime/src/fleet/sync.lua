@@ -4,7 +4,7 @@
 -- KEYS: 1 state (hash: gen, state, until, ctl), 2 window (hash: "<bucket>:c|f|s" -> count),
 --       3 opens (zset: instance -> when it last opened), 4 lease (string: the probe's owner)
 -- ARGV: 1 instance, 2 fleet generation the report was decided on, 3 event
---       ("" | open | closed | reopen | force | close | reset), 4 its milliseconds left,
+--       ("" | open | closed | reopen | force | reforce | close | reset), 4 its milliseconds left,
 --       5..7 successes, failures, slow calls since the last report, 8 minimum_calls,
 --       9 failure_rate, 10 slow_call_rate (-1: off), 11 window span ms (0: no window),
 --       12 bucket ms, 13 min_instances, 14 ms within which instances' opens count together,
@@ -47,7 +47,9 @@ local function move(to, u, why)
   redis.call('PUBLISH', ARGV[19], s)
 end
 
-if ev == 'force' then
+if ev == 'force' or (ev == 'reforce' and seen == gen and state == 'closed') then
+  -- 'reforce': an instance still forced by a force Redis lost (restarted empty) says it
+  -- again, fenced like a report so that it never undoes a control made since.
   move('forced', 0, 'force')
   redis.call('DEL', l)
 elseif ev == 'close' or ev == 'reset' then

@@ -38,6 +38,8 @@ pub(super) struct Track {
     reported: Option<u64>,
     /// The breaker's generation while it is forced open by the fleet's force.
     forced: Option<u64>,
+    /// Redis lost the fleet's force this breaker still holds: the next report says it again.
+    reforce: bool,
     /// The counts at the last report.
     base: Outcomes,
 }
@@ -54,6 +56,7 @@ impl Track {
             probing: false,
             reported: None,
             forced: None,
+            reforce: false,
             base,
         }
     }
@@ -102,6 +105,7 @@ impl Track {
     /// What to tell the fleet now; `control` is a fleet-wide control asked for this breaker.
     pub(super) fn report(&mut self, pos: Position, control: Option<Event>) -> Report {
         let now = self.breaker.outcomes();
+        let control = control.or(std::mem::take(&mut self.reforce).then_some(Event::Reforce));
         let report = Report {
             seen: self.fleet_gen.unwrap_or(0),
             event: control.unwrap_or_else(|| self.event(pos)),
@@ -195,6 +199,11 @@ impl Track {
             }
         }
         let pos = b.position();
+        if new && reply.fresh && pos.state == State::ForcedOpen && self.forced == Some(pos.generation)
+        {
+            // Redis lost the fleet's force (restarted empty): this instance says it again.
+            self.reforce = true;
+        }
         if new {
             // A new fleet generation ends this instance's probing round: a verdict from it
             // would be fenced off anyway.

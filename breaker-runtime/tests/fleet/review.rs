@@ -850,3 +850,82 @@ async fn one_process_with_two_fleets_is_not_two_instances() {
         .await;
     assert!(again.is_ok(), "{again:?}");
 }
+
+// ---------------------------------------------------------------------------------------
+// "a failover that loses writes loses at most the last syncs, which the next ones redo",
+// and "a forced open is a state": a fleet-wide force outlives a Redis restarted empty, so
+// an instance started afterwards joins it, as it would have before.
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_force_outlives_a_redis_restarted_empty() {
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
+    let ns = "rv-force-empty";
+    let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
+    let fleet = three(&redis.url(), ns, "db", &cfg, 1).await;
+    connected(&fleet).await;
+    fleet[0].fleet().force_open("db");
+    until("forced open everywhere", Duration::from_secs(5), || {
+        fleet.iter().all(|i| i.state() == State::ForcedOpen)
+    })
+    .await;
+    redis.kill();
+    until("every link is lost", Duration::from_secs(5), || {
+        fleet.iter().all(|i| !i.fleet().status().connected)
+    })
+    .await;
+    redis.restart();
+    until("the fleet's force is redone", Duration::from_secs(5), || {
+        fleet_state(&redis, ns, "db").as_deref() == Some("forced")
+    })
+    .await;
+    let late = Instance::start(&redis.url(), ns, "late", "db", cfg, 1).await;
+    until("the newcomer joins the force", Duration::from_secs(5), || {
+        late.state() == State::ForcedOpen
+    })
+    .await;
+    assert!(fleet.iter().all(|i| i.state() == State::ForcedOpen));
+}
+
+/// The script alone: a `reforce` (an instance repeating a force Redis lost) is fenced like a
+/// report, so a stale one never undoes a control made since.
+#[test]
+fn a_stale_reforce_moves_nothing() {
+    let Some(redis) = Redis::start() else { return };
+    let mut con = redis.client();
+    let run = |con: &mut redis::Connection, seen: u64, event: &str| -> (u64, String) {
+        let keys = ["state", "window", "opens", "lease"].map(|k| format!("{{rv-reforce:db}}:{k}"));
+        let r: (u64, String, u64, u64, u64, String) =
+            redis::Script::new(include_str!("../../src/fleet/sync.lua"))
+                .key(keys.as_slice())
+                .arg("a")
+                .arg(seen)
+                .arg(event)
+                .arg(0)
+                .arg([0, 0, 0].as_slice())
+                .arg(10)
+                .arg(-1)
+                .arg(-1)
+                .arg(0)
+                .arg(1)
+                .arg(1)
+                .arg(60_000)
+                .arg(1_000)
+                .arg(60_000)
+                .arg(60_000)
+                .arg("0")
+                .arg("breaker-fleet:rv-reforce")
+                .invoke(con)
+                .expect("the script runs");
+        (r.0, r.1)
+    };
+    let (g, state) = run(&mut con, 0, "");
+    assert_eq!(state, "closed");
+    // Someone closed since the state was fresh: a reforce decided on g is stale.
+    let (g1, _) = run(&mut con, g, "close");
+    assert_eq!(run(&mut con, g, "reforce"), (g1, "closed".to_owned()));
+    // On the current generation it forces.
+    assert_eq!(run(&mut con, g1, "reforce"), (g1 + 1, "forced".to_owned()));
+}
