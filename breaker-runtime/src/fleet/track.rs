@@ -199,7 +199,10 @@ impl Track {
             }
         }
         let pos = b.position();
-        if new && reply.fresh && pos.state == State::ForcedOpen && self.forced == Some(pos.generation)
+        if new
+            && reply.fresh
+            && pos.state == State::ForcedOpen
+            && self.forced == Some(pos.generation)
         {
             // Redis lost the fleet's force (restarted empty): this instance says it again.
             self.reforce = true;
@@ -386,6 +389,9 @@ mod tests {
         t.apply(&taken, HOLD, None);
         assert_eq!(b.state(), State::Open, "another instance probes now");
         assert!(b.try_acquire().is_err());
-        assert!(t.report(b.position(), None).wants_lease, "it waits for its turn again");
+        assert!(
+            t.report(b.position(), None).wants_lease,
+            "it waits for its turn again"
+        );
     }
 }

@@ -86,9 +86,11 @@ async fn an_idle_lease_holder_stops_probing_once_another_instance_holds_the_leas
     })
     .await;
     let first = half_open(&fleet)[0];
-    until("the lease passes to another instance", Duration::from_secs(10), || {
-        half_open(&fleet).iter().any(|&k| k != first)
-    })
+    until(
+        "the lease passes to another instance",
+        Duration::from_secs(10),
+        || half_open(&fleet).iter().any(|&k| k != first),
+    )
     .await;
     // One sync interval of overlap is tolerable; staying half-open is two probers.
     until(
@@ -120,27 +122,38 @@ async fn a_verdict_after_the_lease_ran_out_still_closes_the_fleet() {
         fleet_state(&redis, ns, "db").as_deref() == Some("open")
     })
     .await;
-    until("a holds the lease and half-opens", Duration::from_secs(10), || {
-        a.state() == State::HalfOpen && lease_held(&redis, ns, "db")
-    })
+    until(
+        "a holds the lease and half-opens",
+        Duration::from_secs(10),
+        || a.state() == State::HalfOpen && lease_held(&redis, ns, "db"),
+    )
     .await;
     until("the lease runs out", Duration::from_secs(10), || {
         !lease_held(&redis, ns, "db")
     })
     .await;
     // Traffic comes back; the dependency is healthy.
-    assert!(ok(&a.breaker).await.is_ok(), "a half-open breaker lets the probe in");
+    assert!(
+        ok(&a.breaker).await.is_ok(),
+        "a half-open breaker lets the probe in"
+    );
     assert_eq!(a.state(), State::Closed);
-    until("the verdict closes the fleet", Duration::from_secs(3), || {
-        fleet_state(&redis, ns, "db").as_deref() == Some("closed")
-    })
+    until(
+        "the verdict closes the fleet",
+        Duration::from_secs(3),
+        || fleet_state(&redis, ns, "db").as_deref() == Some("closed"),
+    )
     .await;
 
     // A new instance of the healthy service: its breaker has seen no failure.
     let b = Instance::start(&redis.url(), ns, "b", "db", cfg, 1).await;
     connected(std::slice::from_ref(&b)).await;
     two_syncs(&b).await;
-    assert_eq!(b.state(), State::Closed, "no failure anywhere, yet it opened");
+    assert_eq!(
+        b.state(),
+        State::Closed,
+        "no failure anywhere, yet it opened"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -309,9 +322,11 @@ async fn a_flushed_script_is_loaded_again() {
     for _ in 0..2 {
         let _ = fail(&fleet[0].breaker).await;
     }
-    until("all three open after SCRIPT FLUSH", Duration::from_secs(5), || {
-        fleet.iter().all(|i| i.state() == State::Open)
-    })
+    until(
+        "all three open after SCRIPT FLUSH",
+        Duration::from_secs(5),
+        || fleet.iter().all(|i| i.state() == State::Open),
+    )
     .await;
     until("every link is up", Duration::from_secs(5), || {
         fleet.iter().all(|i| i.fleet().status().connected)
@@ -421,9 +436,11 @@ async fn year_long_timeouts_still_sync() {
         let _ = fail(&i.breaker).await;
         let _ = ok(&i.breaker).await;
     }
-    until("the pooled window opens all three", Duration::from_secs(5), || {
-        fleet.iter().all(|i| i.state() == State::Open)
-    })
+    until(
+        "the pooled window opens all three",
+        Duration::from_secs(5),
+        || fleet.iter().all(|i| i.state() == State::Open),
+    )
     .await;
     assert!(fleet.iter().all(|i| i.fleet().status().errors == 0));
     fleet[2].fleet().close("db");
@@ -521,16 +538,22 @@ async fn a_breaker_made_again_while_shared_follows_the_fleet() {
     fleet[holder].breaker = fleet[holder].registry.get_or_create("db", cfg.clone());
     assert_eq!(fleet[holder].state(), State::Closed);
     // The new breaker follows the fleet's open, and the fleet's probe still comes.
-    until("a probe is let in somewhere", Duration::from_secs(10), || {
-        fleet.iter().any(|i| i.state() == State::HalfOpen)
-    })
+    until(
+        "a probe is let in somewhere",
+        Duration::from_secs(10),
+        || fleet.iter().any(|i| i.state() == State::HalfOpen),
+    )
     .await;
-    until("healthy traffic closes the whole fleet", Duration::from_secs(10), || {
-        for i in &fleet {
-            let _ = i.breaker.call_sync(|| Ok::<_, &str>(()));
-        }
-        fleet.iter().all(|i| i.state() == State::Closed)
-    })
+    until(
+        "healthy traffic closes the whole fleet",
+        Duration::from_secs(10),
+        || {
+            for i in &fleet {
+                let _ = i.breaker.call_sync(|| Ok::<_, &str>(()));
+            }
+            fleet.iter().all(|i| i.state() == State::Closed)
+        },
+    )
     .await;
 }
 
@@ -590,14 +613,22 @@ async fn a_holder_forced_open_locally_mid_probe_hands_the_probe_over() {
     let holder = half_open(&fleet)[0];
     fleet[holder].breaker.force_open();
     let others: Vec<usize> = (0..3).filter(|&k| k != holder).collect();
-    until("the others close on healthy traffic", Duration::from_secs(10), || {
-        for &k in &others {
-            let _ = fleet[k].breaker.call_sync(|| Ok::<_, &str>(()));
-        }
-        others.iter().all(|&k| fleet[k].state() == State::Closed)
-    })
+    until(
+        "the others close on healthy traffic",
+        Duration::from_secs(10),
+        || {
+            for &k in &others {
+                let _ = fleet[k].breaker.call_sync(|| Ok::<_, &str>(()));
+            }
+            others.iter().all(|&k| fleet[k].state() == State::Closed)
+        },
+    )
     .await;
-    assert_eq!(fleet[holder].state(), State::ForcedOpen, "a manual state stays");
+    assert_eq!(
+        fleet[holder].state(),
+        State::ForcedOpen,
+        "a manual state stays"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -639,12 +670,16 @@ async fn a_holder_closed_by_hand_does_not_close_the_fleet_without_a_probe() {
     // The probe still comes: once the lease runs out another instance probes, and its
     // verdict closes the fleet.
     let others: Vec<usize> = (0..3).filter(|&k| k != holder).collect();
-    until("another instance probes and closes the fleet", Duration::from_secs(10), || {
-        for &k in &others {
-            let _ = fleet[k].breaker.call_sync(|| Ok::<_, &str>(()));
-        }
-        others.iter().all(|&k| fleet[k].state() == State::Closed)
-    })
+    until(
+        "another instance probes and closes the fleet",
+        Duration::from_secs(10),
+        || {
+            for &k in &others {
+                let _ = fleet[k].breaker.call_sync(|| Ok::<_, &str>(()));
+            }
+            others.iter().all(|&k| fleet[k].state() == State::Closed)
+        },
+    )
     .await;
 }
 
@@ -728,9 +763,16 @@ async fn a_close_superseded_before_a_slow_instance_syncs_still_ends_its_forced_o
     let Some(redis) = Redis::start() else { return };
     let ns = "rv-superseded";
     let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
-    let slow =
-        Instance::start_with(&redis.url(), ns, "slow", "db", cfg.clone(), 1, Duration::from_secs(4))
-            .await;
+    let slow = Instance::start_with(
+        &redis.url(),
+        ns,
+        "slow",
+        "db",
+        cfg.clone(),
+        1,
+        Duration::from_secs(4),
+    )
+    .await;
     let b = Instance::start(&redis.url(), ns, "b", "db", cfg.clone(), 1).await;
     let c = Instance::start(&redis.url(), ns, "c", "db", cfg, 1).await;
     until("every fleet connects", Duration::from_secs(10), || {
@@ -739,7 +781,9 @@ async fn a_close_superseded_before_a_slow_instance_syncs_still_ends_its_forced_o
     .await;
     b.fleet().force_open("db");
     until("forced open everywhere", Duration::from_secs(10), || {
-        [&slow, &b, &c].iter().all(|i| i.state() == State::ForcedOpen)
+        [&slow, &b, &c]
+            .iter()
+            .all(|i| i.state() == State::ForcedOpen)
     })
     .await;
     // Right after the slow instance's sync: close, then c re-opens on its own failures.
@@ -752,7 +796,10 @@ async fn a_close_superseded_before_a_slow_instance_syncs_still_ends_its_forced_o
     })
     .await;
     b.fleet().close("db");
-    until("c closes", Duration::from_secs(5), || c.state() == State::Closed).await;
+    until("c closes", Duration::from_secs(5), || {
+        c.state() == State::Closed
+    })
+    .await;
     for _ in 0..2 {
         let _ = fail(&c.breaker).await;
     }
@@ -877,14 +924,18 @@ async fn a_fleet_force_outlives_a_redis_restarted_empty() {
     })
     .await;
     redis.restart();
-    until("the fleet's force is redone", Duration::from_secs(5), || {
-        fleet_state(&redis, ns, "db").as_deref() == Some("forced")
-    })
+    until(
+        "the fleet's force is redone",
+        Duration::from_secs(5),
+        || fleet_state(&redis, ns, "db").as_deref() == Some("forced"),
+    )
     .await;
     let late = Instance::start(&redis.url(), ns, "late", "db", cfg, 1).await;
-    until("the newcomer joins the force", Duration::from_secs(5), || {
-        late.state() == State::ForcedOpen
-    })
+    until(
+        "the newcomer joins the force",
+        Duration::from_secs(5),
+        || late.state() == State::ForcedOpen,
+    )
     .await;
     assert!(fleet.iter().all(|i| i.state() == State::ForcedOpen));
 }
