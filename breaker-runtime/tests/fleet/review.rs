@@ -980,3 +980,52 @@ fn a_stale_reforce_moves_nothing() {
     // On the current generation it forces.
     assert_eq!(run(&mut con, g1, "reforce"), (g1 + 1, "forced".to_owned()));
 }
+
+// ---------------------------------------------------------------------------------------
+// One breaker's script failing (a key of the wrong type: another program wrote it, an
+// operator's mistake) must not unshare the fleet's other breakers: each breaker is synced
+// by its own script.
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_breakers_failing_script_leaves_the_others_shared() {
+    let Some(redis) = Redis::start() else { return };
+    let ns = "rv-poison";
+    let cfg = BreakerConfig::builder().failure_threshold(2).build();
+    let _: () = redis
+        .client()
+        .set(format!("{{{ns}:bad}}:state"), "not a hash")
+        .unwrap();
+    let mut regs = Vec::new();
+    for id in ["a", "b"] {
+        let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+        registry.get_or_create("good", cfg.clone());
+        registry.get_or_create("bad", cfg.clone());
+        let fleet = Fleet::builder(redis.url())
+            .namespace(ns)
+            .instance_id(id)
+            .sync_interval(SYNC)
+            .share(["good", "bad"])
+            .start(registry)
+            .await
+            .unwrap();
+        regs.push((registry, fleet));
+    }
+    let here = regs[0].0.get("good").unwrap();
+    let there = regs[1].0.get("good").unwrap();
+    // Wait for both fleets to have tried a sync (connected or not).
+    until("both fleets tried a sync", Duration::from_secs(10), || {
+        regs.iter()
+            .all(|(_, f)| f.status().connected || f.status().errors > 0)
+    })
+    .await;
+    for _ in 0..2 {
+        let _ = fail(&here).await;
+    }
+    until(
+        "`good` opens on b despite `bad`",
+        Duration::from_secs(5),
+        || there.state() == State::Open,
+    )
+    .await;
+}
