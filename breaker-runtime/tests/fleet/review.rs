@@ -1029,3 +1029,76 @@ async fn one_breakers_failing_script_leaves_the_others_shared() {
     )
     .await;
 }
+
+// ---------------------------------------------------------------------------------------
+// Shutdown with Redis frozen (SIGSTOP): "fleet.shutdown().await" must not hang on it, and
+// the breakers go on alone.
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_does_not_wait_on_a_frozen_redis() {
+    let Some(redis) = Redis::start() else { return };
+    let mut i = Instance::start_with(
+        &redis.url(),
+        "rv-frozen-stop",
+        "a",
+        "db",
+        config(Duration::from_secs(30), Duration::from_secs(30)),
+        1,
+        Duration::from_millis(250),
+    )
+    .await;
+    connected(std::slice::from_ref(&i)).await;
+    redis.signal("-STOP");
+    let ((), took) = timed(i.fleet.take().unwrap().shutdown()).await;
+    redis.signal("-CONT");
+    assert!(took < Duration::from_secs(2), "shutdown took {took:?}");
+    assert!(ok(&i.breaker).await.is_ok());
+}
+
+// ---------------------------------------------------------------------------------------
+// The admin router: a fleet dropped (not shut down) shares nothing any more, so the
+// snapshot carries no "fleet" and controls act on this instance only.
+// ---------------------------------------------------------------------------------------
+
+#[cfg(feature = "axum")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_fleet_leaves_the_admin_router() {
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    use tower::ServiceExt;
+    let Some(redis) = Redis::start() else { return };
+    let cfg = BreakerConfig::builder().failure_threshold(5).build();
+    let [mut a, b, _c] = three(&redis.url(), "rv-admin-drop", "db", &cfg, 1).await;
+    connected(std::slice::from_ref(&a)).await;
+    let router = breaker_runtime::admin::AdminRouter::new(a.registry).into_router();
+    let ask = |method: Method, path: &str| {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
+        let router = router.clone();
+        async move {
+            let response = router.oneshot(request).await.unwrap();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            serde_json::from_slice::<serde_json::Value>(&body).unwrap()
+        }
+    };
+    let detail = ask(Method::GET, "/breakers/db").await;
+    assert_eq!(detail["fleet"]["namespace"], "rv-admin-drop", "{detail}");
+    drop(a.fleet.take());
+    let detail = ask(Method::GET, "/breakers/db").await;
+    assert!(detail.get("fleet").is_none(), "{detail}");
+    ask(Method::POST, "/breakers/db/open").await;
+    assert_eq!(a.state(), State::ForcedOpen);
+    two_syncs(&b).await;
+    two_syncs(&b).await;
+    assert_eq!(
+        b.state(),
+        State::Closed,
+        "a dropped fleet still sent a control"
+    );
+}
