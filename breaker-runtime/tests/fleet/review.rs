@@ -1102,3 +1102,40 @@ async fn a_dropped_fleet_leaves_the_admin_router() {
         "a dropped fleet still sent a control"
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Settings reloaded while shared (a config file reload on one instance shortens its reset
+// timeout): "Holding open": a breaker following the fleet's open stays open, renewed each
+// sync, "never past its reset timeout", so that the fleet's probe comes first.
+// ---------------------------------------------------------------------------------------
+
+#[cfg(feature = "config")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_shortening_the_reset_timeout_keeps_following_the_fleet() {
+    let Some(redis) = Redis::start() else { return };
+    let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
+    let fleet = three(&redis.url(), "rv-reload", "db", &cfg, 1).await;
+    connected(&fleet).await;
+    for _ in 0..2 {
+        let _ = fail(&fleet[0].breaker).await;
+    }
+    until("all three open", Duration::from_secs(10), || {
+        fleet.iter().all(|i| i.state() == State::Open)
+    })
+    .await;
+    breaker_runtime::config::load_str_into(
+        fleet[2].registry,
+        "[breakers.db]\nreset_timeout = \"1s\"\n",
+    )
+    .expect("a valid reload");
+    assert_eq!(
+        fleet[2].breaker.settings().reset_timeout,
+        Duration::from_secs(1)
+    );
+    // Three of its reset timeouts: it never probes on its own while the fleet holds open.
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(3) {
+        two_syncs(&fleet[2]).await;
+        assert_eq!(fleet[2].state(), State::Open, "probed on its own");
+    }
+}
