@@ -34,6 +34,8 @@ pub(crate) struct Link {
 
 /// What a registry knows of a coordinator attached to it.
 pub(crate) trait Coordinator: Send + Sync {
+    /// Whether it still runs.
+    fn running(&self) -> bool;
     /// Whether it decides for the breaker `name` (and is still running).
     fn coordinates(&self, name: &str) -> bool;
     /// Applies `control` to the breaker `name` here and on every other instance.
@@ -52,6 +54,12 @@ impl Coordinators {
         // Stopped ones go here, so the list never grows with fleets started and stopped.
         list.retain(|c| c.strong_count() > 0);
         list.push(coordinator);
+    }
+
+    /// Whether any coordinator attached and still alive satisfies `f`.
+    pub(crate) fn any(&self, f: impl Fn(&dyn Coordinator) -> bool) -> bool {
+        let list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        list.iter().filter_map(Weak::upgrade).any(|c| f(&*c))
     }
 
     /// The running coordinator that decides for `name`: the first attached, if two share it.

@@ -8,6 +8,7 @@
 
 use crate::breaker::CircuitBreaker;
 use crate::clock;
+use crate::events::TransitionReason;
 use crate::state::{Generation, State};
 
 /// Where a breaker stands, after the time-driven moves due now.
@@ -18,6 +19,9 @@ pub(crate) struct Position {
     pub(crate) generation: u64,
     /// Open: milliseconds until it lets probes in; 0 otherwise.
     pub(crate) left_ms: u64,
+    /// Why it moved last (`None` before its first move): a coordinator tells a probe's
+    /// verdict from a hand's control.
+    pub(crate) reason: Option<TransitionReason>,
 }
 
 /// The calls a breaker has counted since its creation (never going back, even on reset).
@@ -41,6 +45,12 @@ impl CircuitBreaker {
                     State::Open => m.until_ms().saturating_sub(now),
                     _ => 0,
                 },
+                // A move `advance` just made is noted only once the lock is released.
+                reason: moves
+                    .iter()
+                    .last()
+                    .map(|mv| mv.reason)
+                    .or(m.last_transition().map(|(r, _)| r)),
             }
         })
     }

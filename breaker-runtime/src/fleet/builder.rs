@@ -55,7 +55,9 @@ impl FleetBuilder {
     }
 
     /// Keeps this service's breakers apart from other services' in the same Redis (default
-    /// `breaker`); every instance of one service gives the same.
+    /// `breaker`); every instance of one service gives the same. Not empty, and without `:`
+    /// (keys are `{namespace:name}:…`, and breaker names may hold one):
+    /// [`start`](Self::start) refuses it.
     ///
     /// ```
     /// let b = breaker_runtime::fleet::Fleet::builder("redis://127.0.0.1/").namespace("checkout");
@@ -129,7 +131,9 @@ impl FleetBuilder {
 
     /// Starts the fleet's syncer on the current tokio runtime and returns at once, without
     /// waiting for Redis: an unreachable Redis is no error, the breakers run alone until it
-    /// answers. Errs only for a bad URL or option, or outside a tokio runtime.
+    /// answers. Errs only for a bad URL or option, or outside a tokio runtime; sharing a
+    /// breaker that another running fleet of this registry shares under the same namespace
+    /// counts as a bad option (one process is one instance).
     ///
     /// ```no_run
     /// # #[tokio::main] async fn main() -> Result<(), breaker_runtime::fleet::FleetError> {
@@ -153,6 +157,31 @@ impl FleetBuilder {
         }
         if self.namespace.is_empty() {
             return Err(FleetError::Invalid("namespace must not be empty".into()));
+        }
+        if self.namespace.contains(':') {
+            // Keys are `{namespace:name}:…`: namespace `a:b` with breaker `c` and namespace
+            // `a` with breaker `b:c` would share them.
+            return Err(FleetError::Invalid(format!(
+                "namespace must not contain ':' (its keys would mix with another namespace's): {:?}",
+                self.namespace
+            )));
+        }
+        // One process is one instance: a second fleet sharing a breaker of this registry
+        // under the same namespace would report its counts and opens twice (passing for two
+        // instances towards min_instances and minimum_calls).
+        let overlaps = registry.coordinators.any(|c| {
+            c.running()
+                && c.link().group == self.namespace
+                && match &self.share {
+                    Share::All => true,
+                    Share::Names(names) => names.iter().any(|n| c.coordinates(n)),
+                }
+        });
+        if overlaps {
+            return Err(FleetError::Invalid(format!(
+                "a running fleet of this registry already shares some of these breakers under namespace {:?}",
+                self.namespace
+            )));
         }
         let instance = self.instance.unwrap_or_else(default_instance);
         if instance.is_empty() {

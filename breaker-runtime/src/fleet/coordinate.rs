@@ -7,8 +7,12 @@ use crate::coordinator::{Control, Coordinator, Link};
 use std::sync::PoisonError;
 
 impl Coordinator for Shared {
+    fn running(&self) -> bool {
+        !*self.stop.borrow()
+    }
+
     fn coordinates(&self, name: &str) -> bool {
-        !*self.stop.borrow() && self.shares(name)
+        self.running() && self.shares(name)
     }
 
     /// Here at once; elsewhere at their next sync. A name this fleet does not share is

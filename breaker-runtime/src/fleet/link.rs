@@ -5,11 +5,12 @@
 use super::script::script;
 use super::status::Status;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{Client, Pipeline, RedisError};
+use redis::{Client, ErrorKind, Pipeline, RedisError, RedisResult, ServerErrorKind};
 use std::time::Duration;
 
-/// What [`Link::round_trip`] answers: the script's replies, in the pipeline's order.
-pub(super) type Raw = Vec<(u64, String, u64, u64, u64, String)>;
+/// What [`Link::round_trip`] answers: the script's replies, in the pipeline's order; each
+/// breaker's script may fail alone (a key of the wrong type) without failing the others.
+pub(super) type Raw = Vec<RedisResult<(u64, String, u64, u64, u64, String)>>;
 
 pub(super) struct Link {
     client: Client,
@@ -44,6 +45,23 @@ impl Link {
         // this, never a call.
         let answer = tokio::time::timeout(self.timeout.saturating_mul(3), self.send(pipe)).await;
         match answer {
+            Ok(Ok(raw))
+                if raw.iter().any(|r| {
+                    r.as_ref()
+                        .is_err_and(|e| e.kind() == ErrorKind::Server(ServerErrorKind::NoScript))
+                }) =>
+            {
+                // The server forgot the script (SCRIPT FLUSH, a failover to a replica that
+                // never had it): load it again with the next round trip.
+                self.lost("the script is not loaded (NOSCRIPT)", status);
+                None
+            }
+            Ok(Ok(raw)) if !raw.is_empty() && raw.iter().all(Result::is_err) => {
+                // Every script failed (a read-only replica, out of memory): nothing synced.
+                let why = raw.into_iter().find_map(Result::err).map(|e| e.to_string());
+                self.lost(why.as_deref().unwrap_or("every script failed"), status);
+                None
+            }
             Ok(Ok(raw)) => {
                 if self.up != Some(true) {
                     if self.up.is_some() {

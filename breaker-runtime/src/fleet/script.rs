@@ -45,6 +45,8 @@ pub(super) enum Event {
         left_ms: u64,
     },
     Force,
+    /// Its breaker is still forced by a fleet force Redis lost: the force again, fenced.
+    Reforce,
     Close,
     Reset,
 }
@@ -57,6 +59,7 @@ impl Event {
             Event::Closed => ("closed", 0),
             Event::Reopened { left_ms } => ("reopen", left_ms),
             Event::Force => ("force", 0),
+            Event::Reforce => ("reforce", 0),
             Event::Close => ("close", 0),
             Event::Reset => ("reset", 0),
         }
@@ -127,6 +130,9 @@ pub(super) struct Reply {
     pub(super) lease_left_ms: u64,
     /// The control that made this generation, if one did.
     pub(super) control: Option<Event>,
+    /// The state was made afresh (first use, expired, or Redis lost its keys): its
+    /// `Closed` is nobody's verdict.
+    pub(super) fresh: bool,
 }
 
 /// A breaker's state as the fleet keeps it.
@@ -152,6 +158,7 @@ impl Reply {
             left_ms,
             holder: holder == 1,
             lease_left_ms,
+            fresh: control == "fresh",
             control: match control.as_str() {
                 "force" => Some(Event::Force),
                 "close" => Some(Event::Close),

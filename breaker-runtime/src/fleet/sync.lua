@@ -4,7 +4,7 @@
 -- KEYS: 1 state (hash: gen, state, until, ctl), 2 window (hash: "<bucket>:c|f|s" -> count),
 --       3 opens (zset: instance -> when it last opened), 4 lease (string: the probe's owner)
 -- ARGV: 1 instance, 2 fleet generation the report was decided on, 3 event
---       ("" | open | closed | reopen | force | close | reset), 4 its milliseconds left,
+--       ("" | open | closed | reopen | force | reforce | close | reset), 4 its milliseconds left,
 --       5..7 successes, failures, slow calls since the last report, 8 minimum_calls,
 --       9 failure_rate, 10 slow_call_rate (-1: off), 11 window span ms (0: no window),
 --       12 bucket ms, 13 min_instances, 14 ms within which instances' opens count together,
@@ -12,7 +12,8 @@
 --       17 probe lease ms, 18 "1" if the instance waits to probe, 19 the channel that
 --       announces moves
 -- Returns: { generation, state, ms left open, 1 if the instance holds the lease,
---            ms left on the lease, the control that made this generation ("" if none) }
+--            ms left on the lease, the control that made this generation ("" if none,
+--            "fresh" for a state made afresh) }
 local s, w, o, l = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -27,9 +28,11 @@ local wants = ARGV[18] == '1'
 local gen = tonumber(redis.call('HGET', s, 'gen') or -1)
 if gen < 0 then
   -- A fresh state (first use, expired, or a Redis restarted empty) starts its generations at
-  -- Redis's clock, so that no generation an instance saw before comes round again.
+  -- Redis's clock, so that no generation an instance saw before comes round again. Its
+  -- 'closed' is nobody's verdict: 'fresh' tells instances following an open to report it
+  -- again rather than close.
   gen = now
-  redis.call('HSET', s, 'gen', gen, 'state', 'closed', 'until', 0, 'ctl', '')
+  redis.call('HSET', s, 'gen', gen, 'state', 'closed', 'until', 0, 'ctl', 'fresh')
 end
 local state = redis.call('HGET', s, 'state') or 'closed'
 local untl = tonumber(redis.call('HGET', s, 'until') or 0)
@@ -44,7 +47,9 @@ local function move(to, u, why)
   redis.call('PUBLISH', ARGV[19], s)
 end
 
-if ev == 'force' then
+if ev == 'force' or (ev == 'reforce' and seen == gen and state == 'closed') then
+  -- 'reforce': an instance still forced by a force Redis lost (restarted empty) says it
+  -- again, fenced like a report so that it never undoes a control made since.
   move('forced', 0, 'force')
   redis.call('DEL', l)
 elseif ev == 'close' or ev == 'reset' then
@@ -59,8 +64,11 @@ elseif seen == gen then
       move('open', now + left, '')
       redis.call('DEL', w, o)
     end
-  elseif (ev == 'closed' or ev == 'reopen') and state == 'open' and redis.call('GET', l) == me then
-    -- The probe's verdict, from the lease's owner only.
+  elseif (ev == 'closed' or ev == 'reopen') and state == 'open'
+      and (redis.call('GET', l) or me) == me then
+    -- The probe's verdict, from the lease's owner only; or from the last owner once the
+    -- lease ran out with nobody taking it over (an idle prober's late verdict still counts:
+    -- no other probe ran).
     redis.call('DEL', l)
     if ev == 'closed' then
       move('closed', 0, '')

@@ -134,6 +134,8 @@ impl Syncer {
         let channel = super::pubsub::channel(ns);
         let config = &self.shared.config;
         let mut pipe = redis::pipe();
+        // One breaker's failing script leaves the others' answers.
+        pipe.ignore_errors();
         let mut order = Vec::with_capacity(self.tracks.len());
         let mut sent = HashMap::new();
         for (name, t) in &mut self.tracks {
@@ -153,7 +155,8 @@ impl Syncer {
             order.push((name.clone(), control));
         }
         if order.is_empty() {
-            return;
+            // Nothing to share yet: a PING still keeps the link, and `status()`, true.
+            pipe.cmd("PING").ignore();
         }
         let Some(raw) = self.link.round_trip(&pipe, &self.shared.status).await else {
             // Running alone now; the first answer after the link is back is taken whole.
@@ -166,7 +169,23 @@ impl Syncer {
         // Long enough past the fleet's deadline for the fleet's probe to be taken first.
         let hold = config.sync.saturating_mul(2);
         for ((name, control), raw) in order.into_iter().zip(raw) {
-            let (Some(t), Some(reply)) = (self.tracks.get_mut(&name), Reply::parse(raw)) else {
+            let Some(t) = self.tracks.get_mut(&name) else {
+                continue;
+            };
+            let raw = match raw {
+                Ok(raw) => raw,
+                Err(e) => {
+                    // This breaker runs alone until its script answers again; a control
+                    // for it is sent again then.
+                    tracing::debug!(target: "breaker_runtime", name = %name, error = %e, "fleet: this breaker's sync failed");
+                    t.resync();
+                    if let Some(c) = control {
+                        self.shared.requeue(HashMap::from([(name, c)]));
+                    }
+                    continue;
+                }
+            };
+            let Some(reply) = Reply::parse(raw) else {
                 continue;
             };
             t.apply(&reply, hold, control);

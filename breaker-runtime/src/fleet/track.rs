@@ -8,6 +8,7 @@ use super::script::{Event, FleetState, Reply, Report, Rules};
 use crate::backoff::random_unit;
 use crate::breaker::CircuitBreaker;
 use crate::clock::ceil_ms;
+use crate::events::TransitionReason;
 use crate::remote::{Outcomes, Position};
 use crate::settings::Window;
 use crate::state::State;
@@ -37,6 +38,10 @@ pub(super) struct Track {
     verdict_sent: bool,
     /// The generation of the breaker's own open already reported.
     reported: Option<u64>,
+    /// The breaker's generation while it is forced open by the fleet's force.
+    forced: Option<u64>,
+    /// Redis lost the fleet's force this breaker still holds: the next report says it again.
+    reforce: bool,
     /// The counts at the last report.
     base: Outcomes,
 }
@@ -53,6 +58,8 @@ impl Track {
             probing: false,
             verdict_sent: false,
             reported: None,
+            forced: None,
+            reforce: false,
             base,
         }
     }
@@ -102,6 +109,7 @@ impl Track {
     /// What to tell the fleet now; `control` is a fleet-wide control asked for this breaker.
     pub(super) fn report(&mut self, pos: Position, control: Option<Event>) -> Report {
         let now = self.breaker.outcomes();
+        let control = control.or(std::mem::take(&mut self.reforce).then_some(Event::Reforce));
         let report = Report {
             seen: self.fleet_gen.unwrap_or(0),
             event: control.unwrap_or_else(|| self.event(pos)),
@@ -123,6 +131,12 @@ impl Track {
         }
         if self.probing {
             let verdict = match pos.state {
+                // A hand's control on this instance (`CircuitBreaker::close`, `reset`,
+                // `open_for`) is no probe's verdict: it stays here, as on any other
+                // instance, and the lease runs out for another instance to probe.
+                State::Closed | State::Open if pos.reason == Some(TransitionReason::Manual) => {
+                    Event::None
+                }
                 State::Closed => Event::Closed,
                 State::Open if self.following != Some(pos.generation) => Event::Reopened {
                     left_ms: pos.left_ms,
@@ -154,7 +168,6 @@ impl Track {
         let new = self.fleet_gen != Some(reply.generation);
         self.fleet_gen = Some(reply.generation);
         let b = &self.breaker;
-        let pos = b.position();
         let hold_ms = ceil_ms(hold);
         // A control is applied once, when its generation is newer than any this instance
         // saw: not again after a reconnect, and a close or reset made before the instance
@@ -172,6 +185,33 @@ impl Track {
             self.known
                 .map_or(reply.generation, |k| k.max(reply.generation)),
         );
+        if reply.state == FleetState::Forced {
+            let now = b.position();
+            if now.state == State::ForcedOpen {
+                self.forced = Some(now.generation);
+            }
+        } else if !reply.fresh {
+            // The fleet's force is over. If the control that ended it never reached this
+            // instance (a newer move superseded it before this instance's sync, or while it
+            // was cut off), the breaker still forced by it would stay forced for ever: it
+            // ends here too, and the breaker takes the fleet's state below. A force by hand
+            // since (a new generation) stays. (A fresh state is Redis's loss, not a close.)
+            if let Some(gen) = self.forced.take() {
+                let now = b.position();
+                if now.state == State::ForcedOpen && now.generation == gen {
+                    b.close();
+                }
+            }
+        }
+        let pos = b.position();
+        if new
+            && reply.fresh
+            && pos.state == State::ForcedOpen
+            && self.forced == Some(pos.generation)
+        {
+            // Redis lost the fleet's force (restarted empty): this instance says it again.
+            self.reforce = true;
+        }
         // A new fleet generation ends this instance's probing round (a verdict from it would
         // be fenced off anyway), and so does a lease that ran out before its verdict: no call
         // came in time, or the probe outlived the lease and its verdict came too late (a
@@ -184,6 +224,15 @@ impl Track {
             self.probing = false;
             self.following = Some(pos.generation);
         }
+        if new && reply.fresh && self.following.is_some() {
+            // Redis lost the fleet's state (restarted empty, or the keys expired): nobody
+            // decided to close. The breaker keeps its open as its own and reports it again,
+            // so the fleet re-opens (min_instances permitting) instead of every instance
+            // closing at once with no probe.
+            self.following = None;
+            self.reported = None;
+            return;
+        }
         if new && reply.state != FleetState::Open {
             if reply.state == FleetState::Closed && self.following == Some(pos.generation) {
                 // The probe's verdict, taken elsewhere: closes here too.
@@ -192,7 +241,21 @@ impl Track {
             self.following = None;
             return;
         }
-        if reply.state != FleetState::Open || self.probing {
+        if reply.state != FleetState::Open {
+            return;
+        }
+        let left = if reply.left_ms > 0 {
+            reply.left_ms
+        } else {
+            reply.lease_left_ms
+        };
+        // Never longer than the reset timeout in force, so `retry_after` keeps its promise;
+        // the hold is renewed every sync, so the cap costs nothing while the fleet probes.
+        let cap = ceil_ms(b.in_force().reset_timeout);
+        let until = left.saturating_add(hold_ms).min(cap.max(left));
+        if self.probing {
+            // Its turn, still: its probes decide. (A turn that ended, by a lease run out or
+            // taken by another instance, was handed back above.)
             return;
         }
         let follows = self.following == Some(pos.generation);
@@ -207,15 +270,6 @@ impl Track {
             }
             return;
         }
-        let left = if reply.left_ms > 0 {
-            reply.left_ms
-        } else {
-            reply.lease_left_ms
-        };
-        // Never longer than the reset timeout in force, so `retry_after` keeps its promise;
-        // the hold is renewed every sync, so the cap costs nothing while the fleet probes.
-        let cap = ceil_ms(b.in_force().reset_timeout);
-        let until = left.saturating_add(hold_ms).min(cap.max(left));
         if let Some(gen) = b.open_remotely(pos.generation, until) {
             self.following = Some(gen);
             self.reported = Some(gen);
@@ -244,6 +298,7 @@ mod tests {
             holder,
             lease_left_ms: 0,
             control: None,
+            fresh: false,
         }
     }
 
@@ -369,5 +424,34 @@ mod tests {
         t.apply(&waiting, HOLD, None);
         assert_eq!(b.state(), State::Open);
         assert!(b.try_acquire().is_err(), "another instance probes");
+    }
+
+    #[test]
+    fn a_hand_close_of_the_lease_holder_is_no_verdict() {
+        let b = breaker();
+        let mut t = Track::new(b.clone(), keys("ns", "track"));
+        t.apply(&reply(10, FleetState::Open, 5_000, false), HOLD, None);
+        t.apply(&reply(10, FleetState::Open, 0, true), HOLD, None);
+        assert_eq!(b.state(), State::HalfOpen);
+        b.close();
+        assert_eq!(t.report(b.position(), None).event, Event::None);
+    }
+
+    #[test]
+    fn a_holder_whose_lease_another_took_stops_probing() {
+        let b = breaker();
+        let mut t = Track::new(b.clone(), keys("ns", "track"));
+        t.apply(&reply(10, FleetState::Open, 5_000, false), HOLD, None);
+        t.apply(&reply(10, FleetState::Open, 0, true), HOLD, None);
+        assert_eq!(b.state(), State::HalfOpen, "its turn to probe");
+        let mut taken = reply(10, FleetState::Open, 0, false);
+        taken.lease_left_ms = 1_000;
+        t.apply(&taken, HOLD, None);
+        assert_eq!(b.state(), State::Open, "another instance probes now");
+        assert!(b.try_acquire().is_err());
+        assert!(
+            t.report(b.position(), None).wants_lease,
+            "it waits for its turn again"
+        );
     }
 }

@@ -13,6 +13,7 @@ mod fenced;
 mod optional;
 mod probe;
 mod processes;
+mod review;
 mod server;
 mod together;
 
