@@ -12,6 +12,9 @@ use std::time::Duration;
 /// breaker's script may fail alone (a key of the wrong type) without failing the others.
 pub(super) type Raw = Vec<RedisResult<(u64, String, u64, u64, u64, String)>>;
 
+/// How long the first connection of a fleet may take before it counts as a lost link.
+const FIRST_CONNECTION: Duration = Duration::from_secs(2);
+
 pub(super) struct Link {
     client: Client,
     /// Where Redis is, for the log lines: host and port, never the password.
@@ -42,8 +45,14 @@ impl Link {
     /// error, after which the next round trip starts from a fresh connection and script.
     pub(super) async fn round_trip(&mut self, pipe: &Pipeline, status: &Status) -> Option<Raw> {
         // Connecting and answering each get the timeout, no more: the caller's tick waits on
-        // this, never a call.
-        let answer = tokio::time::timeout(self.timeout.saturating_mul(3), self.send(pipe)).await;
+        // this, never a call. The very first connection gets at least two seconds: a service
+        // starting up loads its machine, and a slow first handshake is no lost link to warn
+        // about.
+        let mut bound = self.timeout.saturating_mul(3);
+        if self.up.is_none() {
+            bound = bound.max(FIRST_CONNECTION);
+        }
+        let answer = tokio::time::timeout(bound, self.send(pipe)).await;
         match answer {
             Ok(Ok(raw))
                 if raw.iter().any(|r| {
@@ -89,9 +98,15 @@ impl Link {
         let manager = match &mut self.manager {
             Some(m) => m,
             None => {
+                let connect = match self.up {
+                    None => self.timeout.max(FIRST_CONNECTION),
+                    Some(_) => self.timeout,
+                };
                 let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(self.timeout))
-                    .set_response_timeout(Some(self.timeout))
+                    .set_connection_timeout(Some(connect))
+                    // The first connection's script load too; later round trips are cut at
+                    // the caller's bound above whatever this says.
+                    .set_response_timeout(Some(connect))
                     // The tick comes back in a sync interval: no retries within one.
                     .set_number_of_retries(1)
                     .set_max_delay(self.timeout);

@@ -20,7 +20,7 @@
 //! - **Fenced.** Every fleet state has a generation; a report decided on an older one
 //!   changes nothing, and so does an answer for a breaker that moved meanwhile.
 //! - **Redis is optional.** Down, lost or slow (no answer within a third of the sync
-//!   interval), every instance runs its breakers alone, exactly as without fleet mode: one
+//!   interval; the first connection may take two seconds), every instance runs its breakers alone, exactly as without fleet mode: one
 //!   WARN when the link is lost, one INFO when it is back, then a full resync.
 //! - **Tidy.** Keys are `{namespace:name}:…` (one hash tag per breaker, so a Redis Cluster
 //!   would keep them in one slot; the client connects to one node), with a TTL refreshed on

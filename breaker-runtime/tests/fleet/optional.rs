@@ -127,3 +127,21 @@ async fn every_key_carries_a_ttl_and_one_hash_tag() {
         assert!(ttl > 0, "{k} has a TTL ({ttl})");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_first_connection_is_no_lost_link() {
+    let Some(redis) = Redis::start() else { return };
+    // A Redis that takes longer than the response timeout (33 ms here) to answer the fleet's
+    // first connection, as a machine busy starting a service may: no failed sync, no WARN.
+    redis.signal("-STOP");
+    let i = Instance::start(&redis.url(), "slow-start", "a", "db", config(), 1).await;
+    // How long Redis stays frozen: the scenario's pace, not a wait for a result. Six
+    // response timeouts, and well under the first connection's allowance (two seconds).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    redis.signal("-CONT");
+    until("the fleet connects", Duration::from_secs(10), || {
+        i.fleet().status().connected
+    })
+    .await;
+    assert_eq!(i.fleet().status().errors, 0, "a slow start is no lost link");
+}
