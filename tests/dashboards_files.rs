@@ -97,7 +97,8 @@ fn every_alert_has_a_wait_a_severity_and_names_its_breaker() {
         [
             "CircuitBreakerOpenTooLong",
             "CircuitBreakerFlapping",
-            "CircuitBreakerRejectionSpike"
+            "CircuitBreakerRejectionSpike",
+            "CircuitBreakerFleetDisconnected"
         ]
     );
     for rule in alerts {
@@ -107,10 +108,17 @@ fn every_alert_has_a_wait_a_severity_and_names_its_breaker() {
             ["critical", "warning", "info"].contains(&text(&rule["labels"], "severity")),
             "{name}: severity"
         );
+        // A breaker's alert names the breaker; the fleet's link is one per fleet, named by
+        // its namespace.
+        let subject = if text(rule, "expr").contains("breaker_fleet_") {
+            "{{ $labels.namespace }}"
+        } else {
+            "{{ $labels.breaker }}"
+        };
         for key in ["summary", "description"] {
             assert!(
-                text(&rule["annotations"], key).contains("{{ $labels.breaker }}"),
-                "{name}: the {key} does not name the breaker"
+                text(&rule["annotations"], key).contains(subject),
+                "{name}: the {key} does not name its subject, {subject}"
             );
         }
     }
@@ -409,16 +417,54 @@ mod exported {
     }
 
     /// The metric names of a real scrape: a breaker with durations on, after a success, a
-    /// failure that opens it, and a rejection.
+    /// failure that opens it, and a rejection; with the `fleet` feature, a fleet's too.
     fn exported_names() -> BTreeSet<String> {
         let (breaker, handle) = breaker_with_recorder("dashboards-names", 1);
         succeed(&breaker, 1);
         fail(&breaker, 1);
         rejected(&breaker, 1);
-        samples(&published(&handle))
-            .into_iter()
-            .map(|(series, _)| series.split('{').next().unwrap().to_owned())
-            .collect()
+        let names = |text: &str| -> BTreeSet<String> {
+            samples(text)
+                .into_iter()
+                .map(|(series, _)| series.split('{').next().unwrap().to_owned())
+                .collect()
+        };
+        let mut exported = names(&published(&handle));
+        exported.extend(names(&fleet_scrape()));
+        exported
+    }
+
+    /// A scrape of a fleet's own series: a fleet started (under a recorder of its own) towards
+    /// a port where no Redis listens, whose link gauge exists from its start.
+    #[cfg(feature = "fleet")]
+    fn fleet_scrape() -> String {
+        let (recorder, handle) = common::prometheus::recorder();
+        let registry: &'static breaker_runtime::Registry =
+            Box::leak(Box::new(breaker_runtime::Registry::new()));
+        let port = common::real_tool::free_port();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // The gauge is set as `start` runs, on this thread: the local recorder sees it.
+        metrics::with_local_recorder(&recorder, || {
+            runtime.block_on(async {
+                breaker_runtime::fleet::Fleet::builder(format!("redis://127.0.0.1:{port}/"))
+                    .namespace("dashboards")
+                    .start(registry)
+                    .await
+                    .expect("a good URL")
+                    .shutdown()
+                    .await;
+            })
+        });
+        published(&handle)
+    }
+
+    /// Without the `fleet` feature no fleet runs, and the check leaves the fleet's names out.
+    #[cfg(not(feature = "fleet"))]
+    fn fleet_scrape() -> String {
+        String::new()
     }
 
     /// The first query of the board's panel titled `title`, its variables given values for
@@ -546,6 +592,9 @@ mod exported {
             note("alerts.yml / alerts_test.yml", &expr);
         }
 
+        // Checked with the `fleet` feature on, as CI runs (`--all-features`).
+        #[cfg(not(feature = "fleet"))]
+        used.retain(|(_, name)| !name.starts_with("breaker_fleet_"));
         let unknown: Vec<_> = used
             .iter()
             .filter(|(_, name)| !exported.contains(name))
