@@ -117,6 +117,25 @@ pub async fn until(what: &str, bound: Duration, mut cond: impl FnMut() -> bool) 
     }
 }
 
+/// Waits until every fleet is connected, then fails calls on the first instance until its
+/// breaker opens, and waits until the fleet has opened all of them.
+pub async fn tripped_by_the_first(fleet: &[Instance]) {
+    connected(fleet).await;
+    until(
+        "the first instance opens on its failures",
+        Duration::from_secs(10),
+        || {
+            let _ = fleet[0].breaker.call_sync(|| Err::<(), _>("down"));
+            fleet[0].state() == State::Open
+        },
+    )
+    .await;
+    until("all open", Duration::from_secs(10), || {
+        fleet.iter().all(|i| i.state() == State::Open)
+    })
+    .await;
+}
+
 /// Waits until an instance, other than `not`, half-opens (it took the fleet's probe lease);
 /// its index.
 pub async fn half_opened(fleet: &[Instance], not: Option<usize>) -> usize {

@@ -31,14 +31,7 @@ async fn one_probe_for_the_fleet_and_its_verdict_closes_all_three() {
         1,
     )
     .await;
-    connected(&fleet).await;
-    for _ in 0..2 {
-        let _ = fail(&fleet[0].breaker).await;
-    }
-    until("all three open", Duration::from_secs(10), || {
-        fleet.iter().all(|i| i.state() == State::Open)
-    })
-    .await;
+    tripped_by_the_first(&fleet).await;
 
     // Every instance calls every 5 ms. The dependency answers slowly (500 ms, many syncs):
     // while the one probe runs, nobody else reaches it.
@@ -91,14 +84,7 @@ async fn a_probe_holder_that_dies_hands_over_once_its_lease_runs_out() {
         1,
     )
     .await;
-    connected(&fleet).await;
-    for _ in 0..2 {
-        let _ = fail(&fleet[0].breaker).await;
-    }
-    until("all three open", Duration::from_secs(10), || {
-        fleet.iter().all(|i| i.state() == State::Open)
-    })
-    .await;
+    tripped_by_the_first(&fleet).await;
     // The holder's breaker half-opens (its turn to probe); the others stay open.
     let holder = half_opened(&fleet, None).await;
     let others: Vec<usize> = (0..3).filter(|&k| k != holder).collect();
@@ -209,14 +195,7 @@ async fn a_failed_fleet_probe_reopens_all_and_each_round_has_one_probe() {
         1,
     )
     .await;
-    connected(&fleet).await;
-    for _ in 0..2 {
-        let _ = fail(&fleet[0].breaker).await;
-    }
-    until("all three open", Duration::from_secs(10), || {
-        fleet.iter().all(|i| i.state() == State::Open)
-    })
-    .await;
+    tripped_by_the_first(&fleet).await;
 
     // The dependency stays down; every instance calls every 5 ms for 4 s. Each probe the
     // fleet lets through fails and re-opens every instance for another reset timeout.

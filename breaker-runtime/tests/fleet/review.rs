@@ -72,14 +72,7 @@ async fn an_idle_lease_holder_stops_probing_once_another_instance_holds_the_leas
     let Some(redis) = Redis::start() else { return };
     let cfg = config(Duration::from_millis(400), Duration::from_millis(700));
     let fleet = three(&redis.url(), "rv-idle-holder", "db", &cfg, 1).await;
-    connected(&fleet).await;
-    for _ in 0..2 {
-        let _ = fail(&fleet[0].breaker).await;
-    }
-    until("all three open", Duration::from_secs(10), || {
-        fleet.iter().all(|i| i.state() == State::Open)
-    })
-    .await;
+    tripped_by_the_first(&fleet).await;
     // Nobody calls: the holder half-opens and idles until its lease runs out.
     until("one instance half-opens", Duration::from_secs(10), || {
         !half_open(&fleet).is_empty()
@@ -170,14 +163,7 @@ async fn redis_restarted_empty_does_not_close_open_breakers_without_a_probe() {
     let ns = "rv-empty";
     let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
     let fleet = three(&redis.url(), ns, "db", &cfg, 1).await;
-    connected(&fleet).await;
-    for _ in 0..2 {
-        let _ = fail(&fleet[0].breaker).await;
-    }
-    until("all three open", Duration::from_secs(10), || {
-        fleet.iter().all(|i| i.state() == State::Open)
-    })
-    .await;
+    tripped_by_the_first(&fleet).await;
 
     redis.kill();
     until("every link is lost", Duration::from_secs(5), || {
@@ -520,14 +506,7 @@ async fn a_breaker_made_again_while_shared_follows_the_fleet() {
     let Some(redis) = Redis::start() else { return };
     let cfg = config(Duration::from_millis(400), Duration::from_secs(30));
     let mut fleet = three(&redis.url(), "rv-remade", "db", &cfg, 1).await;
-    connected(&fleet).await;
-    for _ in 0..2 {
-        let _ = fail(&fleet[0].breaker).await;
-    }
-    until("all three open", Duration::from_secs(10), || {
-        fleet.iter().all(|i| i.state() == State::Open)
-    })
-    .await;
+    tripped_by_the_first(&fleet).await;
     until("one instance half-opens", Duration::from_secs(10), || {
         !half_open(&fleet).is_empty()
     })
@@ -598,14 +577,7 @@ async fn a_holder_forced_open_locally_mid_probe_hands_the_probe_over() {
     let Some(redis) = Redis::start() else { return };
     let cfg = config(Duration::from_millis(300), Duration::from_millis(600));
     let fleet = three(&redis.url(), "rv-forced-holder", "db", &cfg, 1).await;
-    connected(&fleet).await;
-    for _ in 0..2 {
-        let _ = fail(&fleet[0].breaker).await;
-    }
-    until("all three open", Duration::from_secs(10), || {
-        fleet.iter().all(|i| i.state() == State::Open)
-    })
-    .await;
+    tripped_by_the_first(&fleet).await;
     until("one instance half-opens", Duration::from_secs(10), || {
         !half_open(&fleet).is_empty()
     })
@@ -642,14 +614,7 @@ async fn a_holder_closed_by_hand_does_not_close_the_fleet_without_a_probe() {
     let Some(redis) = Redis::start() else { return };
     let cfg = config(Duration::from_millis(300), Duration::from_millis(1500));
     let fleet = three(&redis.url(), "rv-closed-holder", "db", &cfg, 1).await;
-    connected(&fleet).await;
-    for _ in 0..2 {
-        let _ = fail(&fleet[0].breaker).await;
-    }
-    until("all three open", Duration::from_secs(10), || {
-        fleet.iter().all(|i| i.state() == State::Open)
-    })
-    .await;
+    tripped_by_the_first(&fleet).await;
     until("one instance half-opens", Duration::from_secs(10), || {
         !half_open(&fleet).is_empty()
     })
@@ -1115,14 +1080,7 @@ async fn a_reload_shortening_the_reset_timeout_keeps_following_the_fleet() {
     let Some(redis) = Redis::start() else { return };
     let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
     let fleet = three(&redis.url(), "rv-reload", "db", &cfg, 1).await;
-    connected(&fleet).await;
-    for _ in 0..2 {
-        let _ = fail(&fleet[0].breaker).await;
-    }
-    until("all three open", Duration::from_secs(10), || {
-        fleet.iter().all(|i| i.state() == State::Open)
-    })
-    .await;
+    tripped_by_the_first(&fleet).await;
     breaker_runtime::config::load_str_into(
         fleet[2].registry,
         "[breakers.db]\nreset_timeout = \"1s\"\n",
