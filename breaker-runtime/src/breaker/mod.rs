@@ -313,6 +313,13 @@ impl CircuitBreaker {
         unsafe { self.window.load(Acquire).as_ref() }
     }
 
+    /// The state as last published, not moved on: `state` may move an open breaker to
+    /// half-open and announce it, and an announcement must not run under the registry's lock
+    /// (a subscriber may read the registry). For `Family`'s look under that lock.
+    pub(crate) fn published_state(&self) -> State {
+        self.load().state()
+    }
+
     #[inline]
     fn load(&self) -> Word {
         Word(self.word.load(Acquire))
