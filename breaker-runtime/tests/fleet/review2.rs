@@ -1,0 +1,126 @@
+//! Review 2: the seam between fleets and the registry's other readers (`Coordinators`): two
+//! fleets started at once on one registry and namespace, a fleet of another registry, a
+//! fleet dropped without `shutdown`, and fleet mode under a family that drops its members.
+
+use crate::server::Redis;
+use crate::*;
+use breaker_runtime::fleet::Fleet;
+use breaker_runtime::{BreakerConfig, Registry};
+use std::sync::{Arc, Barrier};
+use std::time::Duration;
+
+/// "One process, one instance: `start` refuses a second running fleet of one registry that
+/// would share some of the same breakers under the same namespace." Two `start`s racing on
+/// two threads each looked for a running fleet, found none, and both attached: the check
+/// and the attach were apart.
+#[test]
+fn two_fleets_started_at_once_on_one_registry_and_namespace_are_not_both_accepted() {
+    let Some(redis) = Redis::start() else { return };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let url = redis.url();
+    for round in 0..300 {
+        let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+        registry.get_or_create("db", BreakerConfig::default());
+        let barrier = Arc::new(Barrier::new(2));
+        let started: Vec<Option<Fleet>> = std::thread::scope(|s| {
+            let starts: Vec<_> = (0..2)
+                .map(|_| {
+                    let barrier = barrier.clone();
+                    let (runtime, url) = (&runtime, &url);
+                    s.spawn(move || {
+                        runtime.block_on(async {
+                            barrier.wait();
+                            Fleet::builder(url.as_str())
+                                .namespace("r2-twice")
+                                .sync_interval(SYNC)
+                                .share(["db"])
+                                .start(registry)
+                                .await
+                                .ok()
+                        })
+                    })
+                })
+                .collect();
+            starts.into_iter().map(|t| t.join().unwrap()).collect()
+        });
+        let running = started.iter().flatten().count();
+        runtime.block_on(async {
+            for fleet in started.into_iter().flatten() {
+                fleet.shutdown().await;
+            }
+        });
+        assert_eq!(
+            running, 1,
+            "round {round}: two fleets of one registry share `db` under one namespace"
+        );
+    }
+}
+
+/// A fleet stops sharing the moment its handle drops, without `shutdown`: a second one may
+/// start at once under the same namespace, and the router's seam no longer finds the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_dropped_without_shutdown_leaves_the_namespace_at_once() {
+    let Some(redis) = Redis::start() else { return };
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let start = || {
+        Fleet::builder(redis.url())
+            .namespace("r2-dropped")
+            .sync_interval(SYNC)
+            .share(["db"])
+            .start(registry)
+    };
+    let first = start().await.expect("the first starts");
+    assert!(start().await.is_err(), "a second one while the first runs");
+    drop(first);
+    let second = start().await.expect("the first is gone");
+    second.shutdown().await;
+}
+
+/// Fleet mode with `share_all()` follows every breaker of the registry, family members
+/// included (README, "Many breakers"). A family's members leave when nobody holds them, but
+/// the fleet's syncer keeps an `Arc` of each breaker it follows: to the family every member
+/// looks held, so none is ever evicted, however idle, nor leaves when the family goes. A
+/// family of hosts that come and go grows without bound in fleet mode.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "BUG: with share_all() the fleet's tracks hold every family member, so members never leave (eviction or the family's drop)"]
+async fn share_all_does_not_keep_family_members_from_leaving() {
+    let Some(redis) = Redis::start() else { return };
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let fleet = Fleet::builder(redis.url())
+        .namespace("r2-family")
+        .sync_interval(SYNC)
+        .share_all()
+        .start(registry)
+        .await
+        .unwrap();
+    let hosts = registry
+        .family("hosts", BreakerConfig::default())
+        .max_members(2)
+        .idle_after(Duration::ZERO);
+    for key in 0..6 {
+        let member = hosts.get(&key.to_string());
+        // Once the fleet follows it: the caller, the family, the registry, and the syncer.
+        until(
+            "the fleet follows the member",
+            Duration::from_secs(10),
+            || Arc::strong_count(&member) > 3,
+        )
+        .await;
+    }
+    assert!(
+        hosts.len() <= 2,
+        "a family of max_members 2 whose members nobody asks for keeps {:?}",
+        hosts.keys()
+    );
+    drop(hosts);
+    assert!(
+        registry.is_empty(),
+        "the family is gone, its members stay: {:?}",
+        registry.names()
+    );
+    fleet.shutdown().await;
+}
