@@ -141,3 +141,122 @@ async fn share_all_does_not_keep_family_members_from_leaving() {
     assert!(Arc::ptr_eq(&registry.get("hosts/kept").unwrap(), &kept));
     fleet.shutdown().await;
 }
+
+/// The router finds fleets through its own registry: a fleet of another registry sharing a
+/// breaker of the same name shows no link there, and the router's controls stay on its own
+/// breaker (they reach neither that fleet nor its instances).
+#[cfg(feature = "axum")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_of_another_registry_does_not_appear_in_this_router() {
+    use axum::body::Body;
+    use axum::http::{Method, Request, StatusCode};
+    use breaker_runtime::admin::AdminRouter;
+    use breaker_runtime::State;
+    use tower::ServiceExt;
+
+    let Some(redis) = Redis::start() else { return };
+    let theirs = Instance::start(
+        &redis.url(),
+        "r2-other",
+        "a",
+        "db",
+        BreakerConfig::default(),
+        1,
+    )
+    .await;
+    connected(std::slice::from_ref(&theirs)).await;
+    let ours: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let db = ours.get_or_create("db", BreakerConfig::default());
+    let router = AdminRouter::new(ours).into_router();
+    let ask = |method: Method, path: &str| {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .body(Body::empty())
+            .unwrap();
+        let router = router.clone();
+        async move {
+            let response = router.oneshot(request).await.unwrap();
+            let status = response.status();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            (status, body)
+        }
+    };
+    let (status, detail) = ask(Method::GET, "/breakers/db").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(detail.get("fleet").is_none(), "{detail}");
+    let (status, after) = ask(Method::POST, "/breakers/db/open").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(after.get("fleet").is_none(), "{after}");
+    assert_eq!(db.state(), State::ForcedOpen);
+    // Their instance syncs on: two syncs later, still closed (the control never reached it).
+    let mark = std::time::Instant::now();
+    until("two syncs of theirs", Duration::from_secs(5), || {
+        theirs
+            .fleet()
+            .status()
+            .last_sync
+            .is_some_and(|ago| ago + SYNC * 2 < mark.elapsed())
+    })
+    .await;
+    assert_eq!(theirs.state(), State::Closed);
+}
+
+/// Two fleets of one registry sharing different names (under namespaces of their own): each
+/// breaker's link is its own fleet's, an unshared one has none; once one fleet stops, its
+/// breaker has no link and the other keeps its.
+#[cfg(feature = "axum")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_fleets_of_one_registry_each_show_on_their_own_breakers() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use breaker_runtime::admin::AdminRouter;
+    use tower::ServiceExt;
+
+    let Some(redis) = Redis::start() else { return };
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    for name in ["x", "y", "z"] {
+        registry.get_or_create(name, BreakerConfig::default());
+    }
+    let start = |ns: &'static str, name: &'static str| {
+        Fleet::builder(redis.url())
+            .namespace(ns)
+            .sync_interval(SYNC)
+            .share([name])
+            .start(registry)
+    };
+    let fx = start("r2-x", "x").await.unwrap();
+    let fy = start("r2-y", "y").await.unwrap();
+    let router = AdminRouter::new(registry).into_router();
+    let namespaces = || {
+        let router = router.clone();
+        async move {
+            let request = Request::get("/breakers").body(Body::empty()).unwrap();
+            let response = router.oneshot(request).await.unwrap();
+            let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            let list: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let of = |name: &str| {
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|b| b["name"] == name)
+                    .and_then(|b| b.get("fleet"))
+                    .map(|f| f["namespace"].as_str().unwrap().to_owned())
+            };
+            [of("x"), of("y"), of("z")]
+        }
+    };
+    assert_eq!(
+        namespaces().await,
+        [Some("r2-x".to_owned()), Some("r2-y".to_owned()), None]
+    );
+    drop(fx);
+    assert_eq!(namespaces().await, [None, Some("r2-y".to_owned()), None]);
+    fy.shutdown().await;
+    assert_eq!(namespaces().await, [None, None, None]);
+}
