@@ -214,6 +214,18 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// Whether a family of this name is alive (some `Family` of it is). Takes the families'
+    /// lock, which nothing holds while it takes another.
+    fn has_family(&self, name: &str) -> bool {
+        self.families
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .is_some_and(|w| w.strong_count() > 0)
+    }
+}
+
 impl<'r> Family<'r> {
     /// At most this many members (at least 1), besides those the family must not forget
     /// (see [which members leave](Family#which-members-leave)): when it is full, a new key
@@ -395,11 +407,14 @@ impl<'r> Family<'r> {
             }
             // Only this member: a breaker someone registered under the name since is not
             // ours. Checked and removed under one lock, so one registered in between stays.
+            // Nor one named as a live family: it is that family's unkeyed breaker, which
+            // never leaves (family `a`'s key `b` spells family `a/b`'s name).
             let name = member.breaker.name();
             if inner
                 .breakers
                 .get(name)
                 .is_some_and(|b| Arc::ptr_eq(b, &member.breaker))
+                && !self.registry.has_family(name)
             {
                 inner.breakers.remove(name);
             }

@@ -259,11 +259,10 @@ async fn per_host_services_drop_the_family_only_with_the_last_clone() {
 }
 
 /// A family's `unkeyed` breaker "never leaves". But family `a/b`'s unkeyed breaker is named
-/// `a/b`, as family `a`'s member of key `b` is: `a` adopts it as a member, and when `a` goes
-/// it takes the breaker out of the registry, open or not, while `a/b` still stands. (The
-/// same clash of spelled names the docs allow for eviction; Drop takes it whatever its state.)
+/// `a/b`, as family `a`'s member of key `b` is: `a` adopted it as a member, and when `a` went
+/// it took the breaker out of the registry, open or not, while `a/b` still stood. (The same
+/// clash of spelled names the docs allow for eviction; Drop took it whatever its state.)
 #[test]
-#[ignore = "BUG: the last family `a` dropping removes family `a/b`'s unkeyed breaker (name `a/b`), though an unkeyed breaker never leaves"]
 fn a_family_dropping_leaves_another_familys_unkeyed_breaker_that_spells_the_same() {
     let registry = Registry::new();
     let inner = registry.family("a/b", config());
