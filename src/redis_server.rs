@@ -354,6 +354,32 @@ mod tests {
         assert!(alive(pid));
     }
 
+    /// Servers started at once race for free ports (each port is released before its server
+    /// binds it): every one ends on a port of its own, answering as itself.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn servers_started_at_once_each_get_a_port_of_their_own() {
+        let starts: Vec<_> = (0..6).map(|_| tokio::spawn(RedisServer::start())).collect();
+        let mut servers = Vec::new();
+        for start in starts {
+            match start.await.unwrap() {
+                Ok(s) => servers.push(s),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let mut ports: Vec<u16> = servers.iter().map(RedisServer::port).collect();
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), servers.len(), "two servers on one port");
+        for server in &servers {
+            assert!(
+                server.answers().await,
+                "port {} answers as another",
+                server.port()
+            );
+        }
+    }
+
     /// A paused server dropped: `SIGKILL` ends a stopped process too, and the port is free.
     #[tokio::test]
     async fn a_paused_server_dropped_is_gone_with_its_log() {
