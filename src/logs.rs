@@ -7,7 +7,8 @@ use tracing_subscriber::Layer as _;
 /// Prints the runtime's own log lines (an open at WARN, a half-open and a close at INFO), one
 /// line each, without timestamps, and nothing from other crates: the pools and clients the
 /// examples use log their lost connections too, which would bury the timeline. Call it once,
-/// first thing in `main`.
+/// first thing in `main`; where a global subscriber is already set (a second call, or the
+/// program's own), it leaves that one and does nothing.
 ///
 /// ```no_run
 /// breaker::logs::show_breaker_logs();
@@ -15,7 +16,7 @@ use tracing_subscriber::Layer as _;
 pub fn show_breaker_logs() {
     let breaker_only = tracing_subscriber::filter::Targets::new()
         .with_target("breaker_runtime", tracing::Level::INFO);
-    tracing_subscriber::registry()
+    let _ = tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
                 .with_target(false)
@@ -23,5 +24,15 @@ pub fn show_breaker_logs() {
                 .compact()
                 .with_filter(breaker_only),
         )
-        .init();
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    /// Review 2: a second call panicked (`init` on a process that has a global subscriber).
+    #[test]
+    fn a_second_call_does_nothing() {
+        super::show_breaker_logs();
+        super::show_breaker_logs();
+    }
 }

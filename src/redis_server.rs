@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-/// How long the server may take to answer `PING` once started: far more than it needs (a few
+/// How long the server may take to answer once started: far more than it needs (a few
 /// milliseconds), so a slow shared machine is not mistaken for a broken server.
 const BOUND: Duration = Duration::from_secs(30);
 
@@ -38,7 +38,8 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts `redis-server` on a free port of 127.0.0.1 and waits until it answers `PING`.
+    /// Starts `redis-server` on a free port of 127.0.0.1 and waits until it answers, as
+    /// itself (its process id in `INFO`: not another server that holds the port).
     ///
     /// # Errors
     ///
@@ -99,8 +100,8 @@ impl RedisServer {
         self.child.as_ref().map(Child::id)
     }
 
-    /// Starts the server (again) on the same port, empty, and waits until it answers `PING`.
-    /// Does nothing when it is running.
+    /// Starts the server (again) on the same port, empty, and waits until it answers, as
+    /// itself. Does nothing when it is running.
     ///
     /// # Errors
     ///
@@ -141,7 +142,7 @@ impl RedisServer {
             }
             if Instant::now() > deadline {
                 self.stop()?;
-                return Err(self.failure("redis-server did not answer PING within 30 s"));
+                return Err(self.failure("redis-server did not answer within 30 s"));
             }
             // The interval between two attempts, not a guess at how long start-up takes.
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -183,6 +184,12 @@ impl RedisServer {
         self.paused = true;
         let deadline = Instant::now() + BOUND;
         while !is_stopped(pid) {
+            // Died by itself (killed from outside, say): a dead process is never shown stopped.
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().transpose()) {
+                self.child = None;
+                self.paused = false;
+                return Err(self.failure(&format!("redis-server exited ({})", status?)));
+            }
             if Instant::now() > deadline {
                 return Err(io::Error::other(format!(
                     "redis-server ({pid}) was not stopped 30 s after SIGSTOP"
@@ -207,17 +214,38 @@ impl RedisServer {
         Ok(())
     }
 
-    /// Whether a new connection answers `PING` within a second.
+    /// Whether a new connection is answered within a second, by this server: its process id
+    /// in `INFO server`. Another server on the port (the port taken in between, when this
+    /// one could not bind it and is exiting) answers too, with another id.
     async fn answers(&self) -> bool {
-        let ping = async {
+        let Some(pid) = self.pid() else {
+            return false;
+        };
+        let ask = async {
             let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await?;
-            stream.write_all(b"PING\r\n").await?;
-            let mut buf = [0u8; 16];
-            let n = stream.read(&mut buf).await?;
-            io::Result::Ok(buf[..n].starts_with(b"+PONG"))
+            stream.write_all(b"INFO server\r\n").await?;
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = stream.read(&mut buf).await?;
+                if n == 0 || seen.len() > 1 << 16 {
+                    return io::Result::Ok(false);
+                }
+                seen.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&seen);
+                if text.starts_with('-') {
+                    // An error (still loading, say): not answering yet.
+                    return Ok(false);
+                }
+                if let Some((_, rest)) = text.split_once("\r\nprocess_id:") {
+                    if let Some((id, _)) = rest.split_once("\r\n") {
+                        return Ok(id == pid.to_string());
+                    }
+                }
+            }
         };
         matches!(
-            tokio::time::timeout(Duration::from_secs(1), ping).await,
+            tokio::time::timeout(Duration::from_secs(1), ask).await,
             Ok(Ok(true))
         )
     }
@@ -267,4 +295,128 @@ fn free_port() -> io::Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
+}
+
+#[cfg(test)]
+mod tests {
+    //! Review 2: the helper attacked at its edges: a port another server holds, a start
+    //! again after a failed one, a paused server dropped, a server that died by itself.
+    use super::*;
+
+    /// A server of its own on `port`, not started.
+    fn on(port: u16) -> RedisServer {
+        static COUNT: AtomicU32 = AtomicU32::new(0);
+        RedisServer {
+            port,
+            log: std::env::temp_dir().join(format!(
+                "breaker-redis-test-{}-{}.log",
+                std::process::id(),
+                COUNT.fetch_add(1, Ordering::Relaxed)
+            )),
+            child: None,
+            paused: false,
+        }
+    }
+
+    /// Whether the process `pid` still exists (a zombie counts as gone).
+    fn alive(pid: u32) -> bool {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+            stat.rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().next())
+                .is_some_and(|state| state != "Z")
+        })
+    }
+
+    /// The port is taken by another redis-server (the race `start` retries for, or a port
+    /// some other process took while this one was stopped): the new server cannot bind it
+    /// and exits. `start_again` took the other server's PONG for its own and said it runs.
+    #[tokio::test]
+    async fn start_again_on_a_port_another_server_holds_fails_and_does_not_run() {
+        let other = match RedisServer::start().await {
+            Ok(s) => s,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+            Err(e) => panic!("{e}"),
+        };
+        let mut server = on(other.port());
+        let started = server.start_again().await;
+        assert!(
+            started.is_err(),
+            "started on a port another server holds: pid {:?}",
+            server.pid()
+        );
+        assert!(!server.is_running());
+
+        // Started again once the port is free, as after any failed start.
+        drop(other);
+        server.start_again().await.expect("the port is free now");
+        assert!(server.is_running() && server.answers().await);
+        let pid = server.pid().unwrap();
+        assert!(alive(pid));
+    }
+
+    /// Servers started at once race for free ports (each port is released before its server
+    /// binds it): every one ends on a port of its own, answering as itself.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn servers_started_at_once_each_get_a_port_of_their_own() {
+        let starts: Vec<_> = (0..6).map(|_| tokio::spawn(RedisServer::start())).collect();
+        let mut servers = Vec::new();
+        for start in starts {
+            match start.await.unwrap() {
+                Ok(s) => servers.push(s),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let mut ports: Vec<u16> = servers.iter().map(RedisServer::port).collect();
+        ports.sort_unstable();
+        ports.dedup();
+        assert_eq!(ports.len(), servers.len(), "two servers on one port");
+        for server in &servers {
+            assert!(
+                server.answers().await,
+                "port {} answers as another",
+                server.port()
+            );
+        }
+    }
+
+    /// A paused server dropped: `SIGKILL` ends a stopped process too, and the port is free.
+    #[tokio::test]
+    async fn a_paused_server_dropped_is_gone_with_its_log() {
+        let mut server = match RedisServer::start().await {
+            Ok(s) => s,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+            Err(e) => panic!("{e}"),
+        };
+        server.pause().unwrap();
+        let (pid, port, log) = (server.pid().unwrap(), server.port(), server.log.clone());
+        assert!(server.is_paused() && alive(pid));
+        drop(server);
+        assert!(!alive(pid), "the paused server outlived its handle");
+        assert!(!log.exists());
+        assert!(std::net::TcpListener::bind(("127.0.0.1", port)).is_ok());
+    }
+
+    /// The server died by itself (killed from outside): `pause` says so at once rather than
+    /// waiting its 30 s bound for a stop that cannot come, and `start_again` starts it.
+    #[tokio::test]
+    async fn pausing_a_server_that_died_fails_at_once_and_start_again_restarts_it() {
+        let mut server = match RedisServer::start().await {
+            Ok(s) => s,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return,
+            Err(e) => panic!("{e}"),
+        };
+        let pid = server.pid().unwrap();
+        signal(pid, libc::SIGKILL).unwrap();
+        let begun = Instant::now();
+        assert!(server.pause().is_err(), "paused a dead server");
+        assert!(
+            begun.elapsed() < Duration::from_secs(10),
+            "took {:?} to notice",
+            begun.elapsed()
+        );
+        assert!(!server.is_paused() && !server.is_running());
+        server.start_again().await.expect("starts again");
+        assert!(server.answers().await);
+    }
 }

@@ -49,17 +49,26 @@ pub(crate) trait Coordinator: Send + Sync {
 pub(crate) struct Coordinators(std::sync::Mutex<Vec<Weak<dyn Coordinator>>>);
 
 impl Coordinators {
-    pub(crate) fn attach(&self, coordinator: Weak<dyn Coordinator>) {
+    /// Attaches `coordinator` unless one attached and still alive satisfies `conflicts`;
+    /// whether it did. Looked at and attached under one lock: of two attaching at once, the
+    /// second sees the first.
+    pub(crate) fn attach_unless(
+        &self,
+        coordinator: Weak<dyn Coordinator>,
+        conflicts: impl Fn(&dyn Coordinator) -> bool,
+    ) -> bool {
         let mut list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
         // Stopped ones go here, so the list never grows with fleets started and stopped.
         list.retain(|c| c.strong_count() > 0);
+        if list
+            .iter()
+            .filter_map(Weak::upgrade)
+            .any(|c| conflicts(&*c))
+        {
+            return false;
+        }
         list.push(coordinator);
-    }
-
-    /// Whether any coordinator attached and still alive satisfies `f`.
-    pub(crate) fn any(&self, f: impl Fn(&dyn Coordinator) -> bool) -> bool {
-        let list = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        list.iter().filter_map(Weak::upgrade).any(|c| f(&*c))
+        true
     }
 
     /// The running coordinator that decides for `name`: the first attached, if two share it.

@@ -103,48 +103,68 @@ impl Member {
     /// call through it is in flight. Such a member is never evicted: its holder would go on
     /// using a breaker nobody can see, while `get` made another for the same key. (A member
     /// someone removed from the registry counts one reference less, so one holder may go
-    /// unseen; `get` replaces such a member anyway.)
+    /// unseen; `get` replaces such a member anyway.) A fleet that follows the breaker
+    /// (`share_all`) keeps an `Arc` of it too, which is no use of it: not counted, or no
+    /// member would ever leave in fleet mode.
+    ///
+    /// A follower comes after its `Arc` and goes before it, but the two are read apart: the
+    /// fewer followers seen before and after the count is what the count surely holds (a
+    /// follower that came or went in between is not discounted).
     fn in_use(&self) -> bool {
-        Arc::strong_count(&self.breaker) > 2
+        let before = self.breaker.followers();
+        let count = Arc::strong_count(&self.breaker);
+        // The count read may be a follower's `Arc` dropped; its going is then seen below.
+        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
+        let followers = before.min(self.breaker.followers());
+        count > 2 + followers
     }
 
     /// May leave once idle for `idle_after`: nobody holds it, and it knows of no outage that
     /// is still going on: closed, or half-open (its open period is over; an open breaker past
     /// its deadline already says so).
-    fn may_go_idle(&self) -> bool {
-        !self.in_use() && matches!(self.breaker.state(), State::Closed | State::HalfOpen)
+    ///
+    /// `state` is the breaker's: [`state`](CircuitBreaker::state) before the registry's lock
+    /// is taken, the published one under it (see [`Family::leave`]).
+    fn may_go_idle(&self, state: State) -> bool {
+        !self.in_use() && matches!(state, State::Closed | State::HalfOpen)
     }
 
-    /// An operator put it in a state of its own: such a member never leaves.
-    fn set_by_hand(&self) -> bool {
-        matches!(
-            self.breaker.state(),
-            State::ForcedOpen | State::Disabled | State::MetricsOnly
-        )
+    /// May leave when the last family of its name goes: nobody holds it, and an operator did
+    /// not put it in a state of its own (such a member never leaves).
+    fn may_go_with_family(&self, state: State) -> bool {
+        !self.in_use()
+            && !matches!(
+                state,
+                State::ForcedOpen | State::Disabled | State::MetricsOnly
+            )
     }
 
     /// May leave to make room in a full family, however recently asked for: closed, and
     /// nobody holds it.
-    fn may_go_full(&self) -> bool {
-        !self.in_use() && self.breaker.state() == State::Closed
+    fn may_go_full(&self, state: State) -> bool {
+        !self.in_use() && state == State::Closed
     }
 }
 
 impl Drop for Family<'_> {
     fn drop(&mut self) {
-        // Another `Family` of this name shares the members: they stay for it. (One made
-        // while this one drops takes what is left, and makes the rest again on demand.)
-        if Arc::strong_count(&self.members) > 1 {
+        // Given up here rather than when the field drops after this returns: of two families
+        // of the name dropping at once, each would see the other's share, leave the members
+        // to it, and nobody would. `into_inner` hands them to exactly the last. While another
+        // `Family` of this name shares them, they stay for it; one made once they are ours
+        // starts a map of its own, and `leave` keeps what it took from the registry meanwhile.
+        let members = std::mem::take(&mut self.members);
+        let Some(members) = Arc::into_inner(members) else {
             return;
-        }
-        let members = &mut *self.lock();
+        };
+        let mut members = members.into_inner().unwrap_or_else(PoisonError::into_inner);
         let gone: Vec<String> = members
             .iter()
-            .filter(|(_, m)| !m.in_use() && !m.set_by_hand())
+            .filter(|(_, m)| m.may_go_with_family(m.breaker.state()))
             .map(|(k, _)| k.clone())
             .collect();
         for key in gone {
-            self.leave(members, &key);
+            self.leave(&mut members, &key, Member::may_go_with_family);
         }
     }
 }
@@ -191,6 +211,18 @@ impl Registry {
             idle_after: Duration::from_secs(600),
             members,
         }
+    }
+}
+
+impl Registry {
+    /// Whether a family of this name is alive (some `Family` of it is). Takes the families'
+    /// lock, which nothing holds while it takes another.
+    fn has_family(&self, name: &str) -> bool {
+        self.families
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(name)
+            .is_some_and(|w| w.strong_count() > 0)
     }
 }
 
@@ -329,38 +361,66 @@ impl<'r> Family<'r> {
         let idle_ms = u64::try_from(self.idle_after.as_millis()).unwrap_or(u64::MAX);
         let idle: Vec<String> = members
             .iter()
-            .filter(|(_, m)| now.saturating_sub(m.last_used) >= idle_ms && m.may_go_idle())
+            .filter(|(_, m)| {
+                now.saturating_sub(m.last_used) >= idle_ms && m.may_go_idle(m.breaker.state())
+            })
             .map(|(k, _)| k.clone())
             .collect();
         for key in idle {
-            self.leave(members, &key);
+            self.leave(members, &key, Member::may_go_idle);
         }
+        // A member `leave` kept (someone took it meanwhile) is in use now, and the next look
+        // passes it over.
         while members.len() >= self.max_members {
             let oldest = members
                 .iter()
-                .filter(|(_, m)| m.may_go_full())
+                .filter(|(_, m)| m.may_go_full(m.breaker.state()))
                 .min_by_key(|(_, m)| m.last_used)
                 .map(|(k, _)| k.clone());
             match oldest {
-                Some(key) => self.leave(members, &key),
+                Some(key) => {
+                    self.leave(members, &key, Member::may_go_full);
+                }
                 None => break,
             }
         }
     }
 
-    fn leave(&self, members: &mut HashMap<String, Member>, key: &str) {
-        if let Some(member) = members.remove(key) {
-            // Only this member: a breaker someone registered under the name since is not ours.
-            // Checked and removed under one lock, so a breaker registered in between stays.
-            let name = member.breaker.name();
+    /// `key`'s member leaves, and the registry too, if `may_go` still says so under the
+    /// registry's lock; whether it left. The members' lock (or their last `Family`) keeps
+    /// the family from handing it out, but anyone may take it from the registry (`get`, the
+    /// admin routes) between a first look and here: looked at again under the lock that
+    /// hands it out, so a breaker someone took and holds, or set by hand and let go, stays.
+    fn leave(
+        &self,
+        members: &mut HashMap<String, Member>,
+        key: &str,
+        may_go: fn(&Member, State) -> bool,
+    ) -> bool {
+        let Some(member) = members.get(key) else {
+            return false;
+        };
+        {
             let mut inner = self.registry.write();
+            if !may_go(member, member.breaker.published_state()) {
+                return false;
+            }
+            // Only this member: a breaker someone registered under the name since is not
+            // ours. Checked and removed under one lock, so one registered in between stays.
+            // Nor one named as a live family: it is that family's unkeyed breaker, which
+            // never leaves (family `a`'s key `b` spells family `a/b`'s name).
+            let name = member.breaker.name();
             if inner
                 .breakers
                 .get(name)
                 .is_some_and(|b| Arc::ptr_eq(b, &member.breaker))
+                && !self.registry.has_family(name)
             {
                 inner.breakers.remove(name);
             }
         }
+        // Dropped outside the registry's lock: it may be the breaker's last reference.
+        members.remove(key);
+        true
     }
 }

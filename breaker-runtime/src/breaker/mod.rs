@@ -74,6 +74,9 @@ pub struct CircuitBreaker {
     counters: Counters,
     events: Events,
     observer: Observer,
+    /// How many fleets follow it (fleet mode's syncers, each keeping an `Arc` of it between
+    /// syncs): a `Family` does not count those as someone holding it.
+    followers: std::sync::atomic::AtomicUsize,
 }
 
 /// What only reconfiguration touches.
@@ -257,7 +260,29 @@ impl CircuitBreaker {
             }),
             counters: Counters::default(),
             events: Events::default(),
+            followers: std::sync::atomic::AtomicUsize::new(0),
         })
+    }
+
+    /// A fleet follows it from now on, with the `Arc` it took before; until
+    /// [`unfollow`](Self::unfollow), called before that `Arc` goes. (So a follower is
+    /// never counted without its `Arc`: see `Family`'s `in_use`.)
+    #[cfg_attr(not(feature = "fleet"), allow(dead_code))]
+    pub(crate) fn follow(&self) {
+        self.followers
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A fleet no longer follows it.
+    #[cfg_attr(not(feature = "fleet"), allow(dead_code))]
+    pub(crate) fn unfollow(&self) {
+        self.followers
+            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many fleets follow it: `Arc`s of it that are not someone's use of it.
+    pub(crate) fn followers(&self) -> usize {
+        self.followers.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The breaker in its `Arc`, as every breaker is handed out: from here an observer may
@@ -311,6 +336,13 @@ impl CircuitBreaker {
         // SAFETY: as in `in_force`: the pointer is null (no window) or from `Box::into_raw`,
         // and a replaced window is kept in `retired` until the breaker is dropped.
         unsafe { self.window.load(Acquire).as_ref() }
+    }
+
+    /// The state as last published, not moved on: `state` may move an open breaker to
+    /// half-open and announce it, and an announcement must not run under the registry's lock
+    /// (a subscriber may read the registry). For `Family`'s look under that lock.
+    pub(crate) fn published_state(&self) -> State {
+        self.load().state()
     }
 
     #[inline]

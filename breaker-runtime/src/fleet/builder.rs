@@ -166,23 +166,6 @@ impl FleetBuilder {
                 self.namespace
             )));
         }
-        // One process is one instance: a second fleet sharing a breaker of this registry
-        // under the same namespace would report its counts and opens twice (passing for two
-        // instances towards min_instances and minimum_calls).
-        let overlaps = registry.coordinators.any(|c| {
-            c.running()
-                && c.link().group == self.namespace
-                && match &self.share {
-                    Share::All => true,
-                    Share::Names(names) => names.iter().any(|n| c.coordinates(n)),
-                }
-        });
-        if overlaps {
-            return Err(FleetError::Invalid(format!(
-                "a running fleet of this registry already shares some of these breakers under namespace {:?}",
-                self.namespace
-            )));
-        }
         let instance = self.instance.unwrap_or_else(default_instance);
         if instance.is_empty() {
             return Err(FleetError::Invalid("instance_id must not be empty".into()));
@@ -205,16 +188,35 @@ impl FleetBuilder {
             stop: tokio::sync::watch::Sender::new(false),
             wake: Default::default(),
         });
+        // One process is one instance: a second fleet sharing a breaker of this registry
+        // under the same namespace would report its counts and opens twice (passing for two
+        // instances towards min_instances and minimum_calls). Looked for and attached under
+        // one lock, so that of two fleets starting at once one sees the other. The admin
+        // router finds the fleet there too (weakly held: a stopped fleet's handle and task
+        // drop it).
+        let coordinator: Arc<dyn crate::coordinator::Coordinator> = shared.clone();
+        let namespace = &shared.config.namespace;
+        let attached = registry
+            .coordinators
+            .attach_unless(Arc::downgrade(&coordinator), |c| {
+                c.running()
+                    && c.link().group == *namespace
+                    && match &shared.config.share {
+                        Share::All => true,
+                        Share::Names(names) => names.iter().any(|n| c.coordinates(n)),
+                    }
+            });
+        if !attached {
+            return Err(FleetError::Invalid(format!(
+                "a running fleet of this registry already shares some of these breakers under namespace {namespace:?}"
+            )));
+        }
         runtime.spawn(super::pubsub::listen(
             client.clone(),
             shared.clone(),
             timeout,
         ));
         let task = runtime.spawn(Syncer::new(shared.clone(), Link::new(client, timeout)).run());
-        // The admin router finds the fleet through the registry (weakly held: a stopped
-        // fleet's handle and task drop it).
-        let coordinator: Arc<dyn crate::coordinator::Coordinator> = shared.clone();
-        registry.coordinators.attach(Arc::downgrade(&coordinator));
         Ok(Fleet::new(shared, task))
     }
 }

@@ -46,9 +46,20 @@ pub(super) struct Track {
     base: Outcomes,
 }
 
+/// A family's member the fleet follows may still leave the family (and the registry) when
+/// nobody else holds it: the fleet's `Arc` is not a use. The syncer then drops the track at
+/// its next sync, as for any breaker removed from the registry.
+impl Drop for Track {
+    fn drop(&mut self) {
+        self.breaker.unfollow();
+    }
+}
+
 impl Track {
     pub(super) fn new(breaker: Arc<CircuitBreaker>, keys: [String; 4]) -> Track {
         let base = breaker.outcomes();
+        // Followed, not held: a family may still let it go (see `Drop`).
+        breaker.follow();
         Track {
             breaker,
             keys,

@@ -14,6 +14,7 @@ mod optional;
 mod probe;
 mod processes;
 mod review;
+mod review2;
 mod server;
 mod together;
 
