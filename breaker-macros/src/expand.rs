@@ -60,7 +60,14 @@ pub(crate) fn expand(plan: Plan) -> TokenStream {
             tokens
         }
         Shape::Async | Shape::Sync => {
-            let user_body = user_block(function.brace, &function.body);
+            // A lone expression goes in as it is, as in `async_trait_body`: a one-line
+            // `{ Ok(1) }` in braces of its own would draw `unused_braces` in the user's crate
+            // (whose suggestion, applied by `cargo fix`, would break the function).
+            let user_body = if is_lone_expression(&function.body) {
+                function.body.clone()
+            } else {
+                user_block(function.brace, &function.body)
+            };
             let body = wrapped_body(&plan, &rt, user_body);
             let attrs = &function.attrs;
             let vis = &function.vis;
@@ -86,6 +93,15 @@ fn runtime(args: &Args) -> TokenStream {
         }
         None => quote!(::breaker_runtime::__private),
     }
+}
+
+/// Whether `body` is one expression and nothing else: no statement, no trailing `;`.
+fn is_lone_expression(body: &TokenStream) -> bool {
+    use syn::parse::Parser;
+    matches!(
+        syn::Block::parse_within.parse2(body.clone()).as_deref(),
+        Ok([Stmt::Expr(_, None)])
+    )
 }
 
 /// The user's body in its own block, with its own braces (so errors about the block point there).
@@ -444,7 +460,7 @@ mod tests {
                             #[allow(unreachable_code)]
                             return __ret;
                         }
-                        { load(id).await }
+                        load(id).await
                     },
                     |__probe| {
                         use ::breaker_runtime::__private::DescribeError as _;
@@ -500,7 +516,7 @@ mod tests {
                             #[allow(unreachable_code)]
                             return __ret;
                         }
-                        { self.lookup(&key) }
+                        self.lookup(&key)
                     },
                     |__probe| {
                         use ::my::rt::__private::DescribeError as _;

@@ -160,6 +160,22 @@ async fn tiles_follow_the_breakers_and_the_buttons_control_them() {
         .await
         .unwrap();
     assert_eq!(border, "6px");
+    // At their narrowest (the grid's 260 px, which a 1400 px window gives), tiles hold their
+    // text: the counters' three columns ran past the tile's edge there.
+    let overflowing = client
+        .execute(
+            r#"const main = document.querySelector("main");
+               main.style.gridTemplateColumns = "260px";
+               const over = [...document.querySelectorAll(".tile")]
+                   .filter((t) => t.scrollWidth > t.clientWidth)
+                   .map((t) => t.querySelector(".name").textContent);
+               main.style.gridTemplateColumns = "";
+               return over;"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(overflowing, Value::Array(vec![]), "tiles wider than 260 px");
     let a = shown.iter().find(|t| t["name"] == "alpha").unwrap();
     assert_eq!(
         (&a["successes"], &a["failures"], &a["rejected"]),

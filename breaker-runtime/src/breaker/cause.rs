@@ -55,6 +55,11 @@ impl CircuitBreaker {
             if moves.iter().last().is_some_and(opened_by_failure) {
                 opened = Some(m.generation());
             }
+            // `locked` stamps the snapshot's `last_transition` from the moves it sees when
+            // `f` returns, and this closure takes them away: stamp it here instead.
+            if let Some(last) = moves.iter().last() {
+                m.note_transition(last.reason, crate::clock::now_ms());
+            }
             // Announced below, once the cause is kept.
             std::mem::take(moves)
         });
