@@ -103,20 +103,10 @@ impl Member {
     /// call through it is in flight. Such a member is never evicted: its holder would go on
     /// using a breaker nobody can see, while `get` made another for the same key. (A member
     /// someone removed from the registry counts one reference less, so one holder may go
-    /// unseen; `get` replaces such a member anyway.) A fleet that follows the breaker
-    /// (`share_all`) keeps an `Arc` of it too, which is no use of it: not counted, or no
-    /// member would ever leave in fleet mode.
-    ///
-    /// A follower comes after its `Arc` and goes before it, but the two are read apart: the
-    /// fewer followers seen before and after the count is what the count surely holds (a
-    /// follower that came or went in between is not discounted).
+    /// unseen; `get` replaces such a member anyway.) A fleet that shares the breaker
+    /// (`share_all`) holds it only weakly between syncs, so it is no use of it.
     fn in_use(&self) -> bool {
-        let before = self.breaker.followers();
-        let count = Arc::strong_count(&self.breaker);
-        // The count read may be a follower's `Arc` dropped; its going is then seen below.
-        std::sync::atomic::fence(std::sync::atomic::Ordering::Acquire);
-        let followers = before.min(self.breaker.followers());
-        count > 2 + followers
+        Arc::strong_count(&self.breaker) > 2
     }
 
     /// May leave once idle for `idle_after`: nobody holds it, and it knows of no outage that

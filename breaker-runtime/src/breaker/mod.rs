@@ -74,9 +74,6 @@ pub struct CircuitBreaker {
     counters: Counters,
     events: Events,
     observer: Observer,
-    /// How many fleets follow it (fleet mode's syncers, each keeping an `Arc` of it between
-    /// syncs): a `Family` does not count those as someone holding it.
-    followers: std::sync::atomic::AtomicUsize,
 }
 
 /// What only reconfiguration touches.
@@ -260,29 +257,7 @@ impl CircuitBreaker {
             }),
             counters: Counters::default(),
             events: Events::default(),
-            followers: std::sync::atomic::AtomicUsize::new(0),
         })
-    }
-
-    /// A fleet follows it from now on, with the `Arc` it took before; until
-    /// [`unfollow`](Self::unfollow), called before that `Arc` goes. (So a follower is
-    /// never counted without its `Arc`: see `Family`'s `in_use`.)
-    #[cfg_attr(not(feature = "fleet"), allow(dead_code))]
-    pub(crate) fn follow(&self) {
-        self.followers
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// A fleet no longer follows it.
-    #[cfg_attr(not(feature = "fleet"), allow(dead_code))]
-    pub(crate) fn unfollow(&self) {
-        self.followers
-            .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// How many fleets follow it: `Arc`s of it that are not someone's use of it.
-    pub(crate) fn followers(&self) -> usize {
-        self.followers.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The breaker in its `Arc`, as every breaker is handed out: from here an observer may

@@ -122,7 +122,7 @@ impl Syncer {
         self.tracks.retain(|name, t| {
             breakers
                 .iter()
-                .any(|b| b.name() == name && Arc::ptr_eq(b, &t.breaker))
+                .any(|b| b.name() == name && std::ptr::eq(Arc::as_ptr(b), t.breaker.as_ptr()))
         });
         let ns = &self.shared.config.namespace;
         for b in breakers {
@@ -143,8 +143,11 @@ impl Syncer {
             if let Some(c) = control {
                 sent.insert(name.clone(), c);
             }
-            let report = t.report(t.breaker.position(), control);
-            let rules = t.rules(config.min_instances, config.sync);
+            let Some(b) = t.breaker.upgrade() else {
+                continue;
+            };
+            let report = t.report(b.position(), control);
+            let rules = Track::rules(&b, config.min_instances, config.sync);
             pipe.add_command(command(
                 &config.instance,
                 &t.keys,

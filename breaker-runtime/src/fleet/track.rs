@@ -12,7 +12,7 @@ use crate::events::TransitionReason;
 use crate::remote::{Outcomes, Position};
 use crate::settings::Window;
 use crate::state::State;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 /// A count window is pooled fleet-wide over this much time: Redis keeps time buckets only.
@@ -23,7 +23,11 @@ const BUCKETS: u64 = 10;
 /// What an instance keeps of one shared breaker between syncs.
 #[derive(Debug)]
 pub(super) struct Track {
-    pub(super) breaker: Arc<CircuitBreaker>,
+    /// Held weakly: the fleet shares the breaker, it does not keep it. A breaker its owner
+    /// lets go (a `Family`'s member leaving, `Registry::remove`) goes, and its track with it
+    /// at the next sync; the syncer holds it only while it builds a report or applies an
+    /// answer.
+    pub(super) breaker: Weak<CircuitBreaker>,
     pub(super) keys: [String; 4],
     /// The last fleet generation seen; `None` until the first answer after a (re)connect.
     fleet_gen: Option<u64>,
@@ -46,22 +50,11 @@ pub(super) struct Track {
     base: Outcomes,
 }
 
-/// A family's member the fleet follows may still leave the family (and the registry) when
-/// nobody else holds it: the fleet's `Arc` is not a use. The syncer then drops the track at
-/// its next sync, as for any breaker removed from the registry.
-impl Drop for Track {
-    fn drop(&mut self) {
-        self.breaker.unfollow();
-    }
-}
-
 impl Track {
     pub(super) fn new(breaker: Arc<CircuitBreaker>, keys: [String; 4]) -> Track {
         let base = breaker.outcomes();
-        // Followed, not held: a family may still let it go (see `Drop`).
-        breaker.follow();
         Track {
-            breaker,
+            breaker: Arc::downgrade(&breaker),
             keys,
             fleet_gen: None,
             known: None,
@@ -82,12 +75,14 @@ impl Track {
         self.probing = false;
         self.verdict_sent = false;
         self.reported = None;
-        self.base = self.breaker.outcomes();
+        if let Some(b) = self.breaker.upgrade() {
+            self.base = b.outcomes();
+        }
     }
 
-    /// The breaker's rules and the fleet's timings for the script.
-    pub(super) fn rules(&self, min_instances: u32, sync: Duration) -> Rules {
-        let s = self.breaker.in_force();
+    /// The rules of `breaker` (this track's) and the fleet's timings for the script.
+    pub(super) fn rules(breaker: &CircuitBreaker, min_instances: u32, sync: Duration) -> Rules {
+        let s = breaker.in_force();
         let span = match s.window {
             Some(Window::Time(d)) => d,
             Some(Window::Calls(_)) => COUNT_WINDOW_SPAN,
@@ -119,7 +114,8 @@ impl Track {
 
     /// What to tell the fleet now; `control` is a fleet-wide control asked for this breaker.
     pub(super) fn report(&mut self, pos: Position, control: Option<Event>) -> Report {
-        let now = self.breaker.outcomes();
+        // A breaker gone meanwhile has nothing more to count.
+        let now = self.breaker.upgrade().map_or(self.base, |b| b.outcomes());
         let control = control.or(std::mem::take(&mut self.reforce).then_some(Event::Reforce));
         let report = Report {
             seen: self.fleet_gen.unwrap_or(0),
@@ -178,7 +174,10 @@ impl Track {
     pub(super) fn apply(&mut self, reply: &Reply, hold: Duration, sent: Option<Event>) {
         let new = self.fleet_gen != Some(reply.generation);
         self.fleet_gen = Some(reply.generation);
-        let b = &self.breaker;
+        let Some(b) = self.breaker.upgrade() else {
+            return;
+        };
+        let b = &b;
         let hold_ms = ceil_ms(hold);
         // A control is applied once, when its generation is newer than any this instance
         // saw: not again after a reconnect, and a close or reset made before the instance

@@ -100,21 +100,26 @@ async fn share_all_does_not_keep_family_members_from_leaving() {
         .family("hosts", BreakerConfig::default())
         .max_members(2)
         .idle_after(Duration::ZERO);
-    // Held by a caller, and followed: it stays whatever comes.
+    // Once the fleet has synced `name`: its state is in Redis.
+    let mut redis_client = redis.client();
+    let mut synced = |name: &str| -> bool {
+        redis::Commands::exists(&mut redis_client, format!("{{r2-family:{name}}}:state"))
+            .expect("EXISTS")
+    };
+    // Held by a caller, and shared: it stays whatever comes.
     let kept = hosts.get("kept");
     until(
-        "the fleet follows the kept member",
+        "the fleet shares the kept member",
         Duration::from_secs(10),
-        || Arc::strong_count(&kept) > 3,
+        || synced("hosts/kept"),
     )
     .await;
     for key in 0..6 {
         let member = hosts.get(&key.to_string());
-        // Once the fleet follows it: the caller, the family, the registry, and the syncer.
         until(
-            "the fleet follows the member",
+            "the fleet shares the member",
             Duration::from_secs(10),
-            || Arc::strong_count(&member) > 3,
+            || synced(member.name()),
         )
         .await;
     }
