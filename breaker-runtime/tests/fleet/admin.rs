@@ -13,6 +13,9 @@ use serde_json::Value;
 use std::time::{Duration, Instant};
 use tower::ServiceExt;
 
+/// How long a sync may take here.
+const BOUND: Duration = Duration::from_secs(5);
+
 /// The router's answer to `method path`, as JSON.
 async fn ask(router: &axum::Router, method: Method, path: &str) -> (StatusCode, Value) {
     let request = Request::builder()
@@ -35,15 +38,6 @@ fn entry<'a>(list: &'a Value, name: &str) -> &'a Value {
         .iter()
         .find(|b| b["name"] == name)
         .unwrap_or_else(|| panic!("no {name} in {list}"))
-}
-
-/// Waits until `instance` has synced with Redis after `mark`.
-async fn synced_since(instance: &Instance, mark: Instant) {
-    until("a sync", Duration::from_secs(5), || {
-        let ago = instance.fleet().status().last_sync;
-        ago.is_some_and(|ago| ago < mark.elapsed())
-    })
-    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,9 +102,9 @@ async fn the_router_shows_the_link_and_its_controls_reach_every_instance() {
     );
     // A control would reach the others at their next sync after this instance's next one:
     // wait for both, then the others are still as they were.
-    synced_since(&fleet[0], Instant::now()).await;
-    synced_since(&fleet[1], Instant::now()).await;
-    synced_since(&fleet[2], Instant::now()).await;
+    synced_since(&fleet[0], Instant::now(), BOUND).await;
+    synced_since(&fleet[1], Instant::now(), BOUND).await;
+    synced_since(&fleet[2], Instant::now(), BOUND).await;
     assert_eq!(
         (fleet[1].state(), fleet[2].state()),
         (State::Closed, State::Closed)

@@ -90,6 +90,18 @@ impl Instance {
     }
 }
 
+/// The breaker most fleet tests share: it opens after 2 failures in a row, lets one probe
+/// in at a time, and one successful probe closes it.
+pub fn one_probe(reset: Duration, half_open_timeout: Duration) -> BreakerConfig {
+    BreakerConfig::builder()
+        .failure_threshold(2)
+        .reset_timeout(reset)
+        .success_threshold(1)
+        .half_open_max_calls(1)
+        .half_open_timeout(half_open_timeout)
+        .build()
+}
+
 /// Three instances of one service with one breaker config.
 pub async fn three(
     url: &str,
@@ -146,6 +158,33 @@ pub async fn half_opened(fleet: &[Instance], not: Option<usize>) -> usize {
     })
     .await;
     find().expect("one did")
+}
+
+/// Waits (at most `bound`) until `instance` has synced with Redis after `mark`.
+pub async fn synced_since(instance: &Instance, mark: Instant, bound: Duration) {
+    until("a sync", bound, || {
+        let ago = instance.fleet().status().last_sync;
+        ago.is_some_and(|ago| ago < mark.elapsed())
+    })
+    .await;
+}
+
+/// Gives each of `instances` a successful call every 10 ms until all of them are closed
+/// (10 s at most): the dependency is healthy again and traffic comes back.
+pub async fn closed_by_healthy_traffic<'a, I>(what: &str, instances: I)
+where
+    I: IntoIterator<Item = &'a Instance> + Clone,
+{
+    until(what, Duration::from_secs(10), || {
+        for i in instances.clone() {
+            let _ = i.breaker.call_sync(|| Ok::<_, &str>(()));
+        }
+        instances
+            .clone()
+            .into_iter()
+            .all(|i| i.state() == State::Closed)
+    })
+    .await;
 }
 
 /// Waits until every fleet has synced at least once.

@@ -4,20 +4,10 @@
 
 use crate::server::Redis;
 use crate::*;
-use breaker_runtime::{BreakerConfig, State};
+use breaker_runtime::State;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
 use std::time::Duration;
-
-fn config(reset: Duration, half_open_timeout: Duration) -> BreakerConfig {
-    BreakerConfig::builder()
-        .failure_threshold(2)
-        .reset_timeout(reset)
-        .success_threshold(1)
-        .half_open_max_calls(1)
-        .half_open_timeout(half_open_timeout)
-        .build()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_probe_for_the_fleet_and_its_verdict_closes_all_three() {
@@ -27,7 +17,7 @@ async fn one_probe_for_the_fleet_and_its_verdict_closes_all_three() {
         &redis.url(),
         "probe-once",
         "db",
-        &config(reset, Duration::from_secs(30)),
+        &one_probe(reset, Duration::from_secs(30)),
         1,
     )
     .await;
@@ -80,7 +70,7 @@ async fn a_probe_holder_that_dies_hands_over_once_its_lease_runs_out() {
         &redis.url(),
         "holder-dies",
         "db",
-        &config(Duration::from_millis(500), lease),
+        &one_probe(Duration::from_millis(500), lease),
         1,
     )
     .await;
@@ -114,7 +104,7 @@ async fn an_idle_probe_holder_whose_lease_runs_out_waits_again_with_the_others()
         &redis.url(),
         "idle-holder",
         "db",
-        &config(Duration::from_millis(500), lease),
+        &one_probe(Duration::from_millis(500), lease),
         1,
     )
     .await;
@@ -155,7 +145,7 @@ async fn a_holder_whose_probe_outlives_its_lease_closes_with_the_next_holders_ve
     // probe times out (half_open_timeout after its admission) before the next one, which
     // then carries a verdict the fleet no longer takes from it.
     let sync = Duration::from_millis(300);
-    let config = config(Duration::from_millis(500), lease);
+    let config = one_probe(Duration::from_millis(500), lease);
     let mut fleet = Vec::new();
     for id in ["a", "b", "c"] {
         let url = redis.url();
@@ -191,7 +181,7 @@ async fn a_failed_fleet_probe_reopens_all_and_each_round_has_one_probe() {
         &redis.url(),
         "reopen",
         "db",
-        &config(reset, Duration::from_secs(30)),
+        &one_probe(reset, Duration::from_secs(30)),
         1,
     )
     .await;

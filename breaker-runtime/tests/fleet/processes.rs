@@ -19,8 +19,8 @@
 //! and every answer is `fleet-child <State> <calls that reached the dependency> <connected>`.
 
 use crate::server::Redis;
-use crate::{Instance, SYNC};
-use breaker_runtime::{BreakerConfig, CircuitBreaker, State};
+use crate::{one_probe, Instance, SYNC};
+use breaker_runtime::{CircuitBreaker, State};
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
@@ -40,16 +40,6 @@ const ANSWER: &str = "fleet-child";
 /// The breaker every instance shares, and how many instances' opens open the fleet.
 const NAME: &str = "db";
 const MIN_INSTANCES: u32 = 2;
-
-fn config(reset: Duration, lease: Duration) -> BreakerConfig {
-    BreakerConfig::builder()
-        .failure_threshold(2)
-        .reset_timeout(reset)
-        .success_threshold(1)
-        .half_open_max_calls(1)
-        .half_open_timeout(lease)
-        .build()
-}
 
 #[test]
 fn three_processes_trip_together_and_a_killed_probe_holder_hands_over_when_its_lease_ends() {
@@ -160,7 +150,7 @@ fn child_instance() {
     };
     let var = |name: &str| std::env::var(name).unwrap_or_else(|_| panic!("{name} is set"));
     let ms = |name: &str| Duration::from_millis(var(name).parse().expect("milliseconds"));
-    let config = config(ms(ENV_RESET_MS), ms(ENV_LEASE_MS));
+    let config = one_probe(ms(ENV_RESET_MS), ms(ENV_LEASE_MS));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

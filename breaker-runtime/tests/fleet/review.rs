@@ -11,17 +11,6 @@ use breaker_runtime::{BreakerConfig, Registry, State};
 use redis::Commands;
 use std::time::{Duration, Instant};
 
-/// A consecutive-failure breaker: opens after 2 failures, one probe, one success closes.
-fn config(reset: Duration, half_open_timeout: Duration) -> BreakerConfig {
-    BreakerConfig::builder()
-        .failure_threshold(2)
-        .reset_timeout(reset)
-        .success_threshold(1)
-        .half_open_max_calls(1)
-        .half_open_timeout(half_open_timeout)
-        .build()
-}
-
 /// The fleet's state of `name` under `namespace`, as Redis keeps it.
 fn fleet_state(redis: &Redis, namespace: &str, name: &str) -> Option<String> {
     redis
@@ -42,15 +31,7 @@ fn lease_held(redis: &Redis, namespace: &str, name: &str) -> bool {
 /// before has been applied.
 async fn two_syncs(instance: &Instance) {
     for _ in 0..2 {
-        let mark = Instant::now();
-        until("a sync", Duration::from_secs(10), || {
-            instance
-                .fleet()
-                .status()
-                .last_sync
-                .is_some_and(|ago| ago < mark.elapsed())
-        })
-        .await;
+        synced_since(instance, Instant::now(), Duration::from_secs(10)).await;
     }
 }
 
@@ -70,7 +51,7 @@ fn half_open(fleet: &[Instance]) -> Vec<usize> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_lease_holder_stops_probing_once_another_instance_holds_the_lease() {
     let Some(redis) = Redis::start() else { return };
-    let cfg = config(Duration::from_millis(400), Duration::from_millis(700));
+    let cfg = one_probe(Duration::from_millis(400), Duration::from_millis(700));
     let fleet = three(&redis.url(), "rv-idle-holder", "db", &cfg, 1).await;
     tripped_by_the_first(&fleet).await;
     // Nobody calls: the holder half-opens and idles until its lease runs out.
@@ -105,7 +86,7 @@ async fn an_idle_lease_holder_stops_probing_once_another_instance_holds_the_leas
 async fn a_verdict_after_the_lease_ran_out_still_closes_the_fleet() {
     let Some(redis) = Redis::start() else { return };
     let ns = "rv-late-verdict";
-    let cfg = config(Duration::from_millis(300), Duration::from_millis(500));
+    let cfg = one_probe(Duration::from_millis(300), Duration::from_millis(500));
     let a = Instance::start(&redis.url(), ns, "a", "db", cfg.clone(), 1).await;
     connected(std::slice::from_ref(&a)).await;
     for _ in 0..2 {
@@ -129,15 +110,7 @@ async fn a_verdict_after_the_lease_ran_out_still_closes_the_fleet() {
     // turn back and waits (README: "a holder still alive gives its half-open up"), then, alone
     // in the fleet, takes the lease again: a call gets through as its probe, now or at that
     // next turn, and closes it.
-    until(
-        "a probe gets through and closes a",
-        Duration::from_secs(10),
-        || {
-            let _ = a.breaker.call_sync(|| Ok::<_, &str>(()));
-            a.state() == State::Closed
-        },
-    )
-    .await;
+    closed_by_healthy_traffic("a probe gets through and closes a", [&a]).await;
     until(
         "the verdict closes the fleet",
         Duration::from_secs(3),
@@ -168,7 +141,7 @@ async fn redis_restarted_empty_does_not_close_open_breakers_without_a_probe() {
         return;
     };
     let ns = "rv-empty";
-    let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
+    let cfg = one_probe(Duration::from_secs(30), Duration::from_secs(30));
     let fleet = three(&redis.url(), ns, "db", &cfg, 1).await;
     tripped_by_the_first(&fleet).await;
 
@@ -376,7 +349,7 @@ async fn a_control_asked_while_redis_is_down_arrives_once_it_is_back() {
 async fn a_close_racing_an_open_leaves_every_instance_agreeing() {
     let Some(redis) = Redis::start() else { return };
     let ns = "rv-race";
-    let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
+    let cfg = one_probe(Duration::from_secs(30), Duration::from_secs(30));
     let fleet = three(&redis.url(), ns, "db", &cfg, 1).await;
     connected(&fleet).await;
     for round in 0..5 {
@@ -449,21 +422,14 @@ async fn year_long_timeouts_still_sync() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_zero_reset_timeout_never_wedges() {
     let Some(redis) = Redis::start() else { return };
-    let cfg = config(Duration::ZERO, Duration::from_millis(500));
+    let cfg = one_probe(Duration::ZERO, Duration::from_millis(500));
     let fleet = three(&redis.url(), "rv-zero", "db", &cfg, 1).await;
     connected(&fleet).await;
     for _ in 0..2 {
         let _ = fail(&fleet[0].breaker).await;
     }
     // Traffic everywhere, dependency healthy: every instance closes, whatever the fleet did.
-    until("all three closed", Duration::from_secs(10), || {
-        for i in &fleet {
-            let b = i.breaker.clone();
-            let _ = b.call_sync(|| Ok::<_, &str>(()));
-        }
-        fleet.iter().all(|i| i.state() == State::Closed)
-    })
-    .await;
+    closed_by_healthy_traffic("all three closed", &fleet).await;
     for i in &fleet {
         two_syncs(i).await;
     }
@@ -477,7 +443,7 @@ async fn a_zero_reset_timeout_never_wedges() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shortest_sync_interval_trips_together() {
     let Some(redis) = Redis::start() else { return };
-    let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
+    let cfg = one_probe(Duration::from_secs(30), Duration::from_secs(30));
     let mut fleet = Vec::new();
     for id in ["a", "b", "c"] {
         fleet.push(
@@ -511,7 +477,7 @@ async fn the_shortest_sync_interval_trips_together() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_breaker_made_again_while_shared_follows_the_fleet() {
     let Some(redis) = Redis::start() else { return };
-    let cfg = config(Duration::from_millis(400), Duration::from_secs(30));
+    let cfg = one_probe(Duration::from_millis(400), Duration::from_secs(30));
     let mut fleet = three(&redis.url(), "rv-remade", "db", &cfg, 1).await;
     tripped_by_the_first(&fleet).await;
     until("one instance half-opens", Duration::from_secs(10), || {
@@ -530,17 +496,7 @@ async fn a_breaker_made_again_while_shared_follows_the_fleet() {
         || fleet.iter().any(|i| i.state() == State::HalfOpen),
     )
     .await;
-    until(
-        "healthy traffic closes the whole fleet",
-        Duration::from_secs(10),
-        || {
-            for i in &fleet {
-                let _ = i.breaker.call_sync(|| Ok::<_, &str>(()));
-            }
-            fleet.iter().all(|i| i.state() == State::Closed)
-        },
-    )
-    .await;
+    closed_by_healthy_traffic("healthy traffic closes the whole fleet", &fleet).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -552,7 +508,7 @@ async fn a_breaker_made_again_while_shared_follows_the_fleet() {
 async fn min_instances_above_the_fleet_size_leaves_each_instance_alone() {
     let Some(redis) = Redis::start() else { return };
     let ns = "rv-min5";
-    let cfg = config(Duration::from_millis(300), Duration::from_secs(30));
+    let cfg = one_probe(Duration::from_millis(300), Duration::from_secs(30));
     let fleet = three(&redis.url(), ns, "db", &cfg, 5).await;
     connected(&fleet).await;
     for i in &fleet[..2] {
@@ -565,13 +521,7 @@ async fn min_instances_above_the_fleet_size_leaves_each_instance_alone() {
     }
     assert_eq!(fleet[2].state(), State::Closed, "two opens of five needed");
     assert_eq!(fleet_state(&redis, ns, "db").as_deref(), Some("closed"));
-    until("each recovers alone", Duration::from_secs(10), || {
-        for i in &fleet {
-            let _ = i.breaker.call_sync(|| Ok::<_, &str>(()));
-        }
-        fleet.iter().all(|i| i.state() == State::Closed)
-    })
-    .await;
+    closed_by_healthy_traffic("each recovers alone", &fleet).await;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -582,7 +532,7 @@ async fn min_instances_above_the_fleet_size_leaves_each_instance_alone() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holder_forced_open_locally_mid_probe_hands_the_probe_over() {
     let Some(redis) = Redis::start() else { return };
-    let cfg = config(Duration::from_millis(300), Duration::from_millis(600));
+    let cfg = one_probe(Duration::from_millis(300), Duration::from_millis(600));
     let fleet = three(&redis.url(), "rv-forced-holder", "db", &cfg, 1).await;
     tripped_by_the_first(&fleet).await;
     until("one instance half-opens", Duration::from_secs(10), || {
@@ -592,15 +542,9 @@ async fn a_holder_forced_open_locally_mid_probe_hands_the_probe_over() {
     let holder = half_open(&fleet)[0];
     fleet[holder].breaker.force_open();
     let others: Vec<usize> = (0..3).filter(|&k| k != holder).collect();
-    until(
+    closed_by_healthy_traffic(
         "the others close on healthy traffic",
-        Duration::from_secs(10),
-        || {
-            for &k in &others {
-                let _ = fleet[k].breaker.call_sync(|| Ok::<_, &str>(()));
-            }
-            others.iter().all(|&k| fleet[k].state() == State::Closed)
-        },
+        others.iter().map(|&k| &fleet[k]),
     )
     .await;
     assert_eq!(
@@ -619,7 +563,7 @@ async fn a_holder_forced_open_locally_mid_probe_hands_the_probe_over() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_holder_closed_by_hand_does_not_close_the_fleet_without_a_probe() {
     let Some(redis) = Redis::start() else { return };
-    let cfg = config(Duration::from_millis(300), Duration::from_millis(1500));
+    let cfg = one_probe(Duration::from_millis(300), Duration::from_millis(1500));
     let fleet = three(&redis.url(), "rv-closed-holder", "db", &cfg, 1).await;
     tripped_by_the_first(&fleet).await;
     until("one instance half-opens", Duration::from_secs(10), || {
@@ -642,15 +586,9 @@ async fn a_holder_closed_by_hand_does_not_close_the_fleet_without_a_probe() {
     // The probe still comes: once the lease runs out another instance probes, and its
     // verdict closes the fleet.
     let others: Vec<usize> = (0..3).filter(|&k| k != holder).collect();
-    until(
+    closed_by_healthy_traffic(
         "another instance probes and closes the fleet",
-        Duration::from_secs(10),
-        || {
-            for &k in &others {
-                let _ = fleet[k].breaker.call_sync(|| Ok::<_, &str>(()));
-            }
-            others.iter().all(|&k| fleet[k].state() == State::Closed)
-        },
+        others.iter().map(|&k| &fleet[k]),
     )
     .await;
 }
@@ -701,7 +639,7 @@ async fn share_all_shares_family_members_made_after_start() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn calls_stay_fast_while_redis_is_paused_mid_probe() {
     let Some(redis) = Redis::start() else { return };
-    let cfg = config(Duration::from_millis(300), Duration::from_secs(30));
+    let cfg = one_probe(Duration::from_millis(300), Duration::from_secs(30));
     let fleet = three(&redis.url(), "rv-paused", "db", &cfg, 1).await;
     connected(&fleet).await;
     for _ in 0..2 {
@@ -734,7 +672,7 @@ async fn calls_stay_fast_while_redis_is_paused_mid_probe() {
 async fn a_close_superseded_before_a_slow_instance_syncs_still_ends_its_forced_open() {
     let Some(redis) = Redis::start() else { return };
     let ns = "rv-superseded";
-    let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
+    let cfg = one_probe(Duration::from_secs(30), Duration::from_secs(30));
     let slow = Instance::start_with(
         &redis.url(),
         ns,
@@ -759,14 +697,7 @@ async fn a_close_superseded_before_a_slow_instance_syncs_still_ends_its_forced_o
     })
     .await;
     // Right after the slow instance's sync: close, then c re-opens on its own failures.
-    let mark = Instant::now();
-    until("the slow instance syncs", Duration::from_secs(10), || {
-        slow.fleet()
-            .status()
-            .last_sync
-            .is_some_and(|ago| ago < mark.elapsed())
-    })
-    .await;
+    synced_since(&slow, Instant::now(), Duration::from_secs(10)).await;
     b.fleet().close("db");
     until("c closes", Duration::from_secs(5), || {
         c.state() == State::Closed
@@ -821,7 +752,7 @@ async fn a_fleet_with_no_breaker_yet_shows_its_link() {
 async fn one_process_with_two_fleets_is_not_two_instances() {
     let Some(redis) = Redis::start() else { return };
     let ns = "rv-twice";
-    let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
+    let cfg = one_probe(Duration::from_secs(30), Duration::from_secs(30));
     let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
     let breaker = registry.get_or_create("db", cfg.clone());
     let mut fleets = Vec::new();
@@ -882,7 +813,7 @@ async fn a_fleet_force_outlives_a_redis_restarted_empty() {
         return;
     };
     let ns = "rv-force-empty";
-    let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
+    let cfg = one_probe(Duration::from_secs(30), Duration::from_secs(30));
     let fleet = three(&redis.url(), ns, "db", &cfg, 1).await;
     connected(&fleet).await;
     fleet[0].fleet().force_open("db");
@@ -1015,7 +946,7 @@ async fn shutdown_does_not_wait_on_a_frozen_redis() {
         "rv-frozen-stop",
         "a",
         "db",
-        config(Duration::from_secs(30), Duration::from_secs(30)),
+        one_probe(Duration::from_secs(30), Duration::from_secs(30)),
         1,
         Duration::from_millis(250),
     )
@@ -1085,7 +1016,7 @@ async fn a_dropped_fleet_leaves_the_admin_router() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reload_shortening_the_reset_timeout_keeps_following_the_fleet() {
     let Some(redis) = Redis::start() else { return };
-    let cfg = config(Duration::from_secs(30), Duration::from_secs(30));
+    let cfg = one_probe(Duration::from_secs(30), Duration::from_secs(30));
     let fleet = three(&redis.url(), "rv-reload", "db", &cfg, 1).await;
     tripped_by_the_first(&fleet).await;
     breaker_runtime::config::load_str_into(
