@@ -7,6 +7,7 @@
 //! registry it shares, the router asks the registry. The registry holds it weakly, so a
 //! stopped fleet leaves nothing behind.
 
+use crate::breaker::CircuitBreaker;
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::Duration;
 
@@ -17,6 +18,17 @@ pub(crate) enum Control {
     ForceOpen,
     Close,
     Reset,
+}
+
+impl Control {
+    /// Applies it to `breaker`, on this instance.
+    pub(crate) fn apply(self, breaker: &CircuitBreaker) {
+        match self {
+            Control::ForceOpen => breaker.force_open(),
+            Control::Close => breaker.close(),
+            Control::Reset => breaker.reset(),
+        }
+    }
 }
 
 /// How a coordinator's link stands, as the admin router shows it.

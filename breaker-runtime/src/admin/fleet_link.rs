@@ -71,10 +71,6 @@ impl Entry {
 pub(super) fn control(admin: &AdminRouter, breaker: &CircuitBreaker, control: Control) {
     match admin.registry.coordinators.of(breaker.name()) {
         Some(fleet) => fleet.control(breaker.name(), control),
-        None => match control {
-            Control::ForceOpen => breaker.force_open(),
-            Control::Close => breaker.close(),
-            Control::Reset => breaker.reset(),
-        },
+        None => control.apply(breaker),
     }
 }

@@ -19,11 +19,7 @@ impl Coordinator for Shared {
     /// controlled here only.
     fn control(&self, name: &str, control: Control) {
         if let Some(b) = self.registry.get(name) {
-            match control {
-                Control::ForceOpen => b.force_open(),
-                Control::Close => b.close(),
-                Control::Reset => b.reset(),
-            }
+            control.apply(&b);
         }
         if self.shares(name) {
             let event = match control {
