@@ -134,3 +134,75 @@ async fn the_cause_of_an_open_breaker_shows_in_the_json() {
     let (_, one) = get(addr, "/breakers/eco-admin-cause").await;
     assert_eq!(one["open_cause"], Value::Null);
 }
+
+#[derive(Debug)]
+struct Down;
+
+impl From<breaker_runtime::BreakerError> for Down {
+    fn from(_: breaker_runtime::BreakerError) -> Self {
+        Down
+    }
+}
+
+fn is_down(_: &Down) -> bool {
+    true
+}
+
+fn by_code(r: &Result<u16, Down>) -> breaker_runtime::Outcome {
+    match r {
+        Ok(code) if *code >= 500 => breaker_runtime::Outcome::Failure,
+        Ok(_) => breaker_runtime::Outcome::Success,
+        Err(_) => breaker_runtime::Outcome::Failure,
+    }
+}
+
+#[breaker_runtime::circuit_breaker(name = "eco-admin-settings-attr-if", failure_if = is_down, ignore_if = is_down)]
+fn judged_by_predicates() -> Result<u16, Down> {
+    Ok(200)
+}
+
+#[breaker_runtime::circuit_breaker(name = "eco-admin-settings-attr-classify", classify = by_code)]
+fn judged_by_classify() -> Result<u16, Down> {
+    Ok(200)
+}
+
+/// The attribute asks its functions per call; the breaker's settings still say they are set,
+/// by the code (they said "not set, default" before).
+#[tokio::test]
+async fn the_attributes_functions_show_as_set_in_code() {
+    assert!(judged_by_predicates().is_ok());
+    assert!(judged_by_classify().is_ok());
+    let addr = serve(AdminRouter::new(breaker_runtime::registry()).into_router());
+    let (_, one) = get(addr, "/breakers/eco-admin-settings-attr-if").await;
+    let settings = &one["settings"];
+    assert_eq!(
+        settings["failure_if"],
+        json!({"value": true, "source": "code"})
+    );
+    assert_eq!(
+        settings["ignore_if"],
+        json!({"value": true, "source": "code"})
+    );
+    assert_eq!(
+        settings["classify"],
+        json!({"value": false, "source": "default"})
+    );
+    let (_, one) = get(addr, "/breakers/eco-admin-settings-attr-classify").await;
+    let settings = &one["settings"];
+    assert_eq!(
+        settings["classify"],
+        json!({"value": true, "source": "code"})
+    );
+    assert_eq!(
+        settings["failure_if"],
+        json!({"value": false, "source": "default"})
+    );
+    let b = breaker_runtime::registry()
+        .get("eco-admin-settings-attr-classify")
+        .unwrap();
+    assert!(b.settings().has_classify());
+    // What the attribute judges stays the attribute's: a call through the breaker itself is
+    // judged as without a verdict (the marks answer for no type).
+    let _ = b.call_sync(|| Ok::<u16, Down>(503));
+    assert_eq!(b.metrics().failures, 0);
+}

@@ -504,7 +504,7 @@ mod tests {
                     __BREAKER.get_or_register::<Self>(
                         "get",
                         ::core::concat!(::core::file!(), ":", ::core::line!(), ":", ::core::column!()),
-                        || ::my::rt::__private::BreakerConfig::builder().build()
+                        || ::my::rt::__private::judged_in_the_attribute(::my::rt::__private::BreakerConfig::builder().build(), true, false, false)
                     )
                 };
                 match ::my::rt::__private::call_sync(

@@ -39,7 +39,7 @@ fn check_arguments(args: &Args, errors: &mut Errors) {
         if args.failure_if.is_some() || args.ignore_if.is_some() {
             errors.at(
                 classify.span(),
-                "`classify` decides the whole verdict, so it can't be combined with `failure_if` or `ignore_if`: fold them into the `classify` function (return `Outcome::Ignored` for what `ignore_if` ignored)",
+                format!("`classify` {}", check::CLASSIFY_WITH_PREDICATES),
             );
         }
     }

@@ -171,6 +171,17 @@ impl MethodBreakerCell {
     }
 }
 
+/// The attribute's config, with its `failure_if`, `ignore_if` and `classify` marked given:
+/// the expansion asks them per call, and the breaker's settings show them set by the code.
+pub fn judged_in_the_attribute(
+    config: BreakerConfig,
+    failure_if: bool,
+    ignore_if: bool,
+    classify: bool,
+) -> BreakerConfig {
+    config.judged_in_the_attribute(failure_if, ignore_if, classify)
+}
+
 /// `failure_if` and `ignore_if`, as the attribute wrote them.
 pub struct Classifier<E> {
     /// Errors for which this returns false count as successes.

@@ -214,8 +214,10 @@ impl<'a> Permit<'a> {
             .record_because(this.ticket, outcome, false, cause);
     }
 
-    /// Records `result`: `Ok` is a success; an `Err` is a failure unless the breaker's
-    /// `failure_if` says otherwise or its `ignore_if` says to ignore it.
+    /// Records `result` as [`call`](CircuitBreaker::call) would: by the breaker's `classify`
+    /// when it was written for this result type; otherwise `Ok` is a success and an `Err` a
+    /// failure unless the breaker's `failure_if` says otherwise or its `ignore_if` says to
+    /// ignore it.
     ///
     /// ```
     /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-permit-r").build();
@@ -223,11 +225,8 @@ impl<'a> Permit<'a> {
     /// assert_eq!(breaker.metrics().failures, 1);
     /// ```
     #[inline]
-    pub fn record<T, E: 'static>(self, result: &Result<T, E>) {
-        let outcome = match result {
-            Ok(_) => Outcome::Success,
-            Err(e) => self.breaker.classify_erased(e),
-        };
+    pub fn record<T: 'static, E: 'static>(self, result: &Result<T, E>) {
+        let outcome = self.breaker.judge(result);
         self.finish(outcome, false);
     }
 

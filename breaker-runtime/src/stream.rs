@@ -4,7 +4,6 @@
 use crate::breaker::CircuitBreaker;
 use crate::error::CallError;
 use crate::owned::{FailOnUnwind, OwnedPermit};
-use crate::permit::Outcome;
 use futures_core::stream::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 use std::fmt;
@@ -131,6 +130,7 @@ impl CircuitBreaker {
 impl<S, T, E> Stream for ProtectedStream<S>
 where
     S: Stream<Item = Result<T, E>>,
+    T: 'static,
     E: 'static,
 {
     type Item = Result<T, CallError<E>>;
@@ -153,10 +153,7 @@ where
                 // only if the breaker admits it now, and recorded as a call that took no time.
                 Poll::Ready(Some(item)) => match OwnedPermit::acquire(this.breaker) {
                     Ok(permit) => {
-                        let outcome = match &item {
-                            Ok(_) => Outcome::Success,
-                            Err(e) => this.breaker.classify_erased(e),
-                        };
+                        let outcome = this.breaker.judge(&item);
                         permit.finish(outcome, false);
                         Poll::Ready(Some(item.map_err(CallError::Inner)))
                     }
@@ -194,10 +191,7 @@ where
                 // `call`). Left in the stream, the permit would carry over to the next item,
                 // so two items would make one call.
                 let permit = this.permit.take();
-                let outcome = match &item {
-                    Ok(_) => Outcome::Success,
-                    Err(e) => this.breaker.classify_erased(e),
-                };
+                let outcome = this.breaker.judge(&item);
                 if let Some(permit) = permit {
                     permit.finish(outcome, false);
                 }
@@ -221,6 +215,7 @@ where
 impl<S, T, E> FusedStream for ProtectedStream<S>
 where
     S: Stream<Item = Result<T, E>>,
+    T: 'static,
     E: 'static,
 {
     fn is_terminated(&self) -> bool {

@@ -154,6 +154,14 @@ pub fn multiplier(m: f64) -> Result<(), String> {
 pub const SLOW_CALL_RATE_ALONE: &str =
     "needs `slow_call`, the duration that makes a call slow: add `slow_call = \"2s\"`";
 
+/// `classify` beside `failure_if` or `ignore_if`: the verdict is `classify`'s alone, so the
+/// predicates would be ignored; written after "`classify` " by the attribute and the runtime.
+///
+/// ```
+/// assert!(breaker_spec::check::CLASSIFY_WITH_PREDICATES.starts_with("decides the whole verdict"));
+/// ```
+pub const CLASSIFY_WITH_PREDICATES: &str = "decides the whole verdict, so it can't be combined with `failure_if` or `ignore_if`: fold them into the `classify` function (return `Outcome::Ignored` for what `ignore_if` ignored)";
+
 /// `minimum_calls` against a count window of `window_calls` calls (`window_given` false for
 /// the default window): a minimum the window can't hold could never let a rate open the
 /// breaker.

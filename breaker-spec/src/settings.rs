@@ -135,7 +135,7 @@ pub const SETTINGS: &[Setting] = &[
         "classify",
         Kind::FunctionPath,
         "is_server_error",
-        "is a function, so it is set in code only (the attribute's `classify = path`)",
+        "is a function, so it is set in code only (the attribute's `classify = path` or the builder)",
     ),
     in_code(
         "fallback",

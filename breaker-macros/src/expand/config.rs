@@ -80,5 +80,17 @@ pub(super) fn config(args: &Args, rt: &TokenStream) -> TokenStream {
     if let Some(a) = &args.call_timeout {
         call("call_timeout", a.value.to_tokens());
     }
-    quote!(#rt::BreakerConfig::builder() #calls .build())
+    let config = quote!(#rt::BreakerConfig::builder() #calls .build());
+    // The predicates and `classify` are asked per call by the expansion, which knows their
+    // types; the config only says they were given, for the breaker's settings.
+    let (failure_if, ignore_if, classify) = (
+        args.failure_if.is_some(),
+        args.ignore_if.is_some(),
+        args.classify.is_some(),
+    );
+    if failure_if || ignore_if || classify {
+        quote!(#rt::judged_in_the_attribute(#config, #failure_if, #ignore_if, #classify))
+    } else {
+        config
+    }
 }

@@ -33,6 +33,7 @@ fn settings_of(
             let value = match key {
                 "failure_if" => settings.has_failure_if().into(),
                 "ignore_if" => settings.has_ignore_if().into(),
+                "classify" => settings.has_classify().into(),
                 _ => values.get(key).cloned().unwrap_or_default(),
             };
             let entry = serde_json::json!({ "value": value, "source": source });

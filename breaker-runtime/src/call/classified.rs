@@ -1,9 +1,9 @@
 //! [`CircuitBreaker::call_classified`] and [`CircuitBreaker::call_sync_classified`]: a call
 //! whose whole result the caller judges, as the attribute's `classify` argument does.
 //!
-//! The verdict is given per call rather than to the builder: a verdict stored in the breaker
-//! would have to be looked up by the result's type at run time, which Rust allows only for
-//! types without borrowed data, so every `call` would then have to return owned data.
+//! The builder's `classify` does the same for every `call` whose result has its type, found
+//! at run time, which Rust allows only for owned types; a verdict given per call also serves
+//! results that borrow.
 
 use super::{cause, CallFuture};
 use crate::breaker::CircuitBreaker;

@@ -23,8 +23,12 @@ use std::future::Future;
 impl CircuitBreaker {
     /// Runs the future `f` makes, if the breaker lets it through, and records how it went.
     ///
-    /// `Ok` is a success; `Err` is a failure unless the breaker's `failure_if` or `ignore_if`
-    /// say otherwise. A rejected call never calls `f`. With `call_timeout` set, a call
+    /// The builder's `classify` gives the verdict when it was written for this
+    /// `Result<T, E>`; otherwise `Ok` is a success and `Err` a failure unless the breaker's
+    /// `failure_if` or `ignore_if` say otherwise. (The builder's functions find the result's
+    /// type at run time, hence `T` and `E` are `'static`: owned answers; for a result that
+    /// borrows, give the verdict per call to [`call_classified`](Self::call_classified).)
+    /// A rejected call never calls `f`. With `call_timeout` set, a call
     /// running that long is dropped, counted as a failure and answered with
     /// [`BreakerError::TimedOut`](crate::BreakerError::TimedOut) (this needs a tokio runtime with timers).
     /// A call of this breaker made while the future is polled (a recursive call) runs under
@@ -46,21 +50,20 @@ impl CircuitBreaker {
     where
         F: FnOnce() -> Fut + 'a,
         Fut: Future<Output = Result<T, E>> + 'a,
+        T: 'static,
         E: 'static,
     {
         CallFuture::new(
             self,
-            |b: &CircuitBreaker, r: &Result<T, E>| match r {
-                Ok(_) => Outcome::Success,
-                Err(e) => b.classify_erased(e),
-            },
+            |b: &CircuitBreaker, r: &Result<T, E>| b.judge(r),
             cause::known_std::<E>,
             f,
         )
     }
 
-    /// Runs `f` if the breaker lets it through, and records how it went. A panic in `f` is
-    /// recorded as a failure and keeps unwinding.
+    /// Runs `f` if the breaker lets it through, and records how it went, judged as
+    /// [`call`](Self::call) judges. A panic in `f` is recorded as a failure and keeps
+    /// unwinding.
     /// A call of this breaker made inside `f` on this thread (a recursive call) runs under
     /// this call's permit: it is neither admitted nor recorded again.
     ///
@@ -76,22 +79,30 @@ impl CircuitBreaker {
     pub fn call_sync<F, T, E>(&self, f: F) -> Result<T, CallError<E>>
     where
         F: FnOnce() -> Result<T, E>,
+        T: 'static,
         E: 'static,
     {
-        self.run_sync(
-            |r: &Result<T, E>| match r {
-                Ok(_) => Outcome::Success,
-                Err(e) => self.classify_erased(e),
-            },
-            cause::known_std::<E>,
-            f,
-        )
+        self.run_sync(|r: &Result<T, E>| self.judge(r), cause::known_std::<E>, f)
+    }
+
+    /// The verdict of `call` and `call_sync`: the builder's `classify` when it was written
+    /// for this result type; otherwise `Ok` is a success and the builder's predicates judge
+    /// an `Err` (those written for another error type count it a failure).
+    #[inline]
+    pub(crate) fn judge<T: 'static, E: 'static>(&self, result: &Result<T, E>) -> Outcome {
+        let s = self.in_force();
+        if let Some(outcome) = s.classify.as_ref().and_then(|c| c.test(result)) {
+            return outcome;
+        }
+        match result {
+            Ok(_) => Outcome::Success,
+            Err(e) => Self::judge_error(s, e),
+        }
     }
 
     /// Classifies an error with the predicates given to the builder, when they were written
     /// for this error type.
-    pub(crate) fn classify_erased<E: 'static>(&self, err: &E) -> Outcome {
-        let s = self.in_force();
+    fn judge_error<E: 'static>(s: &crate::settings::Settings, err: &E) -> Outcome {
         if let Some(true) = s.ignore_if.as_ref().and_then(|p| p.test(err)) {
             return Outcome::Ignored;
         }

@@ -19,37 +19,72 @@ pub use resolved::Settings;
 pub use window::Window;
 
 use crate::backoff::Backoff;
+use crate::permit::Outcome;
 use std::any::Any;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-/// A predicate on a call's error type, stored without the type so a config can carry it.
-#[derive(Clone)]
-pub(crate) struct ErasedPredicate(Arc<ErasedFn>);
+/// A function of a call's error (a predicate) or of its whole result (a classifier), stored
+/// without the type so a config can carry it; it answers `None` for a value of another type.
+pub(crate) struct Erased<Out>(Arc<ErasedFn<Out>>);
 
-type ErasedFn = dyn Fn(&dyn Any) -> Option<bool> + Send + Sync;
+type ErasedFn<Out> = dyn Fn(&dyn Any) -> Option<Out> + Send + Sync;
 
-impl ErasedPredicate {
-    pub(crate) fn new<E: 'static>(f: impl Fn(&E) -> bool + Send + Sync + 'static) -> Self {
-        ErasedPredicate(Arc::new(move |e: &dyn Any| e.downcast_ref::<E>().map(&f)))
+/// `failure_if` / `ignore_if`: a function of the error.
+pub(crate) type ErasedPredicate = Erased<bool>;
+
+/// The builder's `classify`: a function of the whole `Result<T, E>`.
+pub(crate) type ErasedClassifier = Erased<Outcome>;
+
+impl<Out: 'static> Erased<Out> {
+    pub(crate) fn new<A: 'static>(f: impl Fn(&A) -> Out + Send + Sync + 'static) -> Self {
+        Erased(Arc::new(move |a: &dyn Any| a.downcast_ref::<A>().map(&f)))
     }
 
-    /// `None` when the predicate was written for another error type.
-    pub(crate) fn test(&self, err: &dyn Any) -> Option<bool> {
-        (self.0)(err)
+    /// `None` when the function was written for another type.
+    pub(crate) fn test(&self, value: &dyn Any) -> Option<Out> {
+        (self.0)(value)
     }
 }
 
-impl PartialEq for ErasedPredicate {
+impl ErasedPredicate {
+    /// A predicate the attribute asks itself, per call, with the error type its expansion
+    /// knows: kept here only so the breaker's settings show it set. It answers for no type.
+    /// One allocation for every breaker, so configs that carry it stay equal.
+    pub(crate) fn in_the_attribute() -> Self {
+        static IT: LazyLock<ErasedPredicate> =
+            LazyLock::new(|| Erased(Arc::new(|_: &dyn Any| None)));
+        IT.clone()
+    }
+}
+
+impl ErasedClassifier {
+    /// As [`ErasedPredicate::in_the_attribute`], for the attribute's `classify`.
+    pub(crate) fn in_the_attribute() -> Self {
+        static IT: LazyLock<ErasedClassifier> =
+            LazyLock::new(|| Erased(Arc::new(|_: &dyn Any| None)));
+        IT.clone()
+    }
+}
+
+// By hand: a derive would ask `Out: Clone` / `Out: PartialEq`, which the shared function
+// does not need.
+impl<Out> Clone for Erased<Out> {
+    fn clone(&self) -> Self {
+        Erased(Arc::clone(&self.0))
+    }
+}
+
+impl<Out> PartialEq for Erased<Out> {
     fn eq(&self, other: &Self) -> bool {
         Arc::ptr_eq(&self.0, &other.0)
     }
 }
 
-impl fmt::Debug for ErasedPredicate {
+impl<Out> fmt::Debug for Erased<Out> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("<predicate>")
+        f.write_str("<function>")
     }
 }
 
@@ -57,10 +92,7 @@ impl fmt::Debug for ErasedPredicate {
 ///
 /// Built with [`BreakerConfig::builder`]; every `#[circuit_breaker]` setting is a builder
 /// method of the same name. [`CircuitBreaker::builder`](crate::CircuitBreaker::builder)
-/// takes the same methods. (`classify`, the verdict on a whole `Result<T, E>`, is given per
-/// call instead, to [`call_classified`](crate::CircuitBreaker::call_classified): a verdict
-/// kept here would be found by the result's type at run time, which only owned types allow,
-/// and every `call` would then have to return owned data.)
+/// takes the same methods (but `fallback` and `crate`, which only the attribute has).
 ///
 /// ```
 /// use breaker_runtime::{registry, BreakerConfig, Backoff};
@@ -92,6 +124,7 @@ pub struct BreakerConfig {
     pub(crate) call_timeout: Option<Duration>,
     pub(crate) failure_if: Option<ErasedPredicate>,
     pub(crate) ignore_if: Option<ErasedPredicate>,
+    pub(crate) classify: Option<ErasedClassifier>,
 }
 
 /// Generates the setter methods shared by both builders, so the two cannot drift apart.
@@ -253,9 +286,59 @@ macro_rules! setters {
             self.$($path).+.ignore_if = Some($crate::settings::ErasedPredicate::new(predicate));
             self
         }
+        /// The whole verdict on a call's result, for dependencies whose `Ok` can be an
+        /// outage (an HTTP client's `Ok(response)` with status 503): `Outcome::Success`,
+        /// `Failure` or `Ignored`. Applies to the [`call`](crate::CircuitBreaker::call)s and
+        /// [`call_sync`](crate::CircuitBreaker::call_sync)s whose result is a
+        /// `Result<T, E>`, in place of `failure_if` / `ignore_if` (a breaker given both
+        /// is refused by `try_build`). The caller still gets the result as it is.
+        ///
+        /// ```
+        /// use breaker_runtime::{CircuitBreaker, Outcome, State};
+        ///
+        /// struct Response { status: u16 }
+        ///
+        /// fn by_status(result: &Result<Response, std::io::Error>) -> Outcome {
+        ///     match result {
+        ///         Ok(r) if r.status >= 500 => Outcome::Failure,
+        ///         Ok(r) if r.status >= 400 => Outcome::Ignored,
+        ///         Ok(_) => Outcome::Success,
+        ///         Err(_) => Outcome::Failure,
+        ///     }
+        /// }
+        ///
+        /// let breaker = CircuitBreaker::builder("docs-classify").failure_threshold(1).classify(by_status).build();
+        /// let answer = breaker.call_sync(|| Ok(Response { status: 503 }));
+        /// assert_eq!(answer.unwrap().status, 503, "the caller gets the response as it is");
+        /// assert_eq!(breaker.state(), State::Open, "and the breaker counted it a failure");
+        /// # let _ = breaker_runtime::BreakerConfig::builder().classify(by_status).build();
+        /// ```
+        pub fn classify<T: 'static, E: 'static>(
+            mut self,
+            verdict: impl Fn(&Result<T, E>) -> $crate::Outcome + Send + Sync + 'static,
+        ) -> Self {
+            self.$($path).+.classify = Some($crate::settings::ErasedClassifier::new(verdict));
+            self
+        }
     };
 }
 pub(crate) use setters;
+
+impl BreakerConfig {
+    /// This config with the functions the attribute was given (it asks them itself, per
+    /// call) marked set, so the settings and the admin routes show them, as set in code.
+    pub(crate) fn judged_in_the_attribute(
+        mut self,
+        failure_if: bool,
+        ignore_if: bool,
+        classify: bool,
+    ) -> Self {
+        self.failure_if = failure_if.then(ErasedPredicate::in_the_attribute);
+        self.ignore_if = ignore_if.then(ErasedPredicate::in_the_attribute);
+        self.classify = classify.then(ErasedClassifier::in_the_attribute);
+        self
+    }
+}
 
 /// Builds a [`BreakerConfig`]; see there for an example.
 #[derive(Debug, Clone, Default)]

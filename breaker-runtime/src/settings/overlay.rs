@@ -14,13 +14,14 @@ impl BreakerConfig {
     /// assert_eq!(merged, BreakerConfig::builder().failure_threshold(9).success_threshold(4).build());
     /// ```
     pub fn overlay(&self, higher: &BreakerConfig) -> BreakerConfig {
-        // Every setting a file may set, then the two predicates, which only code sets.
+        // Every setting a file may set, then the functions, which only code sets.
         macro_rules! pick {
             ($($field:ident: $kind:ident),*) => {
                 BreakerConfig {
                     $($field: higher.$field.clone().or_else(|| self.$field.clone()),)*
                     failure_if: higher.failure_if.clone().or_else(|| self.failure_if.clone()),
                     ignore_if: higher.ignore_if.clone().or_else(|| self.ignore_if.clone()),
+                    classify: higher.classify.clone().or_else(|| self.classify.clone()),
                 }
             };
         }
@@ -132,6 +133,7 @@ impl Layers {
         let by_code = |set: bool| if set { Code } else { Default };
         sources.push(("failure_if", by_code(code.failure_if.is_some())));
         sources.push(("ignore_if", by_code(code.ignore_if.is_some())));
+        sources.push(("classify", by_code(code.classify.is_some())));
         sources
     }
 }

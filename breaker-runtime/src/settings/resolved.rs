@@ -1,6 +1,6 @@
 //! [`Settings`]: a [`BreakerConfig`] resolved over the built-in defaults and checked.
 
-use super::{BreakerConfig, ErasedPredicate, Window};
+use super::{BreakerConfig, ErasedClassifier, ErasedPredicate, Window};
 use crate::backoff::Backoff;
 use crate::error::ConfigError;
 use breaker_spec::defaults;
@@ -23,6 +23,13 @@ impl BreakerConfig {
             )*};
         }
         breaker_spec::for_each_setting!(check_each);
+        if self.classify.is_some() && (self.failure_if.is_some() || self.ignore_if.is_some()) {
+            return Err(bad(
+                "classify",
+                &"<function>",
+                breaker_spec::check::CLASSIFY_WITH_PREDICATES,
+            ));
+        }
         if self.slow_call_rate.is_some() && self.slow_call.is_none() {
             return Err(bad(
                 "slow_call_rate",
@@ -68,6 +75,7 @@ impl BreakerConfig {
             call_timeout: self.call_timeout,
             failure_if: self.failure_if.clone(),
             ignore_if: self.ignore_if.clone(),
+            classify: self.classify.clone(),
         })
     }
 }
@@ -167,6 +175,8 @@ pub struct Settings {
     pub(crate) failure_if: Option<ErasedPredicate>,
     #[cfg_attr(feature = "serde", serde(skip))]
     pub(crate) ignore_if: Option<ErasedPredicate>,
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) classify: Option<ErasedClassifier>,
 }
 
 impl Settings {
@@ -188,6 +198,16 @@ impl Settings {
     /// ```
     pub fn has_ignore_if(&self) -> bool {
         self.ignore_if.is_some()
+    }
+
+    /// Whether a `classify` function gives the verdict on whole results.
+    ///
+    /// ```
+    /// let breaker = breaker_runtime::CircuitBreaker::builder("docs-settings-cl").build();
+    /// assert!(!breaker.settings().has_classify());
+    /// ```
+    pub fn has_classify(&self) -> bool {
+        self.classify.is_some()
     }
 }
 
