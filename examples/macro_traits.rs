@@ -77,7 +77,7 @@ async fn main() {
     println!("locate = {:?}", GeoIp.locate("10.0.0.1").await);
     println!("locate = {:?}", GeoIp.locate("192.0.2.1").await);
     println!("locate = {:?}", GeoIp.locate("10.0.0.2").await);
-    let name = "macro_traits::GeoIp::locate";
+    let name = "<macro_traits::GeoIp as macro_traits::Geo>::locate";
     println!(
         "state of `{name}`: {:?}",
         registry().get(name).map(|b| b.state())

@@ -1,5 +1,5 @@
 //! A trait's default method and a blanket impl's method, annotated without a `name`: one
-//! breaker per implementing type, named after it. One `static` serves every `Self` there, and
+//! breaker per implementing type, named `<Type as Trait>::method`. One `static` serves every `Self` there, and
 //! used to hand every implementor the breaker of whichever type called first, so `B`, which
 //! never failed, was rejected because `A` had opened it (issue 13, item 3).
 
@@ -55,12 +55,16 @@ fn a_default_method_has_a_breaker_per_implementor() {
     assert_eq!(B.fetch(), Ok(1), "B never failed: its breaker is its own");
 
     let names: Vec<String> = registry().snapshot().into_iter().map(|s| s.name).collect();
-    let a = names
-        .iter()
-        .find(|n| n.ends_with("::A::fetch"))
-        .unwrap_or_else(|| panic!("A's breaker, named after A: {names:?}"));
-    assert!(names.iter().any(|n| n.ends_with("::B::fetch")), "{names:?}");
+    let a = "<macro_default_methods::A as macro_default_methods::Fetch>::fetch";
+    let b = "<macro_default_methods::B as macro_default_methods::Fetch>::fetch";
+    assert!(names.iter().any(|n| n == a), "{names:?}");
+    assert!(names.iter().any(|n| n == b), "{names:?}");
     assert_eq!(registry().get(a).unwrap().state(), State::Open);
+    assert_eq!(registry().get(b).unwrap().state(), State::Closed);
+    assert!(
+        !names.iter().any(|n| n.contains("Fetch::fetch")),
+        "no breaker named after the trait alone: {names:?}"
+    );
 }
 
 trait Ping {
@@ -103,4 +107,8 @@ fn a_blanket_impl_has_a_breaker_per_type() {
     assert!(matches!(Flaky.ping(), Err(Error::Breaker(_))));
     assert_eq!(Up.ping(), Ok(1));
     assert_eq!(Up.ping(), Ok(1));
+    let flaky = "<macro_default_methods::Flaky as macro_default_methods::Ping>::ping";
+    let up = "<macro_default_methods::Up as macro_default_methods::Ping>::ping";
+    assert_eq!(registry().get(flaky).unwrap().state(), State::Open);
+    assert_eq!(registry().get(up).unwrap().state(), State::Closed);
 }

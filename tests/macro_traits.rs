@@ -107,7 +107,7 @@ async fn async_trait_methods_open_reject_and_recover() {
     assert!(
         names
             .iter()
-            .any(|n| n == "macro_traits::Service::quote_owned"),
+            .any(|n| n == "<macro_traits::Service as macro_traits::Quotes>::quote_owned"),
         "{names:?}"
     );
 

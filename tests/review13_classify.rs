@@ -268,8 +268,8 @@ async fn an_async_trait_method_with_classify_and_a_fallback() {
     let name = registry()
         .names()
         .into_iter()
-        .find(|n| n.ends_with("Remote::fetch"))
-        .expect("named after Self");
+        .find(|n| n == "<review13_classify::Remote as review13_classify::Api>::fetch")
+        .expect("named after the impl");
     let breaker = registry().get(&name).unwrap();
     let m = breaker.metrics();
     assert_eq!((m.ignored, m.failures, m.rejected), (1, 1, 1));

@@ -151,7 +151,7 @@ fn many_threads_on_the_slow_path_find_one_breaker_per_type() {
     static CELL: MethodBreakerCell = MethodBreakerCell::new();
     struct First;
     struct Second;
-    let first = CELL.get_or_register::<First>("m", "here:1:1", BreakerConfig::default);
+    let first = CELL.get_or_register::<First>(|| "", "m", "here:1:1", BreakerConfig::default);
     let barrier = Barrier::new(8);
     let seen: HashSet<usize> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..8)
@@ -160,8 +160,12 @@ fn many_threads_on_the_slow_path_find_one_breaker_per_type() {
                     barrier.wait();
                     (0..100)
                         .map(|_| {
-                            CELL.get_or_register::<Second>("m", "here:1:1", BreakerConfig::default)
-                                as *const _ as usize
+                            CELL.get_or_register::<Second>(
+                                || "",
+                                "m",
+                                "here:1:1",
+                                BreakerConfig::default,
+                            ) as *const _ as usize
                         })
                         .collect::<HashSet<_>>()
                 })
@@ -173,13 +177,13 @@ fn many_threads_on_the_slow_path_find_one_breaker_per_type() {
             .collect()
     });
     assert_eq!(seen.len(), 1, "one breaker for `Second`");
-    let second = CELL.get_or_register::<Second>("m", "here:1:1", BreakerConfig::default);
+    let second = CELL.get_or_register::<Second>(|| "", "m", "here:1:1", BreakerConfig::default);
     assert!(!std::ptr::eq(first, second));
     assert!(second.name().ends_with("Second::m"));
     assert!(first.name().ends_with("First::m"));
     // The fast path still serves the first type.
     assert!(std::ptr::eq(
         first,
-        CELL.get_or_register::<First>("m", "here:1:1", BreakerConfig::default)
+        CELL.get_or_register::<First>(|| "", "m", "here:1:1", BreakerConfig::default)
     ));
 }

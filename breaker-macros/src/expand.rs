@@ -303,13 +303,19 @@ fn breaker_expr(plan: &Plan, rt: &TokenStream) -> TokenStream {
     let ident = &plan.function.sig.ident;
     // Declared up front, so the registry knows the breaker before the first call; a look
     // builds it through this function's own cell, as its first call would.
+    // `name` gives an `Option<&'static str>`; `build` makes the breaker from `__name`.
     let declare = |name: &TokenStream, build: TokenStream| {
         quote! {
             #rt::inventory::submit! {
                 #rt::Declared {
-                    name: #name,
+                    name: {
+                        fn __name() -> ::core::option::Option<&'static str> {
+                            #name
+                        }
+                        __name
+                    },
                     build: {
-                        fn __build() -> #rt::std::sync::Arc<#rt::CircuitBreaker> {
+                        fn __build(__name: &'static str) -> #rt::std::sync::Arc<#rt::CircuitBreaker> {
                             #build
                         }
                         __build
@@ -318,10 +324,14 @@ fn breaker_expr(plan: &Plan, rt: &TokenStream) -> TokenStream {
             }
         }
     };
+    let some = |name: &TokenStream| quote!(::core::option::Option::Some(#name));
     let register = match &plan.args.name {
         Some(name) => {
             let name = &name.value;
-            let declared = declare(&quote!(#name), quote!(#cell.declared(#name, || #config)));
+            let declared = declare(
+                &some(&quote!(#name)),
+                quote!(#cell.declared(#name, || #config)),
+            );
             quote! {
                 #declared
                 #cell.get_or_register(#name, || #config)
@@ -335,15 +345,29 @@ fn breaker_expr(plan: &Plan, rt: &TokenStream) -> TokenStream {
             };
             if plan.function.in_impl(&plan.shape) {
                 // A method: one breaker per `Self`, since a default or blanket method's one
-                // `static` serves every implementor.
+                // `static` serves every implementor. Its name comes from the path of an item
+                // nested here, which names the impl the attribute cannot see; a method with
+                // a visibility is in an inherent impl, so that path alone decides its name.
+                let marker = Ident::new("__breaker_site", Span::mixed_site());
+                let path = Ident::new("__breaker_path", Span::mixed_site());
+                let inherent = !matches!(plan.function.vis, syn::Visibility::Inherited);
+                let declared = declare(
+                    &quote!(#rt::declared_name(#path(), #inherent)),
+                    quote!(#cell.declared(__name, #site, || #config)),
+                );
                 return quote! {{
+                    fn #marker() {}
+                    fn #path() -> &'static str {
+                        ::core::any::type_name_of_val(&#marker)
+                    }
                     static #cell: #rt::MethodBreakerCell = #rt::MethodBreakerCell::new();
-                    #cell.get_or_register::<Self>(#fn_name, #site, || #config)
+                    #declared
+                    #cell.get_or_register::<Self>(#path, #fn_name, #site, || #config)
                 }};
             }
             let name = quote!(::core::concat!(::core::module_path!(), "::", #fn_name));
             let declared = declare(
-                &name,
+                &some(&name),
                 quote!(#cell.declared_default(|| #name, #site, || #config)),
             );
             quote! {
@@ -434,9 +458,14 @@ mod tests {
                         ::breaker_runtime::__private::BreakerCell::new();
                     ::breaker_runtime::__private::inventory::submit! {
                         ::breaker_runtime::__private::Declared {
-                            name: "quotes",
+                            name: {
+                                fn __name() -> ::core::option::Option<&'static str> {
+                                    ::core::option::Option::Some("quotes")
+                                }
+                                __name
+                            },
                             build: {
-                                fn __build() -> ::breaker_runtime::__private::std::sync::Arc<::breaker_runtime::__private::CircuitBreaker> {
+                                fn __build(__name: &'static str) -> ::breaker_runtime::__private::std::sync::Arc<::breaker_runtime::__private::CircuitBreaker> {
                                     __BREAKER.declared("quotes", || ::breaker_runtime::__private::BreakerConfig::builder()
                                         .failure_threshold(3u32)
                                         .reset_timeout(::core::time::Duration::from_secs(30u64))
@@ -500,8 +529,33 @@ mod tests {
                     ::my::rt::__private::CallError<<Result<u32, AppError> as ::my::rt::__private::ReturnsResult>::Error>,
                 ), _, _>(Self::cached);
                 let __breaker = {
+                    fn __breaker_site() {}
+                    fn __breaker_path() -> &'static str {
+                        ::core::any::type_name_of_val(&__breaker_site)
+                    }
                     static __BREAKER: ::my::rt::__private::MethodBreakerCell = ::my::rt::__private::MethodBreakerCell::new();
+                    ::my::rt::__private::inventory::submit! {
+                        ::my::rt::__private::Declared {
+                            name: {
+                                fn __name() -> ::core::option::Option<&'static str> {
+                                    ::my::rt::__private::declared_name(__breaker_path(), false)
+                                }
+                                __name
+                            },
+                            build: {
+                                fn __build(__name: &'static str) -> ::my::rt::__private::std::sync::Arc<::my::rt::__private::CircuitBreaker> {
+                                    __BREAKER.declared(
+                                        __name,
+                                        ::core::concat!(::core::file!(), ":", ::core::line!(), ":", ::core::column!()),
+                                        || ::my::rt::__private::judged_in_the_attribute(::my::rt::__private::BreakerConfig::builder().build(), true, false, false)
+                                    )
+                                }
+                                __build
+                            },
+                        }
+                    }
                     __BREAKER.get_or_register::<Self>(
+                        __breaker_path,
                         "get",
                         ::core::concat!(::core::file!(), ":", ::core::line!(), ":", ::core::column!()),
                         || ::my::rt::__private::judged_in_the_attribute(::my::rt::__private::BreakerConfig::builder().build(), true, false, false)

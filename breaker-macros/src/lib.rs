@@ -91,22 +91,31 @@ use proc_macro::TokenStream;
 ///
 /// # Default name
 ///
-/// An attribute sees only the function, never the `impl` around it, so the default name is
-/// built from what can be known:
+/// The function's path:
 ///
 /// - a free function: `module::path::function` (from `module_path!()`);
-/// - a method, or an associated function whose signature mentions `Self`:
-///   `type::path::Type::method`, from `core::any::type_name::<Self>()` with generic arguments
-///   removed (so all instantiations of a generic impl share one name, as they share the
-///   `static`). The trait of a trait impl can't be seen, so `<app::Client as app::Api>::get`
-///   is named `app::Client::get`.
+/// - a method, or an associated function whose signature mentions `Self`: its path with the
+///   impl around it, `app::Client::fetch` in an inherent impl and
+///   `<app::Client as app::Api>::get` in a trait impl (the attribute sees only the function,
+///   but an item it nests in the body has the method's full path as its `type_name`).
+///   Type parameters of a generic impl are left out, so all its instantiations share one
+///   name and one breaker (`app::Repo::get` for `Repo<A>` and `Repo<B>`); concrete ones stay
+///   (`impl Repo<u8>` is another function than `impl Repo<u16>`). A trait's default method
+///   and a blanket impl's method get one breaker per implementing type,
+///   `<app::Db as app::Store>::get`.
 ///
-/// The name is computed once, on the first call. If two different functions end up with the
-/// same default name (an inherent and a trait method of one type with the same name, or an
-/// associated function without `Self` in its signature next to a free function of the same
-/// name), the first one to be called keeps the name and the other gets its source location
-/// appended, `app::Client::get@src/client.rs:42:14`, with a warning in the log. Give such
-/// functions a `name` to choose the name yourself.
+/// A breaker whose name is known when the program starts is listed by the registry from
+/// then on (see the runtime's docs): a `name`, a free function, a trait impl's method for a
+/// type without type parameters, a method with a visibility (`pub`, `pub(crate)`: only an
+/// inherent impl has one). A private method of an inherent impl, a default method and a
+/// blanket impl's method are registered at their first call, when `Self` tells their name:
+/// a private method's path reads like a trait's default method's.
+///
+/// If two different functions end up with the same default name (an associated function
+/// without `Self` in its signature next to a free function of the same name, two functions
+/// one outer macro invocation wrote), the first one to be called keeps the name and the
+/// other gets its source location appended, `app::Client::get@src/client.rs:42:14`, with a
+/// warning in the log. Give such functions a `name` to choose the name yourself.
 ///
 /// # What the function becomes
 ///

@@ -37,7 +37,7 @@ pub struct Registry {
     /// (`get`, `snapshot`, `health`) or at their function's first call. Not built up
     /// front: a breaker registers its metrics with the recorder installed when it is built,
     /// and a service installs its recorder after it has first touched the registry.
-    declared: Vec<&'static crate::declared::Declared>,
+    declared: Vec<crate::declared::Known>,
     /// Whether every declared breaker has been built.
     declared_built: std::sync::atomic::AtomicBool,
     /// The members of each live family, by family name, so that families of one name
@@ -98,7 +98,7 @@ impl Registry {
         self.declared
             .iter()
             .filter(|d| d.name == name)
-            .map(|d| (d.build)())
+            .map(|d| d.build())
             .find(|b| b.name() == name)
     }
 
@@ -115,7 +115,7 @@ impl Registry {
                     && !inner.removed.contains(declared.name)
             };
             if build {
-                (declared.build)();
+                declared.build();
             }
         }
         self.declared_built.store(true, Release);
