@@ -37,8 +37,34 @@ impl Repo {
     async fn get(&self, id: u8) -> Result<u8, io::Error> { match id { 0 => Err(io::Error::other("down")), n => Ok(n) } }
 }
 
+/// An `#[async_trait]` impl: the attribute sees async-trait's `let __ret: R = { Ok(7) };`.
+#[async_trait::async_trait]
+trait Remote {
+    async fn get(&self) -> Result<u8, io::Error>;
+    async fn get_or_cached(&self) -> Result<u8, io::Error>;
+}
+
+#[async_trait::async_trait]
+impl Remote for Repo {
+    #[rustfmt::skip]
+    #[circuit_breaker(name = "one-line-async-trait")]
+    async fn get(&self) -> Result<u8, io::Error> { Ok(7) }
+
+    #[rustfmt::skip]
+    #[circuit_breaker(name = "one-line-async-trait-fallback", fallback = Self::cached_trait)]
+    async fn get_or_cached(&self) -> Result<u8, io::Error> { Ok(8) }
+}
+
+impl Repo {
+    #[rustfmt::skip]
+    #[allow(clippy::unused_async)]
+    async fn cached_trait(&self, _error: CallError<io::Error>) -> Result<u8, io::Error> { Ok(0) }
+}
+
 #[tokio::test]
 async fn one_line_bodies_run_under_the_breaker() {
+    assert_eq!(Remote::get(&Repo).await.unwrap(), 7);
+    assert_eq!(Repo.get_or_cached().await.unwrap(), 8);
     assert_eq!(one_line_async(true).await.unwrap(), 1);
     assert!(one_line_async(false).await.is_err());
     // Opened by the failure: rejected without running the body.

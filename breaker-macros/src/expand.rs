@@ -257,7 +257,17 @@ fn async_trait_body(plan: &Plan, rt: &TokenStream, boxed: &AsyncTraitBody) -> To
                 unreachable!("checked in item.rs")
             };
             let init = local.init.as_mut().expect("checked in item.rs");
-            let user_body = init.expr.to_token_stream();
+            // async-trait's `{ Ok(7) }` of a one-line body: its lone expression goes in as
+            // it is, as below, or the braces would draw `unused_braces` in the user's crate.
+            let user_body = match &*init.expr {
+                Expr::Block(block) if block.attrs.is_empty() && block.label.is_none() => {
+                    match block.block.stmts.as_slice() {
+                        [Stmt::Expr(expr, None)] => expr.to_token_stream(),
+                        _ => init.expr.to_token_stream(),
+                    }
+                }
+                other => other.to_token_stream(),
+            };
             let wrapped = wrapped_body(plan, rt, user_body);
             *init.expr = Expr::Verbatim(quote!({ #wrapped }));
         }
