@@ -25,7 +25,7 @@ use std::time::Duration;
 /// assert_eq!(backoff.multiplier(), Some(2.0));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Backoff {
     kind: Kind,
     max: Option<Duration>,
@@ -33,7 +33,7 @@ pub struct Backoff {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 enum Kind {
     Fixed,

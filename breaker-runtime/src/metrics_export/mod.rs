@@ -10,7 +10,11 @@
 //!
 //! Each breaker registers its series with the recorder that is installed when the breaker is
 //! created (install yours first, e.g. `metrics_exporter_prometheus::PrometheusBuilder`), and
-//! keeps the handles: publishing allocates nothing and looks nothing up.
+//! keeps the handles: publishing allocates nothing and looks nothing up. A breaker made
+//! before any recorder reports nothing to one installed later; the first publication after
+//! the install says so in a `tracing` warning naming those breakers. (An annotated function's
+//! breaker is made at its first call or first look, so it reports to the recorder installed
+//! by then.)
 //!
 //! | metric | kind | labels | what |
 //! |---|---|---|---|
@@ -62,6 +66,7 @@
 
 mod observer;
 mod publisher;
+mod unrecorded;
 
 pub(crate) use observer::Observer;
 pub use publisher::{publish, record_durations, set_publish_interval};

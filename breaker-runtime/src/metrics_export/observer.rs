@@ -204,6 +204,7 @@ impl Observer {
             Some(s) => SharedString::const_str(s),
             None => SharedString::from(Arc::<str>::from(name.as_str())),
         };
+        super::unrecorded::note(&name);
         let label = || name.clone();
         let states = State::ALL
             .map(|s| ::metrics::gauge!(STATE, "breaker" => label(), "state" => s.as_str()));

@@ -30,6 +30,7 @@ pub fn publish() {
     crate::registry().build_declared();
     let _one = PUBLISHING.lock().unwrap_or_else(PoisonError::into_inner);
     observer::publish_all();
+    super::unrecorded::warn_if_a_recorder_came_late();
 }
 
 /// How often the background thread publishes the breakers' counts (1 s unless set; at least

@@ -308,7 +308,7 @@ macro_rules! setters {
         /// }
         ///
         /// let breaker = CircuitBreaker::builder("docs-classify").failure_threshold(1).classify(by_status).build();
-        /// let answer = breaker.call_sync(|| Ok(Response { status: 503 }));
+        /// let answer = breaker.call_sync(|| Ok::<_, std::io::Error>(Response { status: 503 }));
         /// assert_eq!(answer.unwrap().status, 503, "the caller gets the response as it is");
         /// assert_eq!(breaker.state(), State::Open, "and the breaker counted it a failure");
         /// # let _ = breaker_runtime::BreakerConfig::builder().classify(by_status).build();

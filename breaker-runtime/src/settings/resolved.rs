@@ -144,7 +144,7 @@ mod check {
 /// assert_eq!(s.half_open_max_calls, s.success_threshold);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct Settings {
     /// Consecutive failures that open the breaker; `None` when only rates do.

@@ -14,7 +14,7 @@ use std::time::Duration;
 /// assert_eq!(Window::from(Duration::from_secs(60)), Window::Time(Duration::from_secs(60)));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "serde", serde(rename_all = "snake_case"))]
 pub enum Window {
     /// The last `n` recorded calls (at most 65,535).

@@ -1,0 +1,45 @@
+//! A breaker made before the metrics recorder was installed reports nothing to it; that must
+//! not pass in silence (issue 13, item 12: "a breaker created before the recorder still
+//! reports, or at least warns once"). A binary of its own: it installs the global recorder,
+//! and nothing else may install it first.
+#![cfg(feature = "metrics")]
+
+use metrics_exporter_prometheus::PrometheusBuilder;
+
+/// A breaker made (here, called) before the recorder reports nothing to it: not in silence.
+/// The first publication once a recorder is installed warns, naming it (issue 13, item 12).
+#[test]
+fn a_breaker_made_before_the_recorder_is_named_in_a_warning() {
+    use std::sync::{Arc, Mutex};
+
+    #[derive(Clone, Default)]
+    struct Lines(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Lines {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    // Before any recorder.
+    let early = breaker_runtime::CircuitBreaker::builder("late-recorder-made-early").build();
+    let _ = early.call_sync(|| Ok::<u8, std::io::Error>(1));
+    PrometheusBuilder::new().install_recorder().unwrap();
+    breaker_runtime::metrics_export::publish();
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("before the metrics recorder was installed")
+            && text.contains("late-recorder-made-early"),
+        "{text}"
+    );
+}
