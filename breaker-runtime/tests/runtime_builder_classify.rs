@@ -135,3 +135,25 @@ fn with_a_predicate_beside_it_the_breaker_is_refused_by_name() {
     assert!(text.contains("builder-classify-and-predicate"), "{text}");
     assert!(text.contains("failure_if"), "{text}");
 }
+
+/// A config load reconfigures the breaker from its layers; the code's `classify` is one of
+/// them and stays in force (the flag the hot path reads follows the settings).
+#[cfg(feature = "config")]
+#[test]
+fn a_config_load_keeps_it() {
+    let mine = std::sync::Arc::new(breaker_runtime::Registry::new());
+    let config = BreakerConfig::builder().classify(by_status).build();
+    let b = mine.get_or_create("builder-classify-reload", config);
+    breaker_runtime::config::load_str_into(
+        &mine,
+        r#"
+        [breakers."builder-classify-reload"]
+        failure_threshold = 1
+        "#,
+    )
+    .unwrap();
+    assert_eq!(b.settings().failure_threshold, Some(1));
+    assert!(b.settings().has_classify());
+    let _ = b.call_sync(|| Ok::<_, String>(Response { status: 503 }));
+    assert_eq!(b.state(), State::Open, "the 503 still counts as a failure");
+}

@@ -23,7 +23,7 @@ use crate::name::Name;
 use crate::observe::Observer;
 use crate::settings::{setters, BreakerConfig, Settings};
 use crate::state::{State, Word};
-use crate::sync::{exclusive_ptr, AtomicPtr, AtomicU64, Mutex, Ordering::*};
+use crate::sync::{exclusive_ptr, AtomicBool, AtomicPtr, AtomicU64, Mutex, Ordering::*};
 use crate::window::RateWindow;
 pub(crate) use cause::PANICKED;
 use machine::{Machine, Move, Moves};
@@ -62,6 +62,9 @@ pub struct CircuitBreaker {
     /// Open: the clock millisecond from which probes are let in, published with the word so
     /// that a rejection needs no lock.
     open_until: AtomicU64,
+    /// Whether the settings in force have a `classify`: read by every finished call, so kept
+    /// here, beside the word, rather than a pointer away in the settings.
+    classified: AtomicBool,
     /// From `Arc::into_raw`, never null; replaced settings are kept in `cold` until the
     /// breaker is dropped, so a reader on the hot path needs neither a lock nor a reference
     /// count. Breakers with equal settings share one allocation.
@@ -248,6 +251,7 @@ impl CircuitBreaker {
             name,
             word: AtomicU64::new(word.0),
             open_until: AtomicU64::new(0),
+            classified: AtomicBool::new(settings.classify.is_some()),
             machine: Mutex::new(machine),
             settings: AtomicPtr::new(Arc::into_raw(crate::share::settings(settings)).cast_mut()),
             window: AtomicPtr::new(window),
@@ -295,6 +299,12 @@ impl CircuitBreaker {
     /// ```
     pub fn settings(&self) -> Settings {
         self.in_force().clone()
+    }
+
+    /// Whether the settings in force have a `classify` (see the field).
+    #[inline]
+    pub(crate) fn has_classify(&self) -> bool {
+        self.classified.load(Relaxed)
     }
 
     /// The settings in force, borrowed: replaced ones live as long as the breaker.

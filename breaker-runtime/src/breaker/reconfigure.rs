@@ -4,7 +4,7 @@ use super::{CircuitBreaker, Cold};
 use crate::clock;
 use crate::error::ConfigError;
 use crate::settings::BreakerConfig;
-use crate::sync::Ordering::AcqRel;
+use crate::sync::Ordering::{AcqRel, Release};
 use crate::window::RateWindow;
 use std::sync::Arc;
 
@@ -62,8 +62,10 @@ impl CircuitBreaker {
                 retired.windows.push(unsafe { Box::from_raw(old) });
             }
         }
+        let classified = next.classify.is_some();
         let next = Arc::into_raw(crate::share::settings(next)).cast_mut();
         let old = self.settings.swap(next, AcqRel);
+        self.classified.store(classified, Release);
         // SAFETY: the settings pointer came from `Arc::into_raw` and the swap took it out of
         // the atomic, so this takes back the one reference it stood for (reconfigurations run
         // one at a time, under `cold`). The `Arc` goes to `retired`, not dropped: a reader

@@ -90,14 +90,23 @@ impl CircuitBreaker {
     /// an `Err` (those written for another error type count it a failure).
     #[inline]
     pub(crate) fn judge<T: 'static, E: 'static>(&self, result: &Result<T, E>) -> Outcome {
-        let s = self.in_force();
-        if let Some(outcome) = s.classify.as_ref().and_then(|c| c.test(result)) {
-            return outcome;
+        // Most breakers have no `classify`: a success then costs one load of a flag beside
+        // the word the admission read, not a trip through the settings.
+        if self.has_classify() {
+            if let Some(outcome) = self.classify_whole(result) {
+                return outcome;
+            }
         }
         match result {
             Ok(_) => Outcome::Success,
-            Err(e) => Self::judge_error(s, e),
+            Err(e) => Self::judge_error(self.in_force(), e),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn classify_whole<T: 'static, E: 'static>(&self, result: &Result<T, E>) -> Option<Outcome> {
+        self.in_force().classify.as_ref()?.test(result)
     }
 
     /// Classifies an error with the predicates given to the builder, when they were written
