@@ -111,6 +111,12 @@ use proc_macro::TokenStream;
 /// blanket impl's method are registered at their first call, when `Self` tells their name:
 /// a private method's path reads like a trait's default method's.
 ///
+/// An associated function with no `Self` in its signature (no receiver, no `Self` type) is
+/// named like a free function, `module::path::function`: the attribute cannot tell it is in
+/// an impl. In a trait's default method of that kind the one breaker serves every
+/// implementor, since nothing at run time says which type called; give it a `name` per
+/// implementor (override the method) or a receiver.
+///
 /// If two different functions end up with the same default name (an associated function
 /// without `Self` in its signature next to a free function of the same name, two functions
 /// one outer macro invocation wrote), the first one to be called keeps the name and the
