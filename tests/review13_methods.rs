@@ -76,7 +76,7 @@ fn a_default_method_for_many_types_from_many_threads_gets_one_breaker_per_type()
         .collect();
     assert_eq!(names.len(), TYPES.len(), "{names:?}");
     for t in TYPES {
-        let name = format!("review13_methods::{t}::hit");
+        let name = format!("<review13_methods::{t} as review13_methods::Probe>::hit");
         let b = registry().get(&name).expect(&name);
         assert_eq!(
             b.metrics().successes,
