@@ -1,11 +1,13 @@
-//! One `/events` client: its first snapshot, read fresh on connect, then the hub's newest.
+//! One `/events` client: its first snapshot, read fresh on connect, then the hub's newest,
+//! spaced by [`COALESCE`] for this client alone. The hub's own spacing does not give that: a
+//! client that connects just before the hub publishes would get two events a few ms apart.
 
 use super::hub::{snapshot_json, Hub};
-use super::AdminRouter;
+use super::{AdminRouter, COALESCE};
 use axum::response::sse::Event;
 use std::sync::Arc;
 use tokio::sync::watch;
-use tokio::time::{interval_at, Instant, Interval, MissedTickBehavior};
+use tokio::time::{interval_at, sleep_until, Instant, Interval, MissedTickBehavior};
 
 /// What one connection has been sent, and what it waits on.
 pub(super) struct Client {
@@ -13,6 +15,10 @@ pub(super) struct Client {
     first: Option<Arc<str>>,
     hub: watch::Receiver<Arc<str>>,
     heartbeat: Interval,
+    /// The last snapshot sent: one equal to it is not sent again.
+    sent: Arc<str>,
+    /// When it was sent: the next waits until [`COALESCE`] after.
+    sent_at: Instant,
 }
 
 impl Client {
@@ -29,22 +35,38 @@ impl Client {
             first: Some(snapshot_json(admin)),
             hub,
             heartbeat,
+            sent: Arc::from(""),
+            sent_at: Instant::now(),
         }
     }
 
     /// The next event to send; `None` once the hub is gone with its router.
     pub(super) async fn next_event(&mut self) -> Option<Event> {
         if let Some(first) = self.first.take() {
-            return Some(Event::default().data(&*first));
+            return Some(self.send(first));
         }
-        tokio::select! {
-            changed = self.hub.changed() => {
-                // An error means the hub is gone with its router: end the stream.
-                changed.ok()?;
-                let json = self.hub.borrow_and_update().clone();
-                Some(Event::default().data(&*json))
+        loop {
+            tokio::select! {
+                changed = self.hub.changed() => {
+                    // An error means the hub is gone with its router: end the stream.
+                    changed.ok()?;
+                    sleep_until(self.sent_at + COALESCE).await;
+                    // The newest after the wait: changes made during it are in it, the last
+                    // one included.
+                    let json = self.hub.borrow_and_update().clone();
+                    if json != self.sent {
+                        return Some(self.send(json));
+                    }
+                }
+                _ = self.heartbeat.tick() => return Some(Event::default().comment("heartbeat")),
             }
-            _ = self.heartbeat.tick() => Some(Event::default().comment("heartbeat")),
         }
+    }
+
+    fn send(&mut self, json: Arc<str>) -> Event {
+        let event = Event::default().data(&*json);
+        self.sent = json;
+        self.sent_at = Instant::now();
+        event
     }
 }

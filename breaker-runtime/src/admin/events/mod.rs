@@ -2,7 +2,8 @@
 //!
 //! One [`Hub`] per router makes the JSON once for every client and publishes it in a `watch`
 //! channel ([`hub`]); each client ([`client`]) gets a fresh snapshot on connect, then the
-//! channel's newest whenever it changes, and its own heartbeat comment.
+//! channel's newest whenever it changes, never two within [`COALESCE`] of each other, and its
+//! own heartbeat comment.
 
 mod client;
 mod hub;
@@ -16,7 +17,8 @@ use std::time::Duration;
 
 pub(super) use hub::Hub;
 
-/// The shortest time between two published snapshots (the contract's 250 ms).
+/// The shortest time between two snapshots, published by the hub or sent to one client (the
+/// contract's 250 ms).
 const COALESCE: Duration = Duration::from_millis(250);
 /// The default time between heartbeat comments.
 pub(super) const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -36,3 +38,6 @@ pub(super) async fn events(State(admin): State<Arc<AdminRouter>>) -> Response {
     );
     response
 }
+
+#[cfg(test)]
+mod tests;
