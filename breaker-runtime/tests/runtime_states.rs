@@ -344,7 +344,11 @@ async fn computed_state_opens_on_a_rate_once_the_window_holds_minimum_calls() {
         "3 calls of the 4 minimum_calls, all failed"
     );
     ok(&b).await.unwrap();
-    assert_eq!(b.snapshot().computed_state, Some(State::Open), "3 of 4 failed >= 0.5");
+    assert_eq!(
+        b.snapshot().computed_state,
+        Some(State::Open),
+        "3 of 4 failed >= 0.5"
+    );
 
     let slow = CircuitBreaker::builder("states-computed-slow")
         .slow_call(Duration::from_millis(100))
@@ -352,12 +356,22 @@ async fn computed_state_opens_on_a_rate_once_the_window_holds_minimum_calls() {
         .minimum_calls(2)
         .build();
     slow.metrics_only();
-    let slow_ok = || slow.call(|| async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        Ok::<_, &str>(())
-    });
+    let slow_ok = || {
+        slow.call(|| async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok::<_, &str>(())
+        })
+    };
     slow_ok().await.unwrap();
-    assert_eq!(slow.snapshot().computed_state, Some(State::Closed), "1 call of 2");
+    assert_eq!(
+        slow.snapshot().computed_state,
+        Some(State::Closed),
+        "1 call of 2"
+    );
     ok(&slow).await.unwrap();
-    assert_eq!(slow.snapshot().computed_state, Some(State::Open), "1 slow of 2 >= 0.5");
+    assert_eq!(
+        slow.snapshot().computed_state,
+        Some(State::Open),
+        "1 slow of 2 >= 0.5"
+    );
 }

@@ -76,7 +76,10 @@ fn to_json(entries: &[Entry]) -> Arc<str> {
 /// When the earliest open breaker of `entries` lets probes in, and so says half-open: its
 /// `retry_after_ms` is rounded up, so by then it has.
 fn earliest_half_open(entries: &[Entry], now: Instant) -> Option<Instant> {
-    let wait = entries.iter().filter_map(|e| e.snapshot.retry_after_ms).min()?;
+    let wait = entries
+        .iter()
+        .filter_map(|e| e.snapshot.retry_after_ms)
+        .min()?;
     Some(now + Duration::from_millis(wait))
 }
 
@@ -222,7 +225,10 @@ mod tests {
             tokio::time::timeout(Duration::from_secs(5), async {
                 loop {
                     client.changed().await.unwrap();
-                    if client.borrow_and_update().contains("\"state\":\"half_open\"") {
+                    if client
+                        .borrow_and_update()
+                        .contains("\"state\":\"half_open\"")
+                    {
                         return;
                     }
                 }

@@ -31,13 +31,21 @@ impl Client {
             loop {
                 if let Some(end) = self.buffer.find("\n\n") {
                     let block: String = self.buffer.drain(..end + 2).collect();
-                    let data: Vec<&str> = block.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
+                    let data: Vec<&str> = block
+                        .lines()
+                        .filter_map(|l| l.strip_prefix("data: "))
+                        .collect();
                     if !data.is_empty() {
                         return (data.join("\n"), Instant::now());
                     }
                     continue;
                 }
-                let chunk = self.body.next().await.expect("the stream stays open").unwrap();
+                let chunk = self
+                    .body
+                    .next()
+                    .await
+                    .expect("the stream stays open")
+                    .unwrap();
                 self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
             }
         };
