@@ -9,6 +9,9 @@
 //!   re-opens and closes again;
 //! - `recommendations`: slow: most calls take longer than its `slow_call`, so the slow-call
 //!   rate opens it;
+//! - `geo-lookup`: half-open from the start: opened for no time at all and called by nobody
+//!   since, so it waits for its first probe (a breaker is half-open once its open period has
+//!   passed, call or no call);
 //! - `legacy-billing`: forced open by hand;
 //! - `audit-log`: disabled;
 //! - `ranker-v2`: metrics-only, failing often: its tile shows the state its counts would give;
@@ -18,6 +21,7 @@ use axum::Router;
 use breaker_runtime::admin::AdminRouter;
 use breaker_runtime::{circuit_breaker, registry, BreakerConfig, CircuitBreaker};
 use std::io::{self, Write};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,6 +41,20 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    let addr = start().await;
+    println!("dashboard: http://{addr}/admin/dashboard");
+    let _ = io::stdout().flush();
+
+    match seconds {
+        Some(n) => tokio::time::sleep(Duration::from_secs(n)).await,
+        // Until the process is stopped: Ctrl-C ends it.
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// Serves the admin router on 127.0.0.1, makes the breakers, each in its state, and starts
+/// their traffic; the address it serves on.
+pub async fn start() -> SocketAddr {
     let _ = nightly_export; // never called, on purpose
 
     let app = Router::new().nest("/admin", AdminRouter::new(registry()).into_router());
@@ -44,8 +62,6 @@ async fn main() {
         .await
         .expect("bind 127.0.0.1");
     let addr = listener.local_addr().expect("bound address");
-    println!("dashboard: http://{addr}/admin/dashboard");
-    let _ = io::stdout().flush();
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let started = Instant::now();
@@ -66,6 +82,8 @@ async fn main() {
             .window(Duration::from_secs(20))
             .reset_timeout(Duration::from_secs(5)),
     );
+    let geo = breaker("geo-lookup", BreakerConfig::builder());
+    geo.open_for(Duration::ZERO);
     let billing = breaker("legacy-billing", BreakerConfig::builder());
     billing.force_open();
     let audit = breaker("audit-log", BreakerConfig::builder());
@@ -98,12 +116,7 @@ async fn main() {
     traffic(billing, 5, rng.clone(), |_| false, |_| 0);
     traffic(audit, 5, rng.clone(), |r| r < 0.3, |_| 0);
     traffic(ranker, 8, rng, |r| r < 0.6, |_| 0);
-
-    match seconds {
-        Some(n) => tokio::time::sleep(Duration::from_secs(n)).await,
-        // Until the process is stopped: Ctrl-C ends it.
-        None => std::future::pending::<()>().await,
-    }
+    addr
 }
 
 /// `--seconds N`, if given.

@@ -80,7 +80,8 @@ fn alert_rules_pass_promtool_check() {
 #[test]
 fn alert_rules_fire_on_synthetic_series() {
     // alerts_test.yml: open too long (with a half-open blip), flapping (not by hand), and a
-    // rejection spike (not a quiet breaker's single rejection), each firing when it should.
+    // rejection spike (not a quiet breaker's single rejection; at exactly one every 10 s, yes),
+    // each firing when it should.
     let path = dashboards().join("alerts_test.yml");
     if let Some(out) = promtool(&["test", "rules", path.to_str().unwrap()]) {
         assert!(out.contains("SUCCESS"), "{out}");

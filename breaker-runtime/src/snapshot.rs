@@ -28,11 +28,14 @@ pub struct BreakerSnapshot {
     /// breaker was given one (see [`CircuitBreaker::open_cause`]); `None` otherwise.
     pub open_cause: Option<String>,
     /// In a manual state ([`ForcedOpen`](State::ForcedOpen), [`Disabled`](State::Disabled),
-    /// [`MetricsOnly`](State::MetricsOnly)), the state the breaker's own rules would give from
-    /// its counts: [`Open`](State::Open) if its failure rate or slow-call rate (see
-    /// [`Metrics`]) reached its threshold, [`Closed`](State::Closed) otherwise. A disabled
-    /// breaker counts nothing, so its rates are those it had when it was disabled. `None`
-    /// in the automatic states, where the computed state is `state`.
+    /// [`MetricsOnly`](State::MetricsOnly)), the state the breaker's own Closed → Open rule
+    /// would give from its counts: [`Open`](State::Open) if `failure_threshold` failures came
+    /// in a row, or its failure rate or slow-call rate reached its threshold over a window
+    /// that holds `minimum_calls` calls; [`Closed`](State::Closed) otherwise. The run of
+    /// failures counts from when the manual state was entered (only metrics-only records
+    /// calls); the window is the one the breaker had, so a disabled breaker's rates are
+    /// those it had when it was disabled. `None` in the automatic states, where the computed
+    /// state is `state`.
     pub computed_state: Option<State>,
     /// The thresholds the counts are held against.
     pub thresholds: Thresholds,
@@ -249,7 +252,7 @@ impl CircuitBreaker {
             name: self.name().to_owned(),
             state: metrics.state,
             retry_after_ms: self.retry_after().map(crate::error::format::retry_after_ms),
-            computed_state: computed_state(&metrics, &thresholds),
+            computed_state: progress.computed_state,
             thresholds,
             last_transition: progress
                 .last
@@ -264,19 +267,4 @@ impl CircuitBreaker {
             open_cause: self.open_cause(),
         }
     }
-}
-
-/// In a manual state, what the rates say: open once one reached its threshold (as the
-/// breaker itself opens, at "reached", not "passed").
-fn computed_state(metrics: &Metrics, t: &Thresholds) -> Option<State> {
-    if !matches!(
-        metrics.state,
-        State::ForcedOpen | State::Disabled | State::MetricsOnly
-    ) {
-        return None;
-    }
-    let reached = |rate: Option<f64>, threshold: Option<f64>| matches!((rate, threshold), (Some(r), Some(t)) if r >= t);
-    let open = reached(metrics.failure_rate, t.failure_rate)
-        || reached(metrics.slow_call_rate, t.slow_call_rate);
-    Some(if open { State::Open } else { State::Closed })
 }

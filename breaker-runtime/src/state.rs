@@ -7,8 +7,8 @@
 //!
 //! The word is a published view of the breaker's [`Machine`](crate::breaker::machine), which
 //! only changes under the breaker's lock; the lock-free paths (a closed call, a rejection well
-//! before the deadline) read the word alone. `streak` is set while a closed breaker has a run
-//! of failures; `window` while its settings keep a rate window; `timed` while they time calls
+//! before the deadline) read the word alone. `streak` is set while a closed (or metrics-only)
+//! breaker has a run of failures; `window` while its settings keep a rate window; `timed` while they time calls
 //! (a `slow_call` threshold). A closed success that finds all three clear has nothing to do
 //! but count, and a closed admission reads no settings.
 //!
@@ -155,7 +155,8 @@ impl Generation {
 pub(crate) struct Word(pub(crate) u64);
 
 impl Word {
-    /// The word for a breaker in `state` at `gen`; `streak` only means something in Closed.
+    /// The word for a breaker in `state` at `gen`; `streak` only means something in Closed and
+    /// MetricsOnly.
     #[inline]
     pub(crate) fn new(state: State, gen: Generation, streak: bool) -> Word {
         Word((state.code() << STATE_SHIFT) | if streak { STREAK_BIT } else { 0 } | gen.0)
@@ -191,7 +192,7 @@ impl Word {
         Generation(self.0 & GEN_MASK)
     }
 
-    /// Closed: whether a run of failures is going on.
+    /// Closed and MetricsOnly: whether a run of failures is going on.
     pub(crate) fn streak(self) -> bool {
         self.0 & STREAK_BIT != 0
     }

@@ -289,3 +289,89 @@ async fn retry_after_ms_is_none_once_half_open_probe_or_not() {
     assert_eq!(after_probe.state, State::HalfOpen);
     assert_eq!(after_probe.retry_after_ms, None, "half-open after a probe");
 }
+
+/// In a manual state, `computed_state` is what the contract's Closed → Open rule would make
+/// of the counts: `failure_threshold` failures in a row open (a success ends the run), as they
+/// would a closed breaker. Metrics-only counts the run from when it was entered.
+#[tokio::test(start_paused = true)]
+async fn computed_state_opens_on_failure_threshold_failures_in_a_row() {
+    let b = CircuitBreaker::builder("states-computed-threshold")
+        .failure_threshold(3)
+        .build();
+    b.metrics_only();
+    let computed = |b: &CircuitBreaker| b.snapshot().computed_state;
+    for _ in 0..2 {
+        let _ = fail(&b).await;
+    }
+    assert_eq!(computed(&b), Some(State::Closed), "2 failures of 3");
+    ok(&b).await.unwrap();
+    for _ in 0..2 {
+        let _ = fail(&b).await;
+    }
+    assert_eq!(computed(&b), Some(State::Closed), "a success ended the run");
+    let _ = fail(&b).await;
+    assert_eq!(computed(&b), Some(State::Open), "3 failures in a row");
+    for _ in 0..2 {
+        let _ = fail(&b).await;
+    }
+    assert_eq!(computed(&b), Some(State::Open), "5 failures in a row");
+    ok(&b).await.unwrap();
+    assert_eq!(computed(&b), Some(State::Closed), "the run ended");
+    assert_eq!(b.state(), State::MetricsOnly, "metrics-only never rejects");
+
+    let forced = CircuitBreaker::builder("states-computed-forced")
+        .failure_threshold(3)
+        .build();
+    forced.force_open();
+    assert_eq!(computed(&forced), Some(State::Closed), "no failures");
+}
+
+/// The rates' half of the rule: a rate at its threshold opens once the window holds
+/// `minimum_calls`, not before.
+#[tokio::test(start_paused = true)]
+async fn computed_state_opens_on_a_rate_once_the_window_holds_minimum_calls() {
+    let b = CircuitBreaker::builder("states-computed-rate")
+        .failure_rate(0.5)
+        .minimum_calls(4)
+        .build();
+    b.metrics_only();
+    for _ in 0..3 {
+        let _ = fail(&b).await;
+    }
+    assert_eq!(
+        b.snapshot().computed_state,
+        Some(State::Closed),
+        "3 calls of the 4 minimum_calls, all failed"
+    );
+    ok(&b).await.unwrap();
+    assert_eq!(
+        b.snapshot().computed_state,
+        Some(State::Open),
+        "3 of 4 failed >= 0.5"
+    );
+
+    let slow = CircuitBreaker::builder("states-computed-slow")
+        .slow_call(Duration::from_millis(100))
+        .slow_call_rate(0.5)
+        .minimum_calls(2)
+        .build();
+    slow.metrics_only();
+    let slow_ok = || {
+        slow.call(|| async {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            Ok::<_, &str>(())
+        })
+    };
+    slow_ok().await.unwrap();
+    assert_eq!(
+        slow.snapshot().computed_state,
+        Some(State::Closed),
+        "1 call of 2"
+    );
+    ok(&slow).await.unwrap();
+    assert_eq!(
+        slow.snapshot().computed_state,
+        Some(State::Open),
+        "1 slow of 2 >= 0.5"
+    );
+}

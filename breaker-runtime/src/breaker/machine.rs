@@ -18,7 +18,8 @@ pub(crate) struct Machine {
     gen: Generation,
     /// Re-opens without a close in between: drives the backoff.
     level: u8,
-    /// Closed: the current run of consecutive failures.
+    /// Closed and MetricsOnly: the current run of consecutive failures (MetricsOnly keeps it
+    /// only to tell what the breaker would do).
     streak: u32,
     /// Open: the clock millisecond from which probes are let in.
     until_ms: u64,
@@ -223,16 +224,30 @@ impl Machine {
             return;
         }
         self.streak = self.streak.saturating_add(1);
-        if s.failure_threshold.is_some_and(|t| self.streak >= t) {
+        if self.streak_reached(s) {
             self.open(now_ms, TransitionReason::FailureThreshold, s, moves);
         }
     }
 
-    /// A success admitted in Closed at `gen`: ends the failure streak.
-    pub(crate) fn closed_success(&mut self, gen: Generation) {
-        if self.state == State::Closed && self.gen == gen {
+    /// A failure admitted in MetricsOnly at `gen`: extends the streak, which opens nothing
+    /// here.
+    pub(crate) fn metrics_only_failure(&mut self, gen: Generation) {
+        if self.state == State::MetricsOnly && self.gen == gen {
+            self.streak = self.streak.saturating_add(1);
+        }
+    }
+
+    /// A success admitted in Closed or MetricsOnly at `gen`: ends the failure streak.
+    pub(crate) fn streak_broken(&mut self, gen: Generation) {
+        if matches!(self.state, State::Closed | State::MetricsOnly) && self.gen == gen {
             self.streak = 0;
         }
+    }
+
+    /// The consecutive-failure half of the Closed → Open rule: the run of failures reached
+    /// `failure_threshold`.
+    pub(crate) fn streak_reached(&self, s: &Settings) -> bool {
+        s.failure_threshold.is_some_and(|t| self.streak >= t)
     }
 
     /// A rate over the window of Closed at `gen` was reached.

@@ -1,6 +1,8 @@
-//! What a snapshot shows of the state machine beyond the hot word: the last transition and a
-//! half-open phase's probes. Read under the machine's lock, off the call path.
+//! What a snapshot shows of the state machine beyond the hot word: the last transition, a
+//! half-open phase's probes, and in a manual state the state the counts would give. Read under
+//! the machine's lock, off the call path.
 
+use super::machine::Machine;
 use super::CircuitBreaker;
 use crate::clock;
 use crate::events::TransitionReason;
@@ -14,6 +16,8 @@ pub(crate) struct Progress {
     pub(crate) last: Option<(TransitionReason, u64)>,
     /// HalfOpen: probes in flight and probes that succeeded in this phase.
     pub(crate) probes: Option<(u32, u32)>,
+    /// ForcedOpen, Disabled and MetricsOnly: what the Closed → Open rule makes of the counts.
+    pub(crate) computed_state: Option<State>,
 }
 
 impl CircuitBreaker {
@@ -29,6 +33,21 @@ impl CircuitBreaker {
                 .last_transition()
                 .map(|(reason, at)| (reason, now.saturating_sub(at))),
             probes: (m.state() == State::HalfOpen).then(|| m.probes()),
+            computed_state: self.computed_state(&m),
         }
+    }
+
+    /// In a manual state, `Open` if the counts meet the Closed → Open rule (the same two
+    /// halves a closed breaker opens on), `Closed` otherwise.
+    fn computed_state(&self, m: &Machine) -> Option<State> {
+        if !matches!(
+            m.state(),
+            State::ForcedOpen | State::Disabled | State::MetricsOnly
+        ) {
+            return None;
+        }
+        let rate = self.window().and_then(|w| self.rate_tripped(w.stats()));
+        let open = m.streak_reached(self.in_force()) || rate.is_some();
+        Some(if open { State::Open } else { State::Closed })
     }
 }

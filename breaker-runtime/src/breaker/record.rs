@@ -118,16 +118,7 @@ impl CircuitBreaker {
                 let now_ms = now_ns.map_or_else(clock::now_ms, |ns| ns / 1_000_000);
                 self.record_probe(ticket, verdict, now_ms, cause);
             }
-            TicketKind::MetricsOnly => {
-                if let (Some(window), true) = (self.window(), outcome.is_verdict()) {
-                    // Like every late result, one from before a control moved the breaker
-                    // on stays out of the new state's window.
-                    let w = self.load();
-                    if w.state() == State::MetricsOnly && w.generation() == ticket.generation() {
-                        window.record(outcome == Outcome::Failure, slow);
-                    }
-                }
-            }
+            TicketKind::MetricsOnly => self.record_metrics_only(ticket.generation(), outcome, slow),
             TicketKind::Untracked => {}
         }
     }
@@ -162,10 +153,33 @@ impl CircuitBreaker {
             let now = clock::now_ms();
             self.locked_because(cause, |m, s, moves| m.closed_failure(gen, now, s, moves));
         } else if !failed && w.streak() {
-            self.locked(|m, _, _| m.closed_success(gen));
+            self.locked(|m, _, _| m.streak_broken(gen));
         }
     }
 
+    /// Counts as Closed would, in the window and the failure streak, without ever opening:
+    /// what the snapshot's `computed_state` reads. Like every late result, one from before a
+    /// control moved the breaker on stays out of the new state's counts.
+    fn record_metrics_only(&self, gen: Generation, outcome: Outcome, slow: bool) {
+        let w = self.load();
+        if w.state() != State::MetricsOnly || w.generation() != gen || !outcome.is_verdict() {
+            return;
+        }
+        let failed = outcome == Outcome::Failure;
+        if let Some(window) = self.window() {
+            window.record(failed, slow);
+        }
+        // The lock only where Closed takes it: a failure that counts toward
+        // `failure_threshold`, or a success that ends a run.
+        if failed && self.in_force().failure_threshold.is_some() {
+            self.locked(|m, _, _| m.metrics_only_failure(gen));
+        } else if !failed && w.streak() {
+            self.locked(|m, _, _| m.streak_broken(gen));
+        }
+    }
+
+    /// The rates' half of the Closed → Open rule: a rate reached its threshold over a window
+    /// that holds `minimum_calls`; why, if so.
     pub(super) fn rate_tripped(&self, stats: WindowStats) -> Option<TransitionReason> {
         let s = self.in_force();
         if stats.calls == 0 || stats.calls < s.minimum_calls {

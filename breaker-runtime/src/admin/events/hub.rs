@@ -1,31 +1,25 @@
-//! `GET /events`: the breakers' snapshots as server-sent events.
+//! The hub: one per router, it makes the snapshot JSON once for every `/events` client.
 //!
-//! One [`Hub`] per router makes the JSON once for every client: a task, started by the first
-//! client and ended when the last one goes, wakes after any breaker's transition (the core's
-//! process-wide change signal, `changes.rs`) and every [`REFRESH`] (counts and rates change
-//! without a transition, and breakers are added at run time), and publishes the snapshot in a
-//! `watch` channel at most every [`COALESCE`]. Each client gets a fresh snapshot on connect,
-//! then whatever the channel holds when it changes, and its own heartbeat comment.
+//! A task, started by the first client and ended when the last one goes, wakes after any
+//! breaker's transition (the core's process-wide change signal, `changes.rs`), when the
+//! earliest open breaker falls due (open → half-open is a move time alone makes: no
+//! transition signals it until somebody looks), and every [`REFRESH`] (counts and rates change
+//! without a transition, and breakers are added at run time). It publishes the snapshot in a
+//! `watch` channel at most every [`COALESCE`].
 
-use super::AdminRouter;
-use axum::extract::State;
-use axum::response::sse::{Event, Sse};
-use axum::response::{IntoResponse, Response};
+use super::{AdminRouter, COALESCE};
+use crate::admin::fleet_link::Entry;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::sync::watch;
 use tokio::time::{interval_at, sleep_until, Instant, MissedTickBehavior};
 
-/// The shortest time between two published snapshots (the contract's 250 ms).
-const COALESCE: Duration = Duration::from_millis(250);
 /// How often the hub re-reads the registry while a client is connected.
 const REFRESH: Duration = Duration::from_secs(1);
-/// The default time between heartbeat comments.
-pub(super) const HEARTBEAT: Duration = Duration::from_secs(15);
 
 /// The snapshot JSON every client of a router shares, and whether its task runs.
 #[derive(Debug)]
-pub(super) struct Hub {
+pub(in crate::admin) struct Hub {
     json: watch::Sender<Arc<str>>,
     /// Held while starting or stopping the task, so a client that subscribes as the last one
     /// leaves is either seen by the stopping task or starts a new one.
@@ -43,7 +37,7 @@ impl Default for Hub {
 
 impl Hub {
     /// A receiver of the published snapshots; starts the task if it is not running.
-    fn subscribe(admin: &Arc<AdminRouter>) -> watch::Receiver<Arc<str>> {
+    pub(super) fn subscribe(admin: &Arc<AdminRouter>) -> watch::Receiver<Arc<str>> {
         let receiver = admin.hub.json.subscribe();
         let mut running = admin.hub.lock();
         if !*running {
@@ -69,20 +63,42 @@ impl Hub {
 }
 
 /// Every breaker's snapshot, as `GET /breakers` answers it.
-fn snapshot_json(admin: &AdminRouter) -> Arc<str> {
-    // Serializing plain data (strings, numbers, enums) cannot fail; "[]" keeps the stream
-    // well-formed if it ever did.
-    let entries = super::fleet_link::Entry::all(admin);
-    Arc::from(serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into()))
+pub(super) fn snapshot_json(admin: &AdminRouter) -> Arc<str> {
+    to_json(&Entry::all(admin))
 }
 
-/// The hub's task: publishes a snapshot after each transition (coalesced) and each refresh,
-/// until no client is left.
+fn to_json(entries: &[Entry]) -> Arc<str> {
+    // Serializing plain data (strings, numbers, enums) cannot fail; "[]" keeps the stream
+    // well-formed if it ever did.
+    Arc::from(serde_json::to_string(entries).unwrap_or_else(|_| "[]".into()))
+}
+
+/// When the earliest open breaker of `entries` lets probes in, and so says half-open: its
+/// `retry_after_ms` is rounded up, so by then it has.
+fn earliest_half_open(entries: &[Entry], now: Instant) -> Option<Instant> {
+    let wait = entries
+        .iter()
+        .filter_map(|e| e.snapshot.retry_after_ms)
+        .min()?;
+    Some(now + Duration::from_millis(wait))
+}
+
+/// Sleeps until `due`, or forever without one.
+async fn until(due: Option<Instant>) {
+    match due {
+        Some(due) => sleep_until(due).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The hub's task: publishes a snapshot after each transition, each open period's end and
+/// each refresh (coalesced), until no client is left.
 async fn run(admin: Arc<AdminRouter>) {
     let mut transitions = crate::changes::watch();
     let mut refresh = interval_at(Instant::now(), REFRESH);
     refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last: Option<Instant> = None;
+    let mut half_open_due: Option<Instant> = None;
     loop {
         tokio::select! {
             () = admin.hub.json.closed() => {
@@ -93,6 +109,7 @@ async fn run(admin: Arc<AdminRouter>) {
             }
             // The sender is a static: this never ends with an error.
             _ = transitions.changed() => {}
+            () = until(half_open_due) => {}
             _ = refresh.tick() => {}
         }
         if let Some(last) = last {
@@ -100,7 +117,9 @@ async fn run(admin: Arc<AdminRouter>) {
         }
         // Whatever happened while waiting is in the snapshot below.
         transitions.mark_unchanged();
-        let json = snapshot_json(&admin);
+        let entries = Entry::all(&admin);
+        half_open_due = earliest_half_open(&entries, Instant::now());
+        let json = to_json(&entries);
         admin.hub.json.send_if_modified(|current| {
             let changed = **current != *json;
             if changed {
@@ -110,48 +129,6 @@ async fn run(admin: Arc<AdminRouter>) {
         });
         last = Some(Instant::now());
     }
-}
-
-/// `GET /events`.
-pub(super) async fn events(State(admin): State<Arc<AdminRouter>>) -> Response {
-    let mut receiver = Hub::subscribe(&admin);
-    // What the channel holds now may be old (the task may just have started): the first
-    // event is read fresh, and only later changes come from the channel.
-    receiver.mark_unchanged();
-    let first = snapshot_json(&admin);
-    let every = admin.heartbeat;
-    let mut heartbeat = interval_at(Instant::now() + every, every);
-    // A client that reads slowly gets one heartbeat when it catches up, not a burst.
-    heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    let stream = futures_util::stream::unfold(
-        (Some(first), receiver, heartbeat),
-        |(first, mut receiver, mut heartbeat)| async move {
-            if let Some(first) = first {
-                let event = Event::default().data(&*first);
-                return Some((
-                    Ok::<_, std::convert::Infallible>(event),
-                    (None, receiver, heartbeat),
-                ));
-            }
-            let event = tokio::select! {
-                changed = receiver.changed() => {
-                    // An error means the hub is gone with its router: end the stream.
-                    changed.ok()?;
-                    let json = receiver.borrow_and_update().clone();
-                    Event::default().data(&*json)
-                }
-                _ = heartbeat.tick() => Event::default().comment("heartbeat"),
-            };
-            Some((Ok(event), (None, receiver, heartbeat)))
-        },
-    );
-    let mut response = Sse::new(stream).into_response();
-    // Proxies that buffer (nginx) would hold the events back.
-    response.headers_mut().insert(
-        "x-accel-buffering",
-        axum::http::HeaderValue::from_static("no"),
-    );
-    response
 }
 
 #[cfg(test)]
@@ -224,5 +201,45 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+    }
+
+    /// Open → half-open is a move time alone makes, which no transition signal announces:
+    /// the hub wakes when the open period ends and publishes within the coalescing delay of
+    /// it, not at its next refresh (up to a second later). Breakers read tokio's clock only
+    /// with `test-util`.
+    #[cfg(feature = "test-util")]
+    #[tokio::test(start_paused = true)]
+    async fn an_open_period_ending_is_published_within_the_coalescing_delay() {
+        use tokio::time::{sleep, Instant};
+        let registry = Arc::new(Registry::new());
+        let db = registry.get_or_create("db", BreakerConfig::default());
+        let admin = Arc::new(AdminRouter::with_registry(registry));
+        let mut client = Hub::subscribe(&admin);
+        client.changed().await.unwrap();
+        // Open periods that end at varied points of the refresh's second.
+        for open_ms in [1300, 1700, 2100, 2550] {
+            db.close();
+            sleep(Duration::from_millis(300)).await;
+            db.open_for(Duration::from_millis(open_ms));
+            let due = Instant::now() + Duration::from_millis(open_ms);
+            tokio::time::timeout(Duration::from_secs(5), async {
+                loop {
+                    client.changed().await.unwrap();
+                    if client
+                        .borrow_and_update()
+                        .contains("\"state\":\"half_open\"")
+                    {
+                        return;
+                    }
+                }
+            })
+            .await
+            .expect("half-open is published");
+            let late = Instant::now().saturating_duration_since(due);
+            assert!(
+                late <= Duration::from_millis(250),
+                "open for {open_ms} ms: half-open published {late:?} after it fell due"
+            );
+        }
     }
 }
