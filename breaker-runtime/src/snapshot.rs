@@ -43,6 +43,10 @@ pub struct BreakerSnapshot {
     pub last_transition: Option<LastTransition>,
     /// While half-open, its probes; `None` in every other state.
     pub probes: Option<Probes>,
+    /// Milliseconds until time alone moves the breaker on (an open period ends, a probe
+    /// times out), for a watcher to look again then (the admin's event stream). Not shown.
+    #[cfg_attr(feature = "serde", serde(skip))]
+    pub(crate) next_move_ms: Option<u64>,
 }
 
 /// The thresholds a breaker's counts are held against: its settings, for a dashboard to draw
@@ -265,6 +269,7 @@ impl CircuitBreaker {
             }),
             metrics,
             open_cause: self.open_cause(),
+            next_move_ms: progress.next_move_ms,
         }
     }
 }

@@ -187,6 +187,17 @@ impl Machine {
         }
     }
 
+    /// When time alone moves the machine next (after [`advance`](Self::advance) to now): an
+    /// open period's end, or the oldest probe's `half_open_timeout`; `None` in the states
+    /// time does not move.
+    pub(crate) fn next_timed_move(&self, s: &Settings) -> Option<u64> {
+        match self.state {
+            State::Open => Some(self.until_ms),
+            State::HalfOpen => self.oldest_probe_deadline(s),
+            _ => None,
+        }
+    }
+
     fn oldest_probe_deadline(&self, s: &Settings) -> Option<u64> {
         let oldest = self.probes.iter().min()?;
         Some((oldest / 1_000_000).saturating_add(ceil_ms(s.half_open_timeout)))

@@ -18,6 +18,9 @@ pub(crate) struct Progress {
     pub(crate) probes: Option<(u32, u32)>,
     /// ForcedOpen, Disabled and MetricsOnly: what the Closed → Open rule makes of the counts.
     pub(crate) computed_state: Option<State>,
+    /// Milliseconds until time alone moves the breaker (an open period ends, a probe times
+    /// out): when a watcher should look again.
+    pub(crate) next_move_ms: Option<u64>,
 }
 
 impl CircuitBreaker {
@@ -34,6 +37,9 @@ impl CircuitBreaker {
                 .map(|(reason, at)| (reason, now.saturating_sub(at))),
             probes: (m.state() == State::HalfOpen).then(|| m.probes()),
             computed_state: self.computed_state(&m),
+            next_move_ms: m
+                .next_timed_move(self.in_force())
+                .map(|due| due.saturating_sub(now)),
         }
     }
 

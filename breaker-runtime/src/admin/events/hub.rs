@@ -2,8 +2,8 @@
 //!
 //! A task, started by the first client and ended when the last one goes, wakes after any
 //! breaker's transition (the core's process-wide change signal, `changes.rs`), when the
-//! earliest open breaker falls due (open → half-open is a move time alone makes: no
-//! transition signals it until somebody looks), and every [`REFRESH`] (counts and rates change
+//! next move time alone makes falls due (an open period's end, a half-open probe's timeout:
+//! no transition signals those until somebody looks), and every [`REFRESH`] (counts and rates change
 //! without a transition, and breakers are added at run time). It publishes the snapshot in a
 //! `watch` channel at most every [`COALESCE`].
 
@@ -73,14 +73,15 @@ fn to_json(entries: &[Entry]) -> Arc<str> {
     Arc::from(serde_json::to_string(entries).unwrap_or_else(|_| "[]".into()))
 }
 
-/// When the earliest open breaker of `entries` lets probes in, and so says half-open: its
-/// `retry_after_ms` is rounded up, so by then it has.
-fn earliest_half_open(entries: &[Entry], now: Instant) -> Option<Instant> {
+/// When time alone next moves a breaker of `entries`: the earliest open period's end (it
+/// says half-open then) or half-open probe's timeout (it says open again). A millisecond
+/// later, since breakers keep time in whole milliseconds.
+fn earliest_timed_move(entries: &[Entry], now: Instant) -> Option<Instant> {
     let wait = entries
         .iter()
-        .filter_map(|e| e.snapshot.retry_after_ms)
+        .filter_map(|e| e.snapshot.next_move_ms)
         .min()?;
-    Some(now + Duration::from_millis(wait))
+    Some(now + Duration::from_millis(wait.saturating_add(1)))
 }
 
 /// Sleeps until `due`, or forever without one.
@@ -91,14 +92,14 @@ async fn until(due: Option<Instant>) {
     }
 }
 
-/// The hub's task: publishes a snapshot after each transition, each open period's end and
+/// The hub's task: publishes a snapshot after each transition, each timed move and
 /// each refresh (coalesced), until no client is left.
 async fn run(admin: Arc<AdminRouter>) {
     let mut transitions = crate::changes::watch();
     let mut refresh = interval_at(Instant::now(), REFRESH);
     refresh.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last: Option<Instant> = None;
-    let mut half_open_due: Option<Instant> = None;
+    let mut timed_move_due: Option<Instant> = None;
     loop {
         tokio::select! {
             () = admin.hub.json.closed() => {
@@ -109,7 +110,7 @@ async fn run(admin: Arc<AdminRouter>) {
             }
             // The sender is a static: this never ends with an error.
             _ = transitions.changed() => {}
-            () = until(half_open_due) => {}
+            () = until(timed_move_due) => {}
             _ = refresh.tick() => {}
         }
         if let Some(last) = last {
@@ -118,7 +119,7 @@ async fn run(admin: Arc<AdminRouter>) {
         // Whatever happened while waiting is in the snapshot below.
         transitions.mark_unchanged();
         let entries = Entry::all(&admin);
-        half_open_due = earliest_half_open(&entries, Instant::now());
+        timed_move_due = earliest_timed_move(&entries, Instant::now());
         let json = to_json(&entries);
         admin.hub.json.send_if_modified(|current| {
             let changed = **current != *json;
@@ -240,6 +241,53 @@ mod tests {
                 late <= Duration::from_millis(250),
                 "open for {open_ms} ms: half-open published {late:?} after it fell due"
             );
+        }
+    }
+
+    /// The other move time alone makes: a probe that never reports re-opens the breaker
+    /// `half_open_timeout` after it was let in; the stream shows it within the coalescing
+    /// delay too (it waited for the next refresh before).
+    #[cfg(feature = "test-util")]
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_timing_out_is_published_within_the_coalescing_delay() {
+        use tokio::time::{sleep, Instant};
+        let registry = Arc::new(Registry::new());
+        let db = registry.get_or_create(
+            "db",
+            BreakerConfig::builder()
+                .half_open_max_calls(1)
+                .half_open_timeout(Duration::from_millis(1_300))
+                .reset_timeout(Duration::from_secs(3_600))
+                .build(),
+        );
+        let admin = Arc::new(AdminRouter::with_registry(registry));
+        let mut client = Hub::subscribe(&admin);
+        client.changed().await.unwrap();
+        for wait_ms in [0, 400, 750] {
+            db.close();
+            sleep(Duration::from_millis(300 + wait_ms)).await;
+            db.open_for(Duration::ZERO);
+            let probe = db.try_acquire().expect("the probe");
+            let due = Instant::now() + Duration::from_millis(1_300);
+            tokio::time::timeout(Duration::from_secs(5), async {
+                loop {
+                    client.changed().await.unwrap();
+                    if client
+                        .borrow_and_update()
+                        .contains("\"reason\":\"half_open_timeout\"")
+                    {
+                        return;
+                    }
+                }
+            })
+            .await
+            .expect("the re-open is published");
+            let late = Instant::now().saturating_duration_since(due);
+            assert!(
+                late <= Duration::from_millis(250),
+                "the probe's timeout published {late:?} after it fell due"
+            );
+            drop(probe);
         }
     }
 }
