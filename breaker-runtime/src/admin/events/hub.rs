@@ -81,7 +81,9 @@ fn earliest_timed_move(entries: &[Entry], now: Instant) -> Option<Instant> {
         .iter()
         .filter_map(|e| e.snapshot.next_move_ms)
         .min()?;
-    Some(now + Duration::from_millis(wait.saturating_add(1)))
+    // A move too far off for the platform's clock (`open_for(Duration::MAX)` is 2^64 ms
+    // away) is no wake-up: where `Instant` cannot hold it, adding it would panic.
+    now.checked_add(Duration::from_millis(wait.saturating_add(1)))
 }
 
 /// Sleeps until `due`, or forever without one.
