@@ -221,7 +221,7 @@ fn leak(name: String) -> &'static str {
 /// trait method of one type, both `get`, perhaps written by one macro invocation, so at one
 /// site) must not share a breaker by accident: the first keeps the name, the later one gets
 /// `name@site` (or `name@site#2`, …) and a warning. The renamed name is leaked for the reason
-/// [`leak`] gives: once per annotated function at most.
+/// `leak` gives: once per annotated function at most.
 pub fn claim_name(name: &'static str, identity: usize, site: &'static str) -> &'static str {
     use std::collections::HashMap;
     use std::sync::Mutex;
