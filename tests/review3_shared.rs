@@ -1,0 +1,119 @@
+//! Review 3: the builder's `classify` behind the tower layer, and attribute functions with
+//! `failure_if` / `classify` sharing a breaker with builder code.
+#![allow(missing_docs)]
+
+use breaker_runtime::{circuit_breaker, registry, BreakerConfig, BreakerError, Outcome, State};
+use std::time::Duration;
+
+#[derive(Debug, PartialEq)]
+pub enum E {
+    NotFound,
+    Down,
+    Breaker,
+}
+
+impl From<BreakerError> for E {
+    fn from(_: BreakerError) -> Self {
+        E::Breaker
+    }
+}
+
+fn is_outage(e: &E) -> bool {
+    *e != E::NotFound
+}
+
+fn verdict(r: &Result<u8, E>) -> Outcome {
+    match r {
+        Ok(_) => Outcome::Success,
+        Err(E::NotFound) => Outcome::Ignored,
+        Err(_) => Outcome::Failure,
+    }
+}
+
+#[circuit_breaker(name = "rev3-shared-fi", failure_threshold = 2, reset_timeout = "1h", failure_if = is_outage)]
+fn with_failure_if(e: Option<E>) -> Result<u8, E> {
+    match e {
+        Some(e) => Err(e),
+        None => Ok(1),
+    }
+}
+
+/// A breaker the attribute made with `failure_if`, shared with builder code calling `call_sync`
+/// for the same error type: the code's calls are judged as the code's (every `Err` a
+/// failure), the placeholder answers for nothing.
+#[test]
+fn builder_code_on_an_attribute_breaker_with_failure_if_judges_as_before() {
+    assert_eq!(with_failure_if(Some(E::NotFound)), Err(E::NotFound));
+    let b = registry().get("rev3-shared-fi").unwrap();
+    assert!(b.settings().has_failure_if());
+    assert_eq!(b.metrics().successes, 1, "the attribute's NotFound is an answer");
+    let _ = b.call_sync(|| Err::<u8, E>(E::NotFound));
+    assert_eq!(b.metrics().failures, 1, "the code's call has no predicate");
+    let _ = b.call_sync(|| Err::<u8, E>(E::NotFound));
+    assert_eq!(b.state(), State::Open);
+    assert_eq!(with_failure_if(None), Err(E::Breaker));
+}
+
+#[circuit_breaker(name = "rev3-shared-mixed", failure_threshold = 1, reset_timeout = "1h", classify = verdict)]
+fn mixed_classify(e: Option<E>) -> Result<u8, E> {
+    match e {
+        Some(e) => Err(e),
+        None => Ok(1),
+    }
+}
+
+#[circuit_breaker(name = "rev3-shared-mixed", failure_threshold = 1, reset_timeout = "1h", failure_if = is_outage)]
+fn mixed_failure_if(e: Option<E>) -> Result<u8, E> {
+    match e {
+        Some(e) => Err(e),
+        None => Ok(1),
+    }
+}
+
+/// Two attribute functions of one name, one with `classify`, one with `failure_if`: the
+/// first config wins (a warning), nothing is refused, each judges its own results.
+#[test]
+fn two_attribute_fns_of_one_name_with_classify_and_failure_if() {
+    assert_eq!(mixed_classify(Some(E::NotFound)), Err(E::NotFound));
+    assert_eq!(mixed_failure_if(Some(E::NotFound)), Err(E::NotFound));
+    let b = registry().get("rev3-shared-mixed").unwrap();
+    assert_eq!(b.state(), State::Closed, "{:?}", b.metrics());
+    assert_eq!(mixed_failure_if(Some(E::Down)), Err(E::Down));
+    assert_eq!(b.state(), State::Open);
+    assert_eq!(mixed_classify(None), Err(E::Breaker));
+}
+
+fn fail_ok(_: &Result<u8, std::io::Error>) -> Outcome {
+    Outcome::Failure
+}
+
+/// The tower layer: a breaker whose builder `classify` matches the service's
+/// `Result<Response, Error>`. Documented for `call`/`call_sync`/`record`/streams; the layer
+/// has its own `classifier` (DefaultClassifier): this records what it does.
+#[tokio::test]
+async fn the_tower_layer_and_a_builder_classify() {
+    use breaker_runtime::tower::CircuitBreakerLayer;
+    use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
+    let b = breaker_runtime::CircuitBreaker::builder("rev3-tower-classify")
+        .failure_threshold(1)
+        .reset_timeout(Duration::from_secs(3600))
+        .classify(fail_ok)
+        .build();
+    let mut svc = ServiceBuilder::new()
+        .layer(CircuitBreakerLayer::new(b.clone()))
+        .service(service_fn(|_: ()| async { Ok::<u8, std::io::Error>(1) }));
+    let r = svc.ready().await.unwrap().call(()).await;
+    assert!(r.is_ok());
+    eprintln!("TOWER with builder classify: state {:?}, metrics {:?}", b.state(), b.metrics());
+}
+
+/// A config from `BreakerConfig::builder()` with both classify and failure_if is refused.
+#[test]
+fn classify_and_failure_if_are_refused_in_a_registry_config() {
+    let config = BreakerConfig::builder()
+        .classify(fail_ok)
+        .failure_if(|_: &std::io::Error| true)
+        .build();
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| registry().get_or_create("rev3-both", config)));
+    eprintln!("get_or_create with both: panicked = {}", r.is_err());
+}
