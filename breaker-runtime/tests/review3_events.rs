@@ -1,0 +1,93 @@
+//! Review 3: the admin `/events` stream with extreme durations.
+#![cfg(feature = "axum")]
+
+use axum::body::Body;
+use axum::http::Request;
+use breaker_runtime::admin::AdminRouter;
+use breaker_runtime::{BreakerConfig, Registry};
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tower::ServiceExt;
+
+async fn first_chunks(admin: AdminRouter, n: usize) -> Vec<String> {
+    let router: axum::Router = admin.into_router();
+    let response = router
+        .oneshot(Request::get("/events").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body().into_data_stream();
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let chunk = tokio::time::timeout(Duration::from_secs(5), body.next())
+            .await
+            .expect("a chunk within 5 s")
+            .expect("the stream stays open")
+            .unwrap();
+        out.push(String::from_utf8_lossy(&chunk).into_owned());
+    }
+    out
+}
+
+/// `heartbeat(Duration::MAX)`, a way to say "no heartbeat": the setter clamps only below.
+/// `Instant::now() + every` then overflows in the handler.
+#[tokio::test]
+#[ignore = "BUG: AdminRouter::heartbeat(Duration::MAX) panics every /events connection: `Instant::now() + every` overflows in Client::connect (the setter clamps only below)"]
+async fn a_huge_heartbeat_does_not_panic_the_events_handler() {
+    let registry = Arc::new(Registry::new());
+    registry.get_or_create("db", BreakerConfig::default());
+    let admin = AdminRouter::with_registry(registry).heartbeat(Duration::MAX);
+    let handle = tokio::spawn(first_chunks(admin, 1));
+    let r = handle.await;
+    assert!(r.is_ok(), "the /events handler panicked: {:?}", r.err());
+}
+
+/// A breaker open for `Duration::MAX` and one with `reset_timeout` zero: the hub's
+/// wake-up time `now + next_move_ms` stays in range, and the stream keeps flowing.
+#[tokio::test]
+async fn extreme_open_periods_keep_the_stream_alive() {
+    let registry = Arc::new(Registry::new());
+    let forever = registry.get_or_create("forever", BreakerConfig::default());
+    forever.open_for(Duration::MAX);
+    let zero = registry.get_or_create(
+        "zero",
+        BreakerConfig::builder()
+            .failure_threshold(1)
+            .reset_timeout(Duration::ZERO)
+            .half_open_timeout(Duration::MAX)
+            .build(),
+    );
+    let _ = zero.call_sync(|| Err::<(), _>("down"));
+    let _probe = zero.try_acquire();
+    let admin = AdminRouter::with_registry(registry.clone());
+    let other = registry.get_or_create("other", BreakerConfig::default());
+    let chunks = tokio::spawn(async move {
+        let router: axum::Router = admin.into_router();
+        let response = router
+            .oneshot(Request::get("/events").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let mut body = response.into_body().into_data_stream();
+        let mut seen = String::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        let mut forced = false;
+        while tokio::time::Instant::now() < deadline {
+            match tokio::time::timeout(Duration::from_millis(500), body.next()).await {
+                Ok(Some(Ok(c))) => seen.push_str(&String::from_utf8_lossy(&c)),
+                Ok(other) => panic!("stream ended: {other:?}"),
+                Err(_) => {}
+            }
+            if !forced {
+                other.force_open();
+                forced = true;
+            }
+            if seen.contains("forced_open") {
+                return seen;
+            }
+        }
+        panic!("no forced_open event within 5 s: {seen}");
+    });
+    let r = chunks.await;
+    assert!(r.is_ok(), "{:?}", r.err());
+}
