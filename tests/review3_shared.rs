@@ -117,3 +117,45 @@ fn classify_and_failure_if_are_refused_in_a_registry_config() {
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| registry().get_or_create("rev3-both", config)));
     eprintln!("get_or_create with both: panicked = {}", r.is_err());
 }
+
+#[derive(Clone, Default)]
+struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[circuit_breaker(name = "rev3-shared-warn", failure_threshold = 3)]
+fn plain_one(up: bool) -> Result<u8, E> {
+    if up { Ok(1) } else { Err(E::Down) }
+}
+
+#[circuit_breaker(name = "rev3-shared-warn", failure_threshold = 3, failure_if = is_outage)]
+fn with_predicate(up: bool) -> Result<u8, E> {
+    if up { Ok(1) } else { Err(E::NotFound) }
+}
+
+/// Two attribute functions share "rev3-shared-warn" with the same settings; one has a
+/// `failure_if`, which it asks itself per call and which changes nothing in the shared
+/// breaker. The placeholder that makes `settings()` show it also makes the two configs
+/// differ: a warning that the breaker "already exists with other settings".
+#[test]
+#[ignore = "BUG (low): the attribute's failure_if placeholder makes two same-named attribute fns' configs differ: a spurious `already exists with other settings` warning, and has_failure_if() depends on which fn ran first"]
+fn a_failure_if_alone_draws_no_settings_warning_between_two_functions_of_one_name() {
+    let lines = Lines::default();
+    let writer = lines.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    assert_eq!(plain_one(true), Ok(1));
+    assert_eq!(with_predicate(true), Ok(1));
+    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    assert!(!text.contains("already exists with other settings"), "{text}");
+}
