@@ -91,6 +91,7 @@ fn fail_ok(_: &Result<u8, std::io::Error>) -> Outcome {
 /// `Result<Response, Error>`. Documented for `call`/`call_sync`/`record`/streams; the layer
 /// has its own `classifier` (DefaultClassifier): this records what it does.
 #[tokio::test]
+#[ignore = "BUG (doc/design, low): CircuitBreakerLayer ignores the breaker's builder classify (uses DefaultClassifier) silently; neither the classify docs nor the tower docs say so"]
 async fn the_tower_layer_and_a_builder_classify() {
     use breaker_runtime::tower::CircuitBreakerLayer;
     use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
@@ -104,7 +105,12 @@ async fn the_tower_layer_and_a_builder_classify() {
         .service(service_fn(|_: ()| async { Ok::<u8, std::io::Error>(1) }));
     let r = svc.ready().await.unwrap().call(()).await;
     assert!(r.is_ok());
-    eprintln!("TOWER with builder classify: state {:?}, metrics {:?}", b.state(), b.metrics());
+    assert_eq!(
+        b.state(),
+        State::Open,
+        "the layer judged by DefaultClassifier, not the breaker's classify: {:?}",
+        b.metrics()
+    );
 }
 
 /// A config from `BreakerConfig::builder()` with both classify and failure_if is refused.
