@@ -88,11 +88,18 @@ fn env_and_file_settings_for_trait_impl_names_apply_before_the_first_call() {
         )],
     )
     .unwrap();
-    config::load_str(&format!("[breakers.\"{FILE}\"]\nfailure_threshold = 1\n")).unwrap();
+    // One load for the whole binary: each load replaces the file layer.
+    config::load_str(&format!(
+        "[breakers.\"{FILE}\"]\nfailure_threshold = 1\n\
+         [breakers.\"<review3_declared::X as review3_declared::Dflt>::dflt\"]\nfailure_threshold = 1\n\
+         [breakers.\"<review3_declared::G<u8> as review3_declared::GenApi>::gen\"]\nfailure_threshold = 1\n"
+    ))
+    .unwrap();
     assert_eq!(Svc.env(false), Err(E::Down));
     assert_eq!(registry().get(ENV).unwrap().state(), State::Open, "env var by the spelled name");
     assert_eq!(Svc.file(false), Err(E::Down));
     assert_eq!(registry().get(FILE).unwrap().state(), State::Open, "file table by the name");
+    settings_for_per_type_names_apply_at_the_first_call();
 }
 
 #[test]
@@ -132,4 +139,36 @@ fn a_declared_method_removed_before_its_first_call_comes_back_with_it() {
     let b = registry().get(REMOVED).expect("registered again by its first call");
     b.force_open();
     assert_eq!(Svc.removed(), Err(E::Breaker), "the registry's breaker is the function's");
+}
+
+pub trait Dflt {
+    #[circuit_breaker(failure_threshold = 5, reset_timeout = "1h")]
+    fn dflt(&self, up: bool) -> Result<u8, E> {
+        if up { Ok(1) } else { Err(E::Down) }
+    }
+}
+pub struct X;
+impl Dflt for X {}
+
+pub struct G<T>(T);
+pub trait GenApi {
+    fn gen(&self, up: bool) -> Result<u8, E>;
+}
+impl<T> GenApi for G<T> {
+    #[circuit_breaker(failure_threshold = 5, reset_timeout = "1h")]
+    fn gen(&self, up: bool) -> Result<u8, E> {
+        if up { Ok(1) } else { Err(E::Down) }
+    }
+}
+
+/// Names that need `Self` are registered at the first call; a file table and an env var
+/// loaded before it apply then.
+fn settings_for_per_type_names_apply_at_the_first_call() {
+
+    assert_eq!(X.dflt(false), Err(E::Down));
+    assert_eq!(X.dflt(true), Err(E::Breaker), "{:?}", registry().names());
+    assert_eq!(G(1u8).gen(false), Err(E::Down));
+    assert_eq!(G(1u8).gen(true), Err(E::Breaker), "{:?}", registry().names());
+    assert_eq!(G(1u16).gen(false), Err(E::Down));
+    assert_eq!(G(1u16).gen(true), Ok(1), "u16 has its own breaker with threshold 5");
 }
