@@ -222,3 +222,92 @@ fn a_panicking_body_under_a_catching_executor_counts_a_failure() {
     let m = b.metrics();
     assert_eq!((m.failures, m.cancelled), (1, 0), "{m:?}");
 }
+
+fn probe_verdict(r: &Result<u8, String>) -> Outcome {
+    match r {
+        Ok(0) => Outcome::Ignored,
+        Ok(_) => Outcome::Success,
+        Err(_) => Outcome::Failure,
+    }
+}
+
+/// Probes judged by the builder's classify: an ignored probe gives its slot back, a
+/// success closes, an `Ok` judged a failure re-opens.
+#[test]
+fn half_open_probes_are_judged_by_classify() {
+    let b = CircuitBreaker::builder("rev3-classify-probes")
+        .failure_threshold(1)
+        .success_threshold(1)
+        .half_open_max_calls(1)
+        .reset_timeout(Duration::from_millis(20))
+        .classify(probe_verdict)
+        .build();
+    let _ = b.call_sync(|| Err::<u8, String>("down".into()));
+    std::thread::sleep(Duration::from_millis(60));
+    assert_eq!(b.state(), State::HalfOpen);
+    for _ in 0..3 {
+        let _ = b.call_sync(|| Ok::<u8, String>(0));
+        assert_eq!(b.state(), State::HalfOpen, "an ignored probe decides nothing");
+    }
+    let _ = b.call_sync(|| Ok::<u8, String>(1));
+    assert_eq!(b.state(), State::Closed);
+}
+
+/// Reconfigurations adding and dropping a classify while calls run: nothing panics, every
+/// call is counted once, and calls made while a classify is in force see it.
+#[test]
+fn reconfiguring_classify_while_calls_run() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+    let b = CircuitBreaker::builder("rev3-classify-reconf")
+        .failure_threshold(1_000_000)
+        .build();
+    let done = AtomicBool::new(false);
+    let reconfigs = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        let (b1, done, reconfigs) = (b.clone(), &done, &reconfigs);
+        s.spawn(move || {
+            let mut i = 0;
+            while !done.load(SeqCst) {
+                let config = if i % 2 == 0 {
+                    BreakerConfig::builder().failure_threshold(1_000_000).classify(fail_everything).build()
+                } else {
+                    BreakerConfig::builder().failure_threshold(1_000_000).build()
+                };
+                b1.reconfigure(config).unwrap();
+                i += 1;
+                reconfigs.fetch_add(1, SeqCst);
+            }
+        });
+        let callers: Vec<_> = (0..2)
+            .map(|_| {
+                let b2 = b.clone();
+                s.spawn(move || {
+                    while reconfigs.load(SeqCst) < 10 {
+                        std::thread::yield_now();
+                    }
+                    for _ in 0..20_000 {
+                        let _ = b2.call_sync(|| Ok::<u8, String>(1));
+                    }
+                })
+            })
+            .collect();
+        for c in callers {
+            c.join().unwrap();
+        }
+        done.store(true, SeqCst);
+    });
+    let m = b.metrics();
+    assert_eq!(m.successes + m.failures, 40_000, "{m:?}");
+    assert!(m.failures > 0 && m.successes > 0, "{m:?} after {} reconfigurations", reconfigs.load(SeqCst));
+}
+
+/// `reconfigure` with a config that has a classify: calls ask it from then on.
+#[test]
+fn reconfigure_adds_a_classify() {
+    let b = CircuitBreaker::builder("rev3-classify-reconf-seq").build();
+    b.reconfigure(BreakerConfig::builder().failure_threshold(1).classify(fail_everything).build())
+        .unwrap();
+    assert!(b.settings().has_classify());
+    let _ = b.call_sync(|| Ok::<u8, String>(1));
+    assert_eq!(b.state(), State::Open, "{:?}", b.metrics());
+}
