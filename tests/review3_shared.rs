@@ -165,3 +165,31 @@ fn a_failure_if_alone_draws_no_settings_warning_between_two_functions_of_one_nam
     let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
     assert!(!text.contains("already exists with other settings"), "{text}");
 }
+
+fn status_verdict(r: &Result<u16, E>) -> Outcome {
+    match r {
+        Ok(s) if *s >= 500 => Outcome::Failure,
+        Ok(_) => Outcome::Success,
+        Err(_) => Outcome::Failure,
+    }
+}
+
+#[circuit_breaker(name = "rev3-shared-builder-classify")]
+fn status_call(status: u16) -> Result<u16, E> {
+    Ok(status)
+}
+
+/// The code makes the breaker with a classify for `Result<u16, E>`; an attribute function
+/// without `classify` of that name and result type calls through it. The breaker's settings
+/// say `has_classify`, but the attribute judges by its own rules: its `Ok(503)` is a success.
+#[test]
+#[ignore = "BUG? (design/doc): an attribute fn sharing a builder breaker with classify for its exact Result type is not judged by it (Ok(503) a success) though settings() show has_classify; undocumented"]
+fn an_attribute_fn_sharing_a_builder_breaker_with_classify() {
+    let b = registry().get_or_create(
+        "rev3-shared-builder-classify",
+        BreakerConfig::builder().failure_threshold(1).reset_timeout(Duration::from_secs(3600)).classify(status_verdict).build(),
+    );
+    assert!(b.settings().has_classify());
+    assert_eq!(status_call(503), Ok(503));
+    assert_eq!(b.state(), State::Open, "{:?}", b.metrics());
+}
