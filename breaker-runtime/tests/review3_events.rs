@@ -91,3 +91,46 @@ async fn extreme_open_periods_keep_the_stream_alive() {
     let r = chunks.await;
     assert!(r.is_ok(), "{:?}", r.err());
 }
+
+/// Default names hold `<`, `>`, spaces, `::`, and after a collision `@src/file.rs:1:2`:
+/// the admin routes address them percent-encoded in one path segment.
+#[tokio::test]
+async fn admin_routes_address_default_method_names() {
+    let registry = Arc::new(Registry::new());
+    let names = [
+        "<app::Client as app::Api>::get",
+        "app::Pair::pm@src/pair.rs:31:12",
+        "<alloc::vec::Vec<u8> as app::Api>::get",
+    ];
+    for n in names {
+        registry.get_or_create(n, BreakerConfig::default());
+    }
+    let router: axum::Router = AdminRouter::with_registry(registry.clone()).into_router();
+    for n in names {
+        let encoded: String = n
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let r = router
+            .clone()
+            .oneshot(
+                Request::post(format!("/breakers/{encoded}/open"))
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{n} as {encoded}");
+        assert_eq!(
+            registry.get(n).unwrap().state(),
+            breaker_runtime::State::ForcedOpen,
+            "{n}"
+        );
+    }
+}
