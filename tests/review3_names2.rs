@@ -270,3 +270,33 @@ fn a_trait_impl_in_a_fn_body_is_named_as_a_trait_impl() {
     assert!(before.iter().any(|n| n == want), "before: {before:#?}\nafter: {after:#?}");
     assert_eq!(r, Err(E::Breaker), "the listed breaker is not the one called: {before:?} {after:?}");
 }
+
+fn local_type_in_a_fn() -> (Vec<String>, Result<u8, E>, Vec<String>) {
+    struct Local;
+    impl Local {
+        #[circuit_breaker(reset_timeout = "1h")]
+        pub fn loc(&self) -> Result<u8, E> {
+            Ok(1)
+        }
+    }
+    let before: Vec<String> = all().into_iter().filter(|n| n.ends_with("::loc")).collect();
+    if let Some(b) = before.first().and_then(|n| registry().get(n)) {
+        b.force_open();
+    }
+    let r = Local.loc();
+    let after: Vec<String> = all().into_iter().filter(|n| n.ends_with("::loc")).collect();
+    (before, r, after)
+}
+
+/// A local type's inherent `pub` method: named `…::local_type_in_a_fn::Local::loc`, listed
+/// from the start, and the listed breaker is the one its calls use.
+#[test]
+fn a_local_types_pub_method_is_listed_under_the_name_its_calls_use() {
+    let (before, r, after) = local_type_in_a_fn();
+    assert_eq!(
+        before,
+        vec!["review3_names2::local_type_in_a_fn::Local::loc".to_string()],
+        "after: {after:#?}"
+    );
+    assert_eq!(r, Err(E::Breaker), "before {before:?} after {after:?}");
+}
