@@ -134,3 +134,43 @@ async fn admin_routes_address_default_method_names() {
         );
     }
 }
+
+/// A breaker removed while watched, open with a timed move pending: the stream drops it
+/// (within the refresh), keeps flowing, and a transition of another breaker comes through.
+#[tokio::test]
+async fn a_breaker_removed_while_watched_leaves_the_stream() {
+    let registry = Arc::new(Registry::new());
+    let gone = registry.get_or_create(
+        "rev3-gone",
+        BreakerConfig::builder().reset_timeout(Duration::from_millis(300)).build(),
+    );
+    gone.force_open();
+    gone.close();
+    gone.open_for(Duration::from_millis(300));
+    let stay = registry.get_or_create("rev3-stay", BreakerConfig::default());
+    let router: axum::Router = AdminRouter::with_registry(registry.clone()).into_router();
+    let response = router
+        .oneshot(Request::get("/events").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let mut body = response.into_body().into_data_stream();
+    let first = String::from_utf8_lossy(&body.next().await.unwrap().unwrap()).into_owned();
+    assert!(first.contains("rev3-gone"), "{first}");
+    registry.remove("rev3-gone");
+    drop(gone);
+    stay.force_open();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut last = String::new();
+    while tokio::time::Instant::now() < deadline {
+        if let Ok(Some(Ok(c))) = tokio::time::timeout(Duration::from_millis(500), body.next()).await {
+            let text = String::from_utf8_lossy(&c).into_owned();
+            if text.starts_with("data:") {
+                last = text;
+                if last.contains("forced_open") && !last.contains("rev3-gone") {
+                    return;
+                }
+            }
+        }
+    }
+    panic!("last event: {last}");
+}
