@@ -172,3 +172,25 @@ fn settings_for_per_type_names_apply_at_the_first_call() {
     assert_eq!(G(1u16).gen(false), Err(E::Down));
     assert_eq!(G(1u16).gen(true), Ok(1), "u16 has its own breaker with threshold 5");
 }
+
+#[async_trait::async_trait]
+pub trait AsyncApi {
+    async fn fetch(&self) -> Result<u8, E>;
+}
+
+#[async_trait::async_trait]
+impl AsyncApi for Svc {
+    #[circuit_breaker(reset_timeout = "1h")]
+    async fn fetch(&self) -> Result<u8, E> {
+        Ok(3)
+    }
+}
+
+/// An `#[async_trait]` impl's method: listed from the start under its trait-impl name, and
+/// forcing that breaker open rejects its first call.
+#[tokio::test]
+async fn an_async_trait_impl_method_forced_open_before_its_first_call_rejects_it() {
+    let name = "<review3_declared::Svc as review3_declared::AsyncApi>::fetch";
+    registry().get(name).expect(name).force_open();
+    assert_eq!(Svc.fetch().await, Err(E::Breaker));
+}
