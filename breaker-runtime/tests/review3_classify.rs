@@ -311,3 +311,28 @@ fn reconfigure_adds_a_classify() {
     let _ = b.call_sync(|| Ok::<u8, String>(1));
     assert_eq!(b.state(), State::Open, "{:?}", b.metrics());
 }
+
+/// A protected stream whose verdict panics on an item, under an executor that catches the
+/// panic and keeps the stream: the item is a failure, and the next item is a call of its own.
+#[test]
+fn a_panicking_classifier_in_a_protected_stream_counts_a_failure() {
+    use futures_util::StreamExt;
+    use std::task::{Context, Waker};
+    let b = CircuitBreaker::builder("rev3-classify-panic-stream")
+        .failure_threshold(10)
+        .classify(panics_on_ok)
+        .build();
+    let mut s = b.protect_stream(futures_util::stream::iter([
+        Ok::<u8, String>(1),
+        Err("x".to_owned()),
+    ]));
+    let mut cx = Context::from_waker(Waker::noop());
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let _ = s.poll_next_unpin(&mut cx);
+    }));
+    assert!(r.is_err());
+    let _ = s.poll_next_unpin(&mut cx);
+    drop(s);
+    let m = b.metrics();
+    assert_eq!((m.failures, m.cancelled), (2, 0), "{m:?}");
+}
