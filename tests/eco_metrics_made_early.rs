@@ -29,17 +29,24 @@ fn a_breaker_made_before_the_recorder_is_named_in_a_warning() {
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Global: the warning comes from the thread that publishes.
+    tracing::subscriber::set_global_default(subscriber).unwrap();
+    breaker_runtime::metrics_export::set_publish_interval(std::time::Duration::from_millis(10));
 
     // Before any recorder.
     let early = breaker_runtime::CircuitBreaker::builder("late-recorder-made-early").build();
     let _ = early.call_sync(|| Ok::<u8, std::io::Error>(1));
     PrometheusBuilder::new().install_recorder().unwrap();
-    breaker_runtime::metrics_export::publish();
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        text.contains("before the metrics recorder was installed")
-            && text.contains("late-recorder-made-early"),
-        "{text}"
-    );
+    let text = || String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !(text().contains("before the metrics recorder was installed")
+        && text().contains("late-recorder-made-early"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no warning within 20 s:\n{}",
+            text()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
 }

@@ -35,11 +35,19 @@ impl Api for Svc {
     }
     #[circuit_breaker(failure_threshold = 5, reset_timeout = "1h")]
     fn env(&self, up: bool) -> Result<u8, E> {
-        if up { Ok(1) } else { Err(E::Down) }
+        if up {
+            Ok(1)
+        } else {
+            Err(E::Down)
+        }
     }
     #[circuit_breaker(failure_threshold = 5, reset_timeout = "1h")]
     fn file(&self, up: bool) -> Result<u8, E> {
-        if up { Ok(1) } else { Err(E::Down) }
+        if up {
+            Ok(1)
+        } else {
+            Err(E::Down)
+        }
     }
     #[circuit_breaker(reset_timeout = "1h")]
     fn raced(&self) -> Result<u8, E> {
@@ -96,9 +104,17 @@ fn env_and_file_settings_for_trait_impl_names_apply_before_the_first_call() {
     ))
     .unwrap();
     assert_eq!(Svc.env(false), Err(E::Down));
-    assert_eq!(registry().get(ENV).unwrap().state(), State::Open, "env var by the spelled name");
+    assert_eq!(
+        registry().get(ENV).unwrap().state(),
+        State::Open,
+        "env var by the spelled name"
+    );
     assert_eq!(Svc.file(false), Err(E::Down));
-    assert_eq!(registry().get(FILE).unwrap().state(), State::Open, "file table by the name");
+    assert_eq!(
+        registry().get(FILE).unwrap().state(),
+        State::Open,
+        "file table by the name"
+    );
     settings_for_per_type_names_apply_at_the_first_call();
 }
 
@@ -126,7 +142,11 @@ fn first_calls_and_first_looks_racing_find_one_breaker() {
         assert!(std::sync::Arc::ptr_eq(b, &found[0]));
     }
     found[0].force_open();
-    assert_eq!(Svc.raced(), Err(E::Breaker), "the function's breaker is the one looked at");
+    assert_eq!(
+        Svc.raced(),
+        Err(E::Breaker),
+        "the function's breaker is the one looked at"
+    );
 }
 
 #[test]
@@ -136,15 +156,25 @@ fn a_declared_method_removed_before_its_first_call_comes_back_with_it() {
     assert!(registry().remove(REMOVED).is_some());
     assert!(!registry().names().iter().any(|n| n == REMOVED));
     assert_eq!(Svc.removed(), Ok(1));
-    let b = registry().get(REMOVED).expect("registered again by its first call");
+    let b = registry()
+        .get(REMOVED)
+        .expect("registered again by its first call");
     b.force_open();
-    assert_eq!(Svc.removed(), Err(E::Breaker), "the registry's breaker is the function's");
+    assert_eq!(
+        Svc.removed(),
+        Err(E::Breaker),
+        "the registry's breaker is the function's"
+    );
 }
 
 pub trait Dflt {
     #[circuit_breaker(failure_threshold = 5, reset_timeout = "1h")]
     fn dflt(&self, up: bool) -> Result<u8, E> {
-        if up { Ok(1) } else { Err(E::Down) }
+        if up {
+            Ok(1)
+        } else {
+            Err(E::Down)
+        }
     }
 }
 pub struct X;
@@ -157,20 +187,32 @@ pub trait GenApi {
 impl<T> GenApi for G<T> {
     #[circuit_breaker(failure_threshold = 5, reset_timeout = "1h")]
     fn gen(&self, up: bool) -> Result<u8, E> {
-        if up { Ok(1) } else { Err(E::Down) }
+        if up {
+            Ok(1)
+        } else {
+            Err(E::Down)
+        }
     }
 }
 
 /// Names that need `Self` are registered at the first call; a file table and an env var
 /// loaded before it apply then.
 fn settings_for_per_type_names_apply_at_the_first_call() {
-
     assert_eq!(X.dflt(false), Err(E::Down));
     assert_eq!(X.dflt(true), Err(E::Breaker), "{:?}", registry().names());
     assert_eq!(G(1u8).gen(false), Err(E::Down));
-    assert_eq!(G(1u8).gen(true), Err(E::Breaker), "{:?}", registry().names());
+    assert_eq!(
+        G(1u8).gen(true),
+        Err(E::Breaker),
+        "{:?}",
+        registry().names()
+    );
     assert_eq!(G(1u16).gen(false), Err(E::Down));
-    assert_eq!(G(1u16).gen(true), Ok(1), "u16 has its own breaker with threshold 5");
+    assert_eq!(
+        G(1u16).gen(true),
+        Ok(1),
+        "u16 has its own breaker with threshold 5"
+    );
 }
 
 #[async_trait::async_trait]

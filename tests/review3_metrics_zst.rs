@@ -11,7 +11,9 @@ use std::sync::{Arc, Mutex};
 struct Forward;
 
 static INNER: std::sync::LazyLock<metrics_exporter_prometheus::PrometheusRecorder> =
-    std::sync::LazyLock::new(|| metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder());
+    std::sync::LazyLock::new(|| {
+        metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder()
+    });
 
 impl Recorder for Forward {
     fn describe_counter(&self, k: KeyName, u: Option<Unit>, d: SharedString) {
@@ -63,8 +65,14 @@ fn a_zero_sized_recorder_installed_late_still_draws_the_warning() {
     let _ = late.call_sync(|| Ok::<u8, std::io::Error>(1));
     breaker_runtime::metrics_export::publish();
     let rendered = INNER.handle().render();
-    assert!(rendered.contains("rev3-zst-late"), "the recorder works: {rendered}");
-    assert!(!rendered.contains("rev3-zst-early"), "the early one reports nothing: {rendered}");
+    assert!(
+        rendered.contains("rev3-zst-late"),
+        "the recorder works: {rendered}"
+    );
+    assert!(
+        !rendered.contains("rev3-zst-early"),
+        "the early one reports nothing: {rendered}"
+    );
     let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
     assert!(text.contains("rev3-zst-early"), "no warning: {text:?}");
 }

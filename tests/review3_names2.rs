@@ -26,7 +26,11 @@ pub trait Remote: Sync {
     fn up(&self) -> bool;
     #[circuit_breaker(failure_threshold = 1, reset_timeout = "1h")]
     async fn pull(&self) -> Result<u8, E> {
-        if self.up() { Ok(1) } else { Err(E::Down) }
+        if self.up() {
+            Ok(1)
+        } else {
+            Err(E::Down)
+        }
     }
 }
 pub struct A;
@@ -132,7 +136,6 @@ fn names_of_odd_places() {
 /// `<review3_names2::B as review3_names2::_::<impl review3_names2::B>>::in_const`, and the
 /// `pub` method is not listed from the start.
 #[test]
-#[ignore = "BUG: inherent method in `const _: () = { impl B { pub fn m } }` is named `<B as crate::_::<impl B>>::m` and not declared at start"]
 fn an_inherent_impl_in_an_anonymous_const_is_named_by_its_type() {
     assert!(
         all().iter().any(|n| n == "review3_names2::B::in_const"),
@@ -160,7 +163,6 @@ fn impl_in_a_fn() -> Result<u8, E> {
 
 /// An inherent impl written in a function body for a type outside it.
 #[test]
-#[ignore = "BUG: inherent impl written in a fn body: declared as `crate::f::<impl crate::C>::m`, first call registers `<crate::C as crate::f::<impl crate::C>>::m`"]
 fn an_inherent_impl_in_a_fn_body_is_named_by_its_type() {
     let before = all();
     assert_eq!(impl_in_a_fn(), Ok(1));
@@ -186,14 +188,23 @@ fn impl_in_a_fn_d() -> Result<u8, E> {
 /// ("an operator can force it open at start-up"). Here the listed name is one breaker and
 /// the first call makes another: forcing the listed one open rejects nothing.
 #[test]
-#[ignore = "BUG: an inherent pub method in an impl inside a fn body is declared under one name and called under another: forcing the listed breaker open before the first call rejects nothing"]
 fn a_listed_inherent_method_in_a_fn_body_forced_open_rejects_its_first_call() {
-    let listed: Vec<String> = all().into_iter().filter(|n| n.contains("in_fn_d")).collect();
+    let listed: Vec<String> = all()
+        .into_iter()
+        .filter(|n| n.contains("in_fn_d"))
+        .collect();
     assert_eq!(listed.len(), 1, "{listed:?}");
     registry().get(&listed[0]).unwrap().force_open();
     let r = impl_in_a_fn_d();
-    let after: Vec<String> = all().into_iter().filter(|n| n.contains("in_fn_d")).collect();
-    assert_eq!(r, Err(E::Breaker), "listed {listed:?}, after the call {after:?}");
+    let after: Vec<String> = all()
+        .into_iter()
+        .filter(|n| n.contains("in_fn_d"))
+        .collect();
+    assert_eq!(
+        r,
+        Err(E::Breaker),
+        "listed {listed:?}, after the call {after:?}"
+    );
 }
 
 pub trait Obj {}
@@ -212,7 +223,10 @@ impl dyn Obj {
 #[test]
 #[ignore = "BUG (low): a pub method of `impl dyn Trait` is not listed from the start, and is named `dyn crate::Obj::m` (not a Rust path)"]
 fn a_pub_method_of_an_inherent_impl_on_a_trait_object_is_listed_from_the_start() {
-    let listed: Vec<String> = all().into_iter().filter(|n| n.contains("dyn_method")).collect();
+    let listed: Vec<String> = all()
+        .into_iter()
+        .filter(|n| n.contains("dyn_method"))
+        .collect();
     assert_eq!(listed.len(), 1, "{listed:?}");
     let o: &dyn Obj = &1u8;
     assert_eq!(o.dyn_method(), Ok(1));
@@ -233,13 +247,15 @@ const _: () = {
 /// A trait impl in an anonymous const (what derive macros write) is named like any trait
 /// impl and listed from the start.
 #[test]
-#[ignore = "BUG: a trait impl inside `const _: () = { … }` (as derive macros write) is named `<A as crate::_::<impl crate::InConst for crate::A>>::ic` and not listed from the start"]
 fn a_trait_impl_in_an_anonymous_const_is_named_as_a_trait_impl() {
     let want = "<review3_names2::A as review3_names2::InConst>::ic";
     let before: Vec<String> = all().into_iter().filter(|n| n.contains("ic")).collect();
     assert_eq!(A.ic(), Ok(1));
     let after: Vec<String> = all().into_iter().filter(|n| n.contains("::ic")).collect();
-    assert!(before.iter().any(|n| n == want), "before: {before:#?}\nafter: {after:#?}");
+    assert!(
+        before.iter().any(|n| n == want),
+        "before: {before:#?}\nafter: {after:#?}"
+    );
 }
 
 pub trait InFn {
@@ -258,7 +274,6 @@ fn trait_impl_in_a_fn() -> Result<u8, E> {
 /// A trait impl written in a function body: named like any trait impl, listed from the
 /// start, and the listed breaker is the one its calls use.
 #[test]
-#[ignore = "BUG: a trait impl written in a fn body is named `<B as crate::f::<impl crate::InFn for crate::B>>::inf` and not listed from the start (type_name prints `f::<impl Tr for T>::m` for nested impls)"]
 fn a_trait_impl_in_a_fn_body_is_named_as_a_trait_impl() {
     let want = "<review3_names2::B as review3_names2::InFn>::inf";
     let before: Vec<String> = all().into_iter().filter(|n| n.contains("inf")).collect();
@@ -267,8 +282,15 @@ fn a_trait_impl_in_a_fn_body_is_named_as_a_trait_impl() {
     }
     let r = trait_impl_in_a_fn();
     let after: Vec<String> = all().into_iter().filter(|n| n.contains("inf")).collect();
-    assert!(before.iter().any(|n| n == want), "before: {before:#?}\nafter: {after:#?}");
-    assert_eq!(r, Err(E::Breaker), "the listed breaker is not the one called: {before:?} {after:?}");
+    assert!(
+        before.iter().any(|n| n == want),
+        "before: {before:#?}\nafter: {after:#?}"
+    );
+    assert_eq!(
+        r,
+        Err(E::Breaker),
+        "the listed breaker is not the one called: {before:?} {after:?}"
+    );
 }
 
 fn local_type_in_a_fn() -> (Vec<String>, Result<u8, E>, Vec<String>) {

@@ -46,7 +46,11 @@ fn builder_code_on_an_attribute_breaker_with_failure_if_judges_as_before() {
     assert_eq!(with_failure_if(Some(E::NotFound)), Err(E::NotFound));
     let b = registry().get("rev3-shared-fi").unwrap();
     assert!(b.settings().has_failure_if());
-    assert_eq!(b.metrics().successes, 1, "the attribute's NotFound is an answer");
+    assert_eq!(
+        b.metrics().successes,
+        1,
+        "the attribute's NotFound is an answer"
+    );
     let _ = b.call_sync(|| Err::<u8, E>(E::NotFound));
     assert_eq!(b.metrics().failures, 1, "the code's call has no predicate");
     let _ = b.call_sync(|| Err::<u8, E>(E::NotFound));
@@ -121,7 +125,9 @@ fn classify_and_failure_if_are_refused_in_a_registry_config() {
         .classify(fail_ok)
         .failure_if(|_: &std::io::Error| true)
         .build();
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| registry().get_or_create("rev3-both", config)));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        registry().get_or_create("rev3-both", config)
+    }));
     eprintln!("get_or_create with both: panicked = {}", r.is_err());
 }
 
@@ -139,12 +145,20 @@ impl std::io::Write for Lines {
 
 #[circuit_breaker(name = "rev3-shared-warn", failure_threshold = 3)]
 fn plain_one(up: bool) -> Result<u8, E> {
-    if up { Ok(1) } else { Err(E::Down) }
+    if up {
+        Ok(1)
+    } else {
+        Err(E::Down)
+    }
 }
 
 #[circuit_breaker(name = "rev3-shared-warn", failure_threshold = 3, failure_if = is_outage)]
 fn with_predicate(up: bool) -> Result<u8, E> {
-    if up { Ok(1) } else { Err(E::NotFound) }
+    if up {
+        Ok(1)
+    } else {
+        Err(E::NotFound)
+    }
 }
 
 /// Two attribute functions share "rev3-shared-warn" with the same settings; one has a
@@ -164,7 +178,10 @@ fn a_failure_if_alone_draws_no_settings_warning_between_two_functions_of_one_nam
     assert_eq!(plain_one(true), Ok(1));
     assert_eq!(with_predicate(true), Ok(1));
     let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-    assert!(!text.contains("already exists with other settings"), "{text}");
+    assert!(
+        !text.contains("already exists with other settings"),
+        "{text}"
+    );
 }
 
 fn status_verdict(r: &Result<u16, E>) -> Outcome {
@@ -188,7 +205,11 @@ fn status_call(status: u16) -> Result<u16, E> {
 fn an_attribute_fn_sharing_a_builder_breaker_with_classify() {
     let b = registry().get_or_create(
         "rev3-shared-builder-classify",
-        BreakerConfig::builder().failure_threshold(1).reset_timeout(Duration::from_secs(3600)).classify(status_verdict).build(),
+        BreakerConfig::builder()
+            .failure_threshold(1)
+            .reset_timeout(Duration::from_secs(3600))
+            .classify(status_verdict)
+            .build(),
     );
     assert!(b.settings().has_classify());
     assert_eq!(status_call(503), Ok(503));
@@ -196,7 +217,10 @@ fn an_attribute_fn_sharing_a_builder_breaker_with_classify() {
 }
 
 fn api_config() -> BreakerConfig {
-    BreakerConfig::builder().failure_threshold(3).classify(verdict).build()
+    BreakerConfig::builder()
+        .failure_threshold(3)
+        .classify(verdict)
+        .build()
 }
 
 /// The same config from one helper, asked for twice (two handlers joining one breaker by
@@ -215,5 +239,8 @@ fn the_same_classify_function_twice_draws_no_settings_warning() {
     let b = registry().get_or_create("rev3-same-classify", api_config());
     assert!(std::sync::Arc::ptr_eq(&a, &b));
     let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
-    assert!(!text.contains("already exists with other settings"), "{text}");
+    assert!(
+        !text.contains("already exists with other settings"),
+        "{text}"
+    );
 }

@@ -74,7 +74,12 @@ async fn a_panicking_classifier_on_a_spawned_probe_reopens() {
     })
     .await;
     assert!(joined.unwrap_err().is_panic());
-    assert_eq!(b.state(), State::Open, "probe with a panicking verdict: {:?}", b.metrics());
+    assert_eq!(
+        b.state(),
+        State::Open,
+        "probe with a panicking verdict: {:?}",
+        b.metrics()
+    );
 }
 
 /// `Permit::record` with a panicking classifier: the permit is moved in, dropped while
@@ -86,7 +91,9 @@ fn a_panicking_classifier_in_permit_record_counts_a_failure() {
         .classify(panics_on_ok)
         .build();
     let p = b.try_acquire().unwrap();
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p.record(&Ok::<u8, String>(1))));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        p.record(&Ok::<u8, String>(1))
+    }));
     assert!(r.is_err());
     assert_eq!(b.metrics().failures, 1);
 }
@@ -111,7 +118,11 @@ fn a_classifier_answering_cancelled_never_wedges_half_open() {
     assert_eq!(b.state(), State::Open);
     std::thread::sleep(Duration::from_millis(60));
     for _ in 0..5 {
-        assert!(b.call_sync(|| Ok::<u8, String>(1)).is_ok(), "{:?}", b.state());
+        assert!(
+            b.call_sync(|| Ok::<u8, String>(1)).is_ok(),
+            "{:?}",
+            b.state()
+        );
     }
     assert_eq!(b.state(), State::HalfOpen);
     assert_eq!(b.metrics().cancelled, 5);
@@ -133,7 +144,11 @@ fn a_familys_members_ask_the_classify_of_its_config() {
     let m = fam.get("a");
     assert!(m.settings().has_classify());
     let _ = m.call_sync(|| Ok::<u8, String>(1));
-    assert_eq!(m.state(), State::Open, "an Ok the family's classify calls a failure");
+    assert_eq!(
+        m.state(),
+        State::Open,
+        "an Ok the family's classify calls a failure"
+    );
 }
 
 /// `get_or_create` twice with two classifiers: the first wins.
@@ -141,11 +156,17 @@ fn a_familys_members_ask_the_classify_of_its_config() {
 fn the_first_classify_wins_in_get_or_create() {
     let a = registry().get_or_create(
         "rev3-goc-classify",
-        BreakerConfig::builder().failure_threshold(1).classify(fail_everything).build(),
+        BreakerConfig::builder()
+            .failure_threshold(1)
+            .classify(fail_everything)
+            .build(),
     );
     let b = registry().get_or_create(
         "rev3-goc-classify",
-        BreakerConfig::builder().failure_threshold(1).classify(cancelled).build(),
+        BreakerConfig::builder()
+            .failure_threshold(1)
+            .classify(cancelled)
+            .build(),
     );
     assert!(std::sync::Arc::ptr_eq(&a, &b));
     let _ = b.call_sync(|| Ok::<u8, String>(1));
@@ -158,7 +179,10 @@ fn the_first_classify_wins_in_get_or_create() {
 fn a_config_load_keeps_classify_and_applies_the_file() {
     let b = registry().get_or_create(
         "rev3-load-classify",
-        BreakerConfig::builder().failure_threshold(5).classify(fail_everything).build(),
+        BreakerConfig::builder()
+            .failure_threshold(5)
+            .classify(fail_everything)
+            .build(),
     );
     breaker_runtime::config::load_str_into(
         registry(),
@@ -247,7 +271,11 @@ fn half_open_probes_are_judged_by_classify() {
     assert_eq!(b.state(), State::HalfOpen);
     for _ in 0..3 {
         let _ = b.call_sync(|| Ok::<u8, String>(0));
-        assert_eq!(b.state(), State::HalfOpen, "an ignored probe decides nothing");
+        assert_eq!(
+            b.state(),
+            State::HalfOpen,
+            "an ignored probe decides nothing"
+        );
     }
     let _ = b.call_sync(|| Ok::<u8, String>(1));
     assert_eq!(b.state(), State::Closed);
@@ -269,9 +297,14 @@ fn reconfiguring_classify_while_calls_run() {
             let mut i = 0;
             while !done.load(SeqCst) {
                 let config = if i % 2 == 0 {
-                    BreakerConfig::builder().failure_threshold(1_000_000).classify(fail_everything).build()
+                    BreakerConfig::builder()
+                        .failure_threshold(1_000_000)
+                        .classify(fail_everything)
+                        .build()
                 } else {
-                    BreakerConfig::builder().failure_threshold(1_000_000).build()
+                    BreakerConfig::builder()
+                        .failure_threshold(1_000_000)
+                        .build()
                 };
                 b1.reconfigure(config).unwrap();
                 i += 1;
@@ -298,15 +331,24 @@ fn reconfiguring_classify_while_calls_run() {
     });
     let m = b.metrics();
     assert_eq!(m.successes + m.failures, 40_000, "{m:?}");
-    assert!(m.failures > 0 && m.successes > 0, "{m:?} after {} reconfigurations", reconfigs.load(SeqCst));
+    assert!(
+        m.failures > 0 && m.successes > 0,
+        "{m:?} after {} reconfigurations",
+        reconfigs.load(SeqCst)
+    );
 }
 
 /// `reconfigure` with a config that has a classify: calls ask it from then on.
 #[test]
 fn reconfigure_adds_a_classify() {
     let b = CircuitBreaker::builder("rev3-classify-reconf-seq").build();
-    b.reconfigure(BreakerConfig::builder().failure_threshold(1).classify(fail_everything).build())
-        .unwrap();
+    b.reconfigure(
+        BreakerConfig::builder()
+            .failure_threshold(1)
+            .classify(fail_everything)
+            .build(),
+    )
+    .unwrap();
     assert!(b.settings().has_classify());
     let _ = b.call_sync(|| Ok::<u8, String>(1));
     assert_eq!(b.state(), State::Open, "{:?}", b.metrics());

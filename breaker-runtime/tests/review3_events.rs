@@ -142,7 +142,9 @@ async fn a_breaker_removed_while_watched_leaves_the_stream() {
     let registry = Arc::new(Registry::new());
     let gone = registry.get_or_create(
         "rev3-gone",
-        BreakerConfig::builder().reset_timeout(Duration::from_millis(300)).build(),
+        BreakerConfig::builder()
+            .reset_timeout(Duration::from_millis(300))
+            .build(),
     );
     gone.force_open();
     gone.close();
@@ -162,7 +164,8 @@ async fn a_breaker_removed_while_watched_leaves_the_stream() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     let mut last = String::new();
     while tokio::time::Instant::now() < deadline {
-        if let Ok(Some(Ok(c))) = tokio::time::timeout(Duration::from_millis(500), body.next()).await {
+        if let Ok(Some(Ok(c))) = tokio::time::timeout(Duration::from_millis(500), body.next()).await
+        {
             let text = String::from_utf8_lossy(&c).into_owned();
             if text.starts_with("data:") {
                 last = text;

@@ -235,9 +235,14 @@ pub fn claim_name(name: &'static str, identity: usize, site: &'static str) -> &'
         }
         Some(&owner) if owner == identity => name,
         Some(_) => {
+            // The name this function was renamed to before (a generic impl's next `Self`
+            // type asks again), else the first free one.
             let mut unique = format!("{name}@{site}");
             let mut n = 1;
-            while claimed.contains_key(unique.as_str()) {
+            while let Some((&taken, &owner)) = claimed.get_key_value(unique.as_str()) {
+                if owner == identity {
+                    return taken;
+                }
                 n += 1;
                 unique = format!("{name}@{site}#{n}");
             }

@@ -93,6 +93,20 @@ fn parse(site: &str) -> Option<MethodPath<'_>> {
         return None;
     }
     let owner = match segments.as_slice() {
+        // An impl written away from its type (in a fn body, in `const _: () = { … }` as derive
+        // macros write them) is printed as itself: `f::<impl app::C>::m`,
+        // `_::<impl app::Api for app::C>::m`. Where it is written is no part of the name.
+        [.., last] if last.starts_with("<impl ") && last.ends_with('>') => {
+            let inner = &last["<impl ".len()..last.len() - 1];
+            match split_top_level(inner, " for ").as_slice() {
+                [tr, s] => Owner::TraitImpl {
+                    self_type: tidy(s),
+                    tr: erase_generic_args(tr),
+                },
+                [s] => Owner::Path(erase_generic_args(s)),
+                _ => Owner::Unknown,
+            }
+        }
         [one] if one.starts_with('<') && one.ends_with('>') => {
             let inner = &one[1..one.len() - 1];
             let parts = split_top_level(inner, " as ");
@@ -136,14 +150,36 @@ fn split_top_level<'a>(text: &'a str, separator: &str) -> Vec<&'a str> {
     parts
 }
 
-/// Whether `ty` has a `_` of its own (an impl's type parameter), outside `'_` lifetimes.
+/// Whether `ty` has an impl's parameter in it: a type parameter, printed `_`, or a const
+/// parameter, printed by its name (`[u8; N]`, `Buf<N>`). A concrete type is printed with its
+/// whole path (`alloc::string::String`), so a bare name that is no primitive type and no
+/// keyword is a parameter's.
 fn has_placeholder(ty: &str) -> bool {
+    const BARE: &[&str] = &[
+        "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32",
+        "i64", "i128", "isize", "f16", "f32", "f64", "f128", "dyn", "fn", "mut", "const", "unsafe",
+        "extern", "for", "as", "impl", "closure", "constant",
+    ];
     let bytes = ty.as_bytes();
-    (0..bytes.len()).any(|i| {
-        bytes[i] == b'_'
-            && (i == 0 || !is_ident(bytes[i - 1]) && bytes[i - 1] != b'\'')
-            && bytes.get(i + 1).is_none_or(|&b| !is_ident(b))
-    })
+    let mut i = 0;
+    while i < bytes.len() {
+        if !is_ident(bytes[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && is_ident(bytes[i]) {
+            i += 1;
+        }
+        let word = &ty[start..i];
+        let in_a_path = ty[..start].ends_with("::") || ty[i..].starts_with("::");
+        let lifetime = start > 0 && bytes[start - 1] == b'\'';
+        let number = bytes[start].is_ascii_digit();
+        if !in_a_path && !lifetime && !number && !BARE.contains(&word) {
+            return true;
+        }
+    }
+    false
 }
 
 fn is_ident(b: u8) -> bool {
@@ -387,6 +423,52 @@ mod tests {
         assert!(has_placeholder("a::B<'_, _>"));
         assert!(!has_placeholder("a::my_type"));
         assert!(!has_placeholder("a::_Hidden"));
+    }
+
+    #[test]
+    fn an_impl_written_away_from_its_type_is_named_by_its_type() {
+        let site = "app::f::<impl app::C>::m::__breaker_site";
+        assert_eq!(method_declared_name(site, true).unwrap(), "app::C::m");
+        assert_eq!(method_default_name(site, "app::C", "m"), "app::C::m");
+        let site = "app::_::<impl app::Api for app::C>::get::{{closure}}::__breaker_site";
+        assert_eq!(
+            method_declared_name(site, false).unwrap(),
+            "<app::C as app::Api>::get"
+        );
+        assert_eq!(
+            method_default_name(site, "app::C", "get"),
+            "<app::C as app::Api>::get"
+        );
+        let site = "app::f::<impl app::Api for app::W<_>>::get::__breaker_site";
+        assert_eq!(method_declared_name(site, false), None);
+        assert_eq!(
+            method_default_name(site, "app::W<u8>", "get"),
+            "<app::W<u8> as app::Api>::get"
+        );
+    }
+
+    #[test]
+    fn const_parameters_are_parameters() {
+        assert!(has_placeholder("[u8; N]"));
+        assert!(has_placeholder("app::Buf<N>"));
+        assert!(!has_placeholder("[u8; 3]"));
+        assert!(!has_placeholder("app::Buf<3>"));
+        assert!(!has_placeholder("fn(u8) -> alloc::string::String"));
+        assert!(!has_placeholder("*const dyn app::Tr"));
+        assert!(!has_placeholder("&'static str"));
+        assert!(!has_placeholder("app::main::{{closure}}"));
+        let site = "<[u8; N] as app::Tp>::tp::__breaker_site";
+        assert_eq!(method_declared_name(site, false), None);
+        assert_eq!(
+            method_default_name(site, "[u8; 2]", "tp"),
+            "<[u8; 2] as app::Tp>::tp"
+        );
+        let site = "app::Cg<N>::cgm::__breaker_site";
+        assert_eq!(method_declared_name(site, true).unwrap(), "app::Cg::cgm");
+        assert_eq!(
+            method_default_name(site, "app::Cg<4>", "cgm"),
+            "app::Cg::cgm"
+        );
     }
 
     #[test]

@@ -26,11 +26,13 @@ static PUBLISHING: Mutex<()> = Mutex::new(());
 /// ```
 pub fn publish() {
     // The annotated functions' breakers not called or looked at yet: built now, so their
-    // series exist (at 0) for alerts from the start, with the recorder installed by now.
-    crate::registry().build_declared();
+    // series exist (at 0) for alerts from the start, with the recorder installed by now. Not
+    // before there is one: built then, they would report to nothing for ever.
+    if super::unrecorded::recorder_installed() {
+        crate::registry().build_declared();
+    }
     let _one = PUBLISHING.lock().unwrap_or_else(PoisonError::into_inner);
     observer::publish_all();
-    super::unrecorded::warn_if_a_recorder_came_late();
 }
 
 /// How often the background thread publishes the breakers' counts (1 s unless set; at least
@@ -74,6 +76,9 @@ pub(super) fn start() {
             .spawn(|| loop {
                 std::thread::sleep(Duration::from_millis(INTERVAL_MS.load(Relaxed)));
                 publish();
+                // Here, not in `publish`: this thread sees the global recorder alone, never
+                // a caller's local one.
+                super::unrecorded::warn_if_a_recorder_came_late();
             });
         if let Err(e) = spawned {
             tracing::warn!(

@@ -14,9 +14,15 @@ static COUNT: AtomicUsize = AtomicUsize::new(0);
 static NAMES: Mutex<Vec<SharedString>> = Mutex::new(Vec::new());
 
 /// Whether no recorder is installed for this thread: `metrics` then answers with its no-op
-/// recorder, the one recorder with no state at all (a zero-sized value).
+/// recorder, the one recorder with no state at all (a zero-sized value; a recorder of your
+/// own with no state is taken for it).
 fn no_recorder() -> bool {
     ::metrics::with_recorder(|recorder| std::mem::size_of_val(recorder) == 0)
+}
+
+/// Whether a recorder is installed for this thread (a global one, or a local one around it).
+pub(super) fn recorder_installed() -> bool {
+    !no_recorder()
 }
 
 /// Called as a breaker registers its series: notes it when they go to no recorder.
@@ -30,8 +36,9 @@ pub(super) fn note(name: &SharedString) {
     }
 }
 
-/// Called as counts are published: once a recorder is installed, warns once about the
-/// breakers noted before it, then forgets them.
+/// Called by the publishing thread after each publication (it sees the global recorder
+/// alone): once one is installed, warns once about the breakers noted before it, then
+/// forgets them.
 pub(super) fn warn_if_a_recorder_came_late() {
     if COUNT.load(Relaxed) == 0 || no_recorder() {
         return;
