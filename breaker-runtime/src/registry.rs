@@ -377,7 +377,7 @@ impl Registry {
 
 fn warn_if_different(existing: &CircuitBreaker, config: &BreakerConfig) {
     let first = existing.code_config();
-    if first != *config {
+    if first.without_attribute_marks() != config.without_attribute_marks() {
         tracing::warn!(
             target: "breaker_runtime",
             name = existing.name(),

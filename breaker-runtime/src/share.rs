@@ -72,13 +72,17 @@ mod tests {
 
     #[test]
     fn predicates_are_shared_only_when_they_are_the_same_one() {
+        // A function with no state is the same function wherever it is given.
         let p = |e: &u8| *e > 1;
         let a = config(BreakerConfig::builder().failure_if(p).build());
         let b = config(BreakerConfig::builder().failure_if(p).build());
-        assert!(
-            !Arc::ptr_eq(&a, &b),
-            "two predicates are two values, even from one closure"
-        );
-        assert_eq!(*a, *a);
+        assert!(Arc::ptr_eq(&a, &b), "one stateless closure, given twice");
+        // One with state is a value of its own, whatever it holds.
+        let limit = 1u8;
+        let q = move |e: &u8| *e > limit;
+        let c = config(BreakerConfig::builder().failure_if(q).build());
+        let d = config(BreakerConfig::builder().failure_if(q).build());
+        assert!(!Arc::ptr_eq(&c, &d), "a closure with state, given twice");
+        assert_eq!(*c, *c);
     }
 }

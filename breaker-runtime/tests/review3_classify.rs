@@ -198,7 +198,6 @@ fn a_config_load_keeps_classify_and_applies_the_file() {
 /// future's own comments consider: "an executor that catches it would drop a permit that
 /// counts a cancellation"). The body's panic is marked; the verdict's is not.
 #[test]
-#[ignore = "BUG: a classify that panics in the poll completing `call` leaves the permit unmarked; an executor that catches the panic and drops the future later records Cancelled, not Failure"]
 fn a_panicking_classifier_under_a_catching_executor_counts_a_failure() {
     use std::future::Future;
     use std::task::{Context, Poll, Waker};

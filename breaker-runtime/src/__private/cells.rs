@@ -96,8 +96,9 @@ impl BreakerCell {
 pub struct MethodBreakerCell {
     /// The first type's full `type_name` and breaker: the one lookup on the hot path.
     first: OnceLock<(&'static str, &'static CircuitBreaker)>,
-    /// Every type seen, by full `type_name`.
-    all: std::sync::Mutex<Vec<(&'static str, &'static CircuitBreaker)>>,
+    /// Every type seen, by full `type_name`: read by every call of a type after the first
+    /// (shared), written once per type.
+    all: std::sync::RwLock<Vec<(&'static str, &'static CircuitBreaker)>>,
 }
 
 impl Default for MethodBreakerCell {
@@ -111,7 +112,7 @@ impl MethodBreakerCell {
     pub const fn new() -> Self {
         MethodBreakerCell {
             first: OnceLock::new(),
-            all: std::sync::Mutex::new(Vec::new()),
+            all: std::sync::RwLock::new(Vec::new()),
         }
     }
 
@@ -161,8 +162,14 @@ impl MethodBreakerCell {
         site: &'static str,
         config: fn() -> BreakerConfig,
     ) -> &'static CircuitBreaker {
-        let mut all = self.all.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(&(_, b)) = all.iter().find(|(t, _)| *t == ty) {
+        let known = |all: &[(&'static str, &'static CircuitBreaker)]| {
+            all.iter().find(|(t, _)| *t == ty).map(|&(_, b)| b)
+        };
+        if let Some(b) = known(&self.all.read().unwrap_or_else(|e| e.into_inner())) {
+            return b;
+        }
+        let mut all = self.all.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = known(&all) {
             return b;
         }
         let name = claim_name(name(), self as *const Self as usize, site);

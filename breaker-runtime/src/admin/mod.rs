@@ -281,8 +281,9 @@ impl AdminRouter {
 
     /// How often `/events` sends a heartbeat comment (`: heartbeat`), whatever else it sends,
     /// so proxies and the page can tell a quiet stream from a dead one. 15 s by default; less
-    /// than a millisecond counts as one. The dashboard page takes 45 s without a byte as a
-    /// dead stream and reconnects, so keep it well under that.
+    /// than a millisecond counts as one, more than a day as a day (a clock cannot add any
+    /// duration). The dashboard page takes 45 s without a byte as a dead stream and
+    /// reconnects, so keep it well under that.
     ///
     /// ```
     /// use std::time::Duration;
@@ -290,7 +291,8 @@ impl AdminRouter {
     /// # let _ = admin;
     /// ```
     pub fn heartbeat(mut self, every: std::time::Duration) -> AdminRouter {
-        self.heartbeat = every.max(std::time::Duration::from_millis(1));
+        const DAY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+        self.heartbeat = every.clamp(std::time::Duration::from_millis(1), DAY);
         self
     }
 

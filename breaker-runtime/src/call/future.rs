@@ -160,7 +160,16 @@ where
                 })));
             }
         };
-        let outcome = (this.classify)(breaker, &result);
+        // A verdict that panics is the call's panic too: marked, as for the body above.
+        let outcome = match this.permit.as_mut() {
+            Some(permit) => {
+                let mark = MarkOnUnwind(permit);
+                let outcome = (this.classify)(breaker, &result);
+                std::mem::forget(mark);
+                outcome
+            }
+            None => (this.classify)(breaker, &result),
+        };
         if let Some(permit) = this.permit.take() {
             super::cause::finish(permit, outcome, &result, *this.describe);
         }

@@ -12,7 +12,8 @@
 //! created (install yours first, e.g. `metrics_exporter_prometheus::PrometheusBuilder`), and
 //! keeps the handles: publishing allocates nothing and looks nothing up. A breaker made
 //! before any recorder reports nothing to one installed later; the first publication after
-//! the install says so in a `tracing` warning naming those breakers. (An annotated function's
+//! the install says so in a `tracing` warning naming those breakers (a recorder of your own
+//! with no state at all, a zero-sized type, is taken for none and gets no warning). (An annotated function's
 //! breaker is made at its first call or first look, so it reports to the recorder installed
 //! by then.)
 //!

@@ -20,14 +20,20 @@ pub use window::Window;
 
 use crate::backoff::Backoff;
 use crate::permit::Outcome;
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 /// A function of a call's error (a predicate) or of its whole result (a classifier), stored
 /// without the type so a config can carry it; it answers `None` for a value of another type.
-pub(crate) struct Erased<Out>(Arc<ErasedFn<Out>>);
+pub(crate) struct Erased<Out> {
+    f: Arc<ErasedFn<Out>>,
+    /// The function's type, when it is zero-sized (a `fn` item, a closure that captures
+    /// nothing): then two of the same type are the same function, and configs made twice
+    /// from it (by one helper, say) compare equal.
+    stateless: Option<TypeId>,
+}
 
 type ErasedFn<Out> = dyn Fn(&dyn Any) -> Option<Out> + Send + Sync;
 
@@ -38,13 +44,19 @@ pub(crate) type ErasedPredicate = Erased<bool>;
 pub(crate) type ErasedClassifier = Erased<Outcome>;
 
 impl<Out: 'static> Erased<Out> {
-    pub(crate) fn new<A: 'static>(f: impl Fn(&A) -> Out + Send + Sync + 'static) -> Self {
-        Erased(Arc::new(move |a: &dyn Any| a.downcast_ref::<A>().map(&f)))
+    pub(crate) fn new<A: 'static, F>(f: F) -> Self
+    where
+        F: Fn(&A) -> Out + Send + Sync + 'static,
+    {
+        Erased {
+            stateless: (std::mem::size_of::<F>() == 0).then(TypeId::of::<F>),
+            f: Arc::new(move |a: &dyn Any| a.downcast_ref::<A>().map(&f)),
+        }
     }
 
     /// `None` when the function was written for another type.
     pub(crate) fn test(&self, value: &dyn Any) -> Option<Out> {
-        (self.0)(value)
+        (self.f)(value)
     }
 }
 
@@ -53,17 +65,29 @@ impl ErasedPredicate {
     /// knows: kept here only so the breaker's settings show it set. It answers for no type.
     /// One allocation for every breaker, so configs that carry it stay equal.
     pub(crate) fn in_the_attribute() -> Self {
-        static IT: LazyLock<ErasedPredicate> =
-            LazyLock::new(|| Erased(Arc::new(|_: &dyn Any| None)));
+        static IT: LazyLock<ErasedPredicate> = LazyLock::new(Erased::answering_nothing);
         IT.clone()
+    }
+}
+
+impl<Out> Erased<Out> {
+    fn answering_nothing() -> Self {
+        Erased {
+            f: Arc::new(|_: &dyn Any| None),
+            stateless: None,
+        }
+    }
+
+    /// Whether this is a mark [`BreakerConfig::judged_in_the_attribute`] left.
+    fn is_mark_of(&self, mark: &Self) -> bool {
+        Arc::ptr_eq(&self.f, &mark.f)
     }
 }
 
 impl ErasedClassifier {
     /// As [`ErasedPredicate::in_the_attribute`], for the attribute's `classify`.
     pub(crate) fn in_the_attribute() -> Self {
-        static IT: LazyLock<ErasedClassifier> =
-            LazyLock::new(|| Erased(Arc::new(|_: &dyn Any| None)));
+        static IT: LazyLock<ErasedClassifier> = LazyLock::new(Erased::answering_nothing);
         IT.clone()
     }
 }
@@ -72,13 +96,19 @@ impl ErasedClassifier {
 // does not need.
 impl<Out> Clone for Erased<Out> {
     fn clone(&self) -> Self {
-        Erased(Arc::clone(&self.0))
+        Erased {
+            f: Arc::clone(&self.f),
+            stateless: self.stateless,
+        }
     }
 }
 
 impl<Out> PartialEq for Erased<Out> {
     fn eq(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        match (self.stateless, other.stateless) {
+            (Some(a), Some(b)) => a == b,
+            _ => Arc::ptr_eq(&self.f, &other.f),
+        }
     }
 }
 
@@ -291,7 +321,10 @@ macro_rules! setters {
         /// `Failure` or `Ignored`. Applies to the [`call`](crate::CircuitBreaker::call)s and
         /// [`call_sync`](crate::CircuitBreaker::call_sync)s whose result is a
         /// `Result<T, E>`, in place of `failure_if` / `ignore_if` (a breaker given both
-        /// is refused by `try_build`). The caller still gets the result as it is.
+        /// is refused by `try_build`). The caller still gets the result as it is. The tower
+        /// layer judges responses with its own classifier
+        /// (`CircuitBreakerLayer::classifier`), and an annotated function with its own
+        /// arguments, whatever the breaker they share was built with.
         ///
         /// ```
         /// use breaker_runtime::{CircuitBreaker, Outcome, State};
@@ -337,6 +370,30 @@ impl BreakerConfig {
         self.ignore_if = ignore_if.then(ErasedPredicate::in_the_attribute);
         self.classify = classify.then(ErasedClassifier::in_the_attribute);
         self
+    }
+}
+
+impl BreakerConfig {
+    /// This config without the marks [`judged_in_the_attribute`](Self::judged_in_the_attribute)
+    /// leaves: the settings the breaker itself runs with, for telling two configs apart (an
+    /// attribute's `failure_if` is its function's own, asked per call).
+    pub(crate) fn without_attribute_marks(&self) -> BreakerConfig {
+        let predicate = ErasedPredicate::in_the_attribute();
+        let classifier = ErasedClassifier::in_the_attribute();
+        let mut config = self.clone();
+        for p in [&mut config.failure_if, &mut config.ignore_if] {
+            if p.as_ref().is_some_and(|f| f.is_mark_of(&predicate)) {
+                *p = None;
+            }
+        }
+        if config
+            .classify
+            .as_ref()
+            .is_some_and(|f| f.is_mark_of(&classifier))
+        {
+            config.classify = None;
+        }
+        config
     }
 }
 
