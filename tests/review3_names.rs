@@ -1,7 +1,7 @@
 //! Review 3: default method names for odd `Self` types and generic traits.
 #![allow(missing_docs)]
 
-use breaker_runtime::{circuit_breaker, registry, BreakerError, State};
+use breaker_runtime::{circuit_breaker, registry, BreakerError};
 
 #[derive(Debug, PartialEq)]
 pub enum E {
@@ -248,6 +248,7 @@ impl Tp for (u8, fn(u8) -> Result<u8, ()>) {
         Ok(self.0)
     }
 }
+#[allow(clippy::needless_lifetimes)] // the named lifetime is what this case is about
 impl<'a> Tp for &'a [Arr<3>] {
     #[circuit_breaker(failure_threshold = 1, reset_timeout = "1h")]
     fn tp(&self) -> Result<u8, E> {
