@@ -90,8 +90,8 @@ impl BreakerCell {
 /// generic impl, is one for every `Self`, so a plain [`BreakerCell`] would hand every
 /// implementor the breaker of the first type that called: `B` rejected because `A` failed.
 /// Types are told apart by `type_name::<Self>()`; the name comes from the method's path (see
-/// `method_name.rs`), so the instantiations of a generic impl, which share that path, share
-/// one name and one breaker.
+/// `method_name.rs`): the instantiations of a generic inherent impl share one name and one
+/// breaker, a generic trait impl's are implementing types with one each.
 #[derive(Debug)]
 pub struct MethodBreakerCell {
     /// The first type's full `type_name` and breaker: the one lookup on the hot path.
