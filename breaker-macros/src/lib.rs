@@ -98,11 +98,11 @@ use proc_macro::TokenStream;
 ///   impl around it, `app::Client::fetch` in an inherent impl and
 ///   `<app::Client as app::Api>::get` in a trait impl (the attribute sees only the function,
 ///   but an item it nests in the body has the method's full path as its `type_name`).
-///   Type parameters of a generic impl are left out, so all its instantiations share one
-///   name and one breaker (`app::Repo::get` for `Repo<A>` and `Repo<B>`); concrete ones stay
-///   (`impl Repo<u8>` is another function than `impl Repo<u16>`). A trait's default method
-///   and a blanket impl's method get one breaker per implementing type,
-///   `<app::Db as app::Store>::get`.
+///   Type parameters of a generic inherent impl are left out, so all its instantiations
+///   share one name and one breaker (`app::Repo::get` for `Repo<A>` and `Repo<B>`); concrete
+///   ones stay (`impl Repo<u8>` is another function than `impl Repo<u16>`). A trait's default
+///   method, a blanket impl's method and a generic trait impl's get one breaker per
+///   implementing type, `<app::Db as app::Store>::get`, `<app::W<u8> as app::Api>::get`.
 ///
 /// A breaker whose name is known when the program starts is listed by the registry from
 /// then on (see the runtime's docs): a `name`, a free function, a trait impl's method for a
