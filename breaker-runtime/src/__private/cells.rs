@@ -149,6 +149,17 @@ impl MethodBreakerCell {
         site: &'static str,
         config: fn() -> BreakerConfig,
     ) -> Arc<CircuitBreaker> {
+        self.register(name, site, config)
+    }
+
+    /// The breaker registered under `name` as this method's (see [`claim_name`]): what a
+    /// look before the first call and each type's first call both find.
+    fn register(
+        &'static self,
+        name: &'static str,
+        site: &'static str,
+        config: fn() -> BreakerConfig,
+    ) -> Arc<CircuitBreaker> {
         let name = claim_name(name, self as *const Self as usize, site);
         crate::registry().get_or_create_named(&crate::Name::from_static(name), config())
     }
@@ -172,9 +183,7 @@ impl MethodBreakerCell {
         if let Some(b) = known(&all) {
             return b;
         }
-        let name = claim_name(name(), self as *const Self as usize, site);
-        let breaker =
-            crate::registry().get_or_create_named(&crate::Name::from_static(name), config());
+        let breaker = self.register(name(), site, config);
         // Leaked once per method and type, like the method's name: bounded by the program's
         // code, and a `&'static` keeps the hot path free of reference counts.
         let breaker: &'static CircuitBreaker = Box::leak(Box::new(breaker));

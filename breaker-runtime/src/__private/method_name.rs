@@ -191,27 +191,23 @@ fn is_ident(b: u8) -> bool {
 /// (`Repo<u8>`'s impl is another function than `Repo<u16>`'s).
 fn erase_generic_args(ty: &str) -> String {
     rewrite_args(ty, |args| {
-        let kept: Vec<&str> = split_top_level(args, ", ")
-            .into_iter()
-            .filter(|a| !a.starts_with('\''))
-            .collect();
-        if kept.is_empty() || kept.iter().any(|a| has_placeholder(a)) {
-            None
-        } else {
-            Some(kept.join(", "))
-        }
+        let kept = without_lifetimes(args)?;
+        (!kept.iter().any(|a| has_placeholder(a))).then(|| kept.join(", "))
     })
 }
 
 /// A type name as a name shows it: lifetimes left out, every type argument kept.
 fn tidy(ty: &str) -> String {
-    rewrite_args(ty, |args| {
-        let kept: Vec<&str> = split_top_level(args, ", ")
-            .into_iter()
-            .filter(|a| !a.starts_with('\''))
-            .collect();
-        (!kept.is_empty()).then(|| kept.join(", "))
-    })
+    rewrite_args(ty, |args| Some(without_lifetimes(args)?.join(", ")))
+}
+
+/// The arguments of one `<…>` group, lifetimes left out; `None` when nothing is left.
+fn without_lifetimes(args: &str) -> Option<Vec<&str>> {
+    let kept: Vec<&str> = split_top_level(args, ", ")
+        .into_iter()
+        .filter(|a| !a.starts_with('\''))
+        .collect();
+    (!kept.is_empty()).then_some(kept)
 }
 
 /// `ty` without any generic arguments.
