@@ -4,49 +4,32 @@
 //! and nothing else may install it first.
 #![cfg(feature = "metrics")]
 
+mod common;
+
 use metrics_exporter_prometheus::PrometheusBuilder;
 
 /// A breaker made (here, called) before the recorder reports nothing to it: not in silence.
 /// The first publication once a recorder is installed warns, naming it (issue 13, item 12).
 #[test]
 fn a_breaker_made_before_the_recorder_is_named_in_a_warning() {
-    use std::sync::{Arc, Mutex};
-
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-    impl std::io::Write for Lines {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let lines = Lines::default();
-    let writer = lines.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
     // Global: the warning comes from the thread that publishes.
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let lines = common::logs::capture_globally(tracing::Level::INFO);
     breaker_runtime::metrics_export::set_publish_interval(std::time::Duration::from_millis(10));
 
     // Before any recorder.
     let early = breaker_runtime::CircuitBreaker::builder("late-recorder-made-early").build();
     let _ = early.call_sync(|| Ok::<u8, std::io::Error>(1));
     PrometheusBuilder::new().install_recorder().unwrap();
-    let text = || String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let mut text = String::new();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while !(text().contains("before the metrics recorder was installed")
-        && text().contains("late-recorder-made-early"))
+    while !(text.contains("before the metrics recorder was installed")
+        && text.contains("late-recorder-made-early"))
     {
         assert!(
             std::time::Instant::now() < deadline,
-            "no warning within 20 s:\n{}",
-            text()
+            "no warning within 20 s:\n{text}"
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
+        text.push_str(&lines.take());
     }
 }

@@ -3,24 +3,9 @@
 #![cfg(feature = "metrics")]
 #![allow(missing_docs)]
 
+mod common;
+
 use metrics_exporter_prometheus::PrometheusBuilder;
-use std::sync::{Arc, Mutex};
-
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-impl std::io::Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn take(lines: &Lines) -> String {
-    String::from_utf8(std::mem::take(&mut *lines.0.lock().unwrap())).unwrap()
-}
 
 /// A publication made inside `metrics::with_local_recorder` (a test harness's scoped
 /// recorder, no global one installed) takes the local recorder for an installed one: it
@@ -28,13 +13,7 @@ fn take(lines: &Lines) -> String {
 /// warning that matters never comes.
 #[test]
 fn a_local_recorder_does_not_swallow_the_warning_for_the_global_one() {
-    let lines = Lines::default();
-    let writer = lines.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let lines = common::logs::capture_globally(tracing::Level::INFO);
 
     let early = breaker_runtime::CircuitBreaker::builder("rev3-made-before-any-recorder").build();
     let _ = early.call_sync(|| Ok::<u8, std::io::Error>(1));
@@ -44,7 +23,7 @@ fn a_local_recorder_does_not_swallow_the_warning_for_the_global_one() {
     metrics::with_local_recorder(&local, || {
         breaker_runtime::metrics_export::publish();
     });
-    let during_local = take(&lines);
+    let during_local = lines.take();
 
     PrometheusBuilder::new().install_recorder().unwrap();
     // The warning comes from the publishing thread, within a few intervals.
@@ -58,6 +37,6 @@ fn a_local_recorder_does_not_swallow_the_warning_for_the_global_one() {
              during local: {during_local}\nafter global: {after_global}"
         );
         std::thread::sleep(std::time::Duration::from_millis(10));
-        after_global.push_str(&take(&lines));
+        after_global.push_str(&lines.take());
     }
 }

@@ -4,8 +4,9 @@
 #![cfg(feature = "metrics")]
 #![allow(missing_docs)]
 
+mod common;
+
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
-use std::sync::{Arc, Mutex};
 
 /// Forwards to a static Prometheus recorder: zero-sized, and a real recorder.
 struct Forward;
@@ -36,28 +37,10 @@ impl Recorder for Forward {
     }
 }
 
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-impl std::io::Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[test]
 #[ignore = "LIMIT (documented in metrics_export): a zero-sized user recorder is taken for the no-op one: a breaker made before it was installed is never named in the warning"]
 fn a_zero_sized_recorder_installed_late_still_draws_the_warning() {
-    let lines = Lines::default();
-    let writer = lines.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    let lines = common::logs::capture_globally(tracing::Level::INFO);
     let early = breaker_runtime::CircuitBreaker::builder("rev3-zst-early").build();
     let _ = early.call_sync(|| Ok::<u8, std::io::Error>(1));
     metrics::set_global_recorder(Forward).unwrap();
@@ -73,6 +56,6 @@ fn a_zero_sized_recorder_installed_late_still_draws_the_warning() {
         !rendered.contains("rev3-zst-early"),
         "the early one reports nothing: {rendered}"
     );
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let text = lines.take();
     assert!(text.contains("rev3-zst-early"), "no warning: {text:?}");
 }

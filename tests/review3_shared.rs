@@ -2,6 +2,8 @@
 //! `failure_if` / `classify` sharing a breaker with builder code.
 #![allow(missing_docs)]
 
+mod common;
+
 use breaker_runtime::{circuit_breaker, registry, BreakerConfig, BreakerError, Outcome, State};
 use std::time::Duration;
 
@@ -131,18 +133,6 @@ fn classify_and_failure_if_are_refused_in_a_registry_config() {
     eprintln!("get_or_create with both: panicked = {}", r.is_err());
 }
 
-#[derive(Clone, Default)]
-struct Lines(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-impl std::io::Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[circuit_breaker(name = "rev3-shared-warn", failure_threshold = 3)]
 fn plain_one(up: bool) -> Result<u8, E> {
     if up {
@@ -167,16 +157,11 @@ fn with_predicate(up: bool) -> Result<u8, E> {
 /// differ: a warning that the breaker "already exists with other settings".
 #[test]
 fn a_failure_if_alone_draws_no_settings_warning_between_two_functions_of_one_name() {
-    let lines = Lines::default();
-    let writer = lines.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    assert_eq!(plain_one(true), Ok(1));
-    assert_eq!(with_predicate(true), Ok(1));
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let ((), lines) = common::logs::with_logs(tracing::Level::INFO, |_| {
+        assert_eq!(plain_one(true), Ok(1));
+        assert_eq!(with_predicate(true), Ok(1));
+    });
+    let text = lines.take();
     assert!(
         !text.contains("already exists with other settings"),
         "{text}"
@@ -226,17 +211,13 @@ fn api_config() -> BreakerConfig {
 /// name): the same settings, the same classify function; no "other settings" warning.
 #[test]
 fn the_same_classify_function_twice_draws_no_settings_warning() {
-    let lines = Lines::default();
-    let writer = lines.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-    let a = registry().get_or_create("rev3-same-classify", api_config());
-    let b = registry().get_or_create("rev3-same-classify", api_config());
+    let ((a, b), lines) = common::logs::with_logs(tracing::Level::INFO, |_| {
+        let a = registry().get_or_create("rev3-same-classify", api_config());
+        let b = registry().get_or_create("rev3-same-classify", api_config());
+        (a, b)
+    });
     assert!(std::sync::Arc::ptr_eq(&a, &b));
-    let text = String::from_utf8(lines.0.lock().unwrap().clone()).unwrap();
+    let text = lines.take();
     assert!(
         !text.contains("already exists with other settings"),
         "{text}"

@@ -4,6 +4,9 @@
 // warn about the rest.
 #![allow(dead_code)]
 
+/// The runtime's tests' log capture, shared rather than copied.
+#[path = "../../breaker-runtime/tests/common/logs.rs"]
+pub mod logs;
 #[cfg(feature = "metrics")]
 pub mod prometheus;
 pub mod real_tool;

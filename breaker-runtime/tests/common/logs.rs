@@ -32,12 +32,28 @@ impl Captured {
 /// what it wrote is read from the returned `Captured`, during `f` (a clone) or after.
 pub fn with_logs<R>(level: tracing::Level, f: impl FnOnce(&Captured) -> R) -> (R, Captured) {
     let captured = Captured::default();
+    let r = tracing::subscriber::with_default(subscriber(level, &captured), || f(&captured));
+    (r, captured)
+}
+
+/// Installs, for the whole process and the rest of the test binary, a plain-text subscriber
+/// of everything at `level` and above: for events that other threads send (the metrics
+/// publisher's). Once per binary.
+pub fn capture_globally(level: tracing::Level) -> Captured {
+    let captured = Captured::default();
+    tracing::subscriber::set_global_default(subscriber(level, &captured))
+        .expect("one global subscriber per test binary");
+    captured
+}
+
+fn subscriber(
+    level: tracing::Level,
+    captured: &Captured,
+) -> impl tracing::Subscriber + Send + Sync + 'static {
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .with_writer(move || writer.clone())
         .with_max_level(level)
         .with_ansi(false)
-        .finish();
-    let r = tracing::subscriber::with_default(subscriber, || f(&captured));
-    (r, captured)
+        .finish()
 }
