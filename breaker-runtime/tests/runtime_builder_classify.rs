@@ -6,20 +6,9 @@ use breaker_runtime::{
     registry, BreakerConfig, CallError, CircuitBreaker, ConfigError, Outcome, State,
 };
 
-#[derive(Debug, PartialEq)]
-struct Response {
-    status: u16,
-}
+mod common;
 
-fn by_status(result: &Result<Response, String>) -> Outcome {
-    match result {
-        Ok(r) if r.status >= 500 => Outcome::Failure,
-        Ok(r) if r.status >= 400 => Outcome::Ignored,
-        Ok(_) => Outcome::Success,
-        Err(e) if e == "not found" => Outcome::Success,
-        Err(_) => Outcome::Failure,
-    }
-}
+use common::verdict::{by_status, Response};
 
 #[test]
 fn call_sync_asks_the_builders_classify_of_oks_and_errs() {

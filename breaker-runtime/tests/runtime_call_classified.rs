@@ -3,20 +3,9 @@
 
 use breaker_runtime::{CallError, CircuitBreaker, Outcome, State};
 
-#[derive(Debug, PartialEq)]
-struct Response {
-    status: u16,
-}
+mod common;
 
-fn by_status(result: &Result<Response, String>) -> Outcome {
-    match result {
-        Ok(r) if r.status >= 500 => Outcome::Failure,
-        Ok(r) if r.status >= 400 => Outcome::Ignored,
-        Ok(_) => Outcome::Success,
-        Err(e) if e == "not found" => Outcome::Success,
-        Err(_) => Outcome::Failure,
-    }
-}
+use common::verdict::{by_status, Response};
 
 #[test]
 fn an_ok_can_be_a_failure_and_an_err_an_answer() {

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod logs;
+pub mod verdict;
 
 use breaker_runtime::{CallError, CircuitBreaker, State};
 
